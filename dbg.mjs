@@ -1,0 +1,12 @@
+import { startGateway } from './dist/src/processes/gateway.js';
+import { startStorageNode } from './dist/src/processes/storage-node.js';
+import { createLogger } from './dist/src/observability/logger.js';
+const log = createLogger('dbg', 'debug');
+const gw = await startGateway({ port: 18098, host: '127.0.0.1', db: 'sqlite:/tmp/dbg/meta.db', nodeSecret: 'secretsecret', adminToken: 'adminadmin', dataShards: 6, parityShards: 2, blockSize: 1<<20, nodeDownAfterMs: 5000, idleTimeoutMs: 30000 }, log.child({c:'gw'}));
+const nodes = [];
+for (let i=0;i<8;i++) nodes.push(await startStorageNode({ dir: `/tmp/dbg/n${i}`, port: 0, host: '127.0.0.1', gateway: gw.url, secret: 'secretsecret', heartbeatMs: 1000 }, log.child({c:'n'+i})));
+await new Promise(r=>setTimeout(r,1500));
+const t = setTimeout(()=>{ console.log('TIMEOUT'); process.exit(1); }, 5000);
+const r = await fetch(gw.url + '/x/hello.txt', {method:'POST', body:'hello'}); console.log(r.status, await r.text());
+clearTimeout(t);
+process.exit(0);

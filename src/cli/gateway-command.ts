@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { gatewayConfigSchema } from '../config/gateway-config.js';
+import { validateConfig } from '../config/validate.js';
+import { startGateway } from '../processes/gateway.js';
+import { runProcess } from './run-process.js';
+
+export function addGatewayCommand(program: Command): void {
+  program
+    .command('gateway')
+    .description('run the client-facing gateway (path API, admin API)')
+    .option('--port <port>', 'port to listen on', process.env.SHARDSTORE_PORT ?? '8080')
+    .option('--host <host>', 'address to bind', process.env.SHARDSTORE_HOST ?? '127.0.0.1')
+    .option('--db <url>', 'metadata store: sqlite:FILE', process.env.SHARDSTORE_DB)
+    .option('--node-secret <secret>', 'cluster secret shared with the storage nodes', process.env.SHARDSTORE_NODE_SECRET)
+    .option('--admin-token <token>', 'bearer token for the admin endpoints', process.env.SHARDSTORE_ADMIN_TOKEN)
+    .option('--data-shards <k>', 'data shards per object', process.env.SHARDSTORE_DATA_SHARDS ?? '6')
+    .option('--parity-shards <m>', 'parity shards per object (0..k)', process.env.SHARDSTORE_PARITY_SHARDS ?? '2')
+    .option('--block-size <bytes>', 'shard block size (e.g. 1MiB)', process.env.SHARDSTORE_BLOCK_SIZE ?? '1MiB')
+    .option('--node-down-after <ms>', 'a node silent for this long is down', '5000')
+    .option('--idle-timeout <ms>', 'abort an upload whose client sends nothing for this long', '30000')
+    .action(async (opts: Record<string, string | undefined>) => {
+      await runProcess('gateway', async (log) => {
+        const config = validateConfig(gatewayConfigSchema, {
+          port: opts.port,
+          host: opts.host,
+          db: opts.db ?? '',
+          nodeSecret: opts.nodeSecret ?? '',
+          adminToken: opts.adminToken ?? '',
+          dataShards: opts.dataShards,
+          parityShards: opts.parityShards,
+          blockSize: opts.blockSize,
+          nodeDownAfterMs: opts.nodeDownAfter,
+          idleTimeoutMs: opts.idleTimeout,
+        });
+        return startGateway(config, log);
+      });
+    });
+}

@@ -1,0 +1,39 @@
+import { ShardstoreError } from '../core/errors.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+
+/**
+ * Starts a long-running process (gateway, node, cluster): reports a bad configuration as one clear
+ * message and exit code 2, and closes cleanly on SIGINT/SIGTERM.
+ */
+export async function runProcess(
+  name: string,
+  start: (log: Logger) => Promise<{ close(): Promise<void> }>,
+  log: Logger = createLogger(name),
+): Promise<void> {
+  let running: { close(): Promise<void> };
+  try {
+    running = await start(log);
+  } catch (error) {
+    if (error instanceof ShardstoreError && error.code === 'CONFIG_INVALID') {
+      process.stderr.write(`shardstore ${name}: ${error.message}\n`);
+      process.exit(2);
+    }
+    log.fatal({ err: error }, `${name} failed to start`);
+    process.stderr.write(`shardstore ${name}: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  let closing = false;
+  const stop = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, `${name} stopping`);
+    const force = setTimeout(() => process.exit(0), 5000);
+    force.unref();
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { byteSize, port, positiveInt } from './validate.js';
+
+export const clusterConfigSchema = z.object({
+  dir: z.string().min(1),
+  port,
+  host: z.string().default('127.0.0.1'),
+  nodes: positiveInt.default(8),
+  dataShards: positiveInt.default(6),
+  parityShards: z.coerce.number().int().min(0).default(2),
+  blockSize: byteSize.optional(),
+  nodeCapacity: byteSize.optional(),
+  /** Metadata store URL; SQLite in `<dir>/meta.db` by default. */
+  db: z.string().optional(),
+});
+export type ClusterConfig = z.infer<typeof clusterConfigSchema>;

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { validateScheme } from '../core/erasure-scheme.js';
+import { byteSize, port, positiveInt } from './validate.js';
+
+export const gatewayConfigSchema = z
+  .object({
+    port,
+    host: z.string().default('127.0.0.1'),
+    /** `sqlite:FILE` (or a bare file path). */
+    db: z.string().min(1, 'the metadata database is required (e.g. sqlite:./meta.db)'),
+    nodeSecret: z.string().min(8, 'the node secret is required (at least 8 characters)'),
+    adminToken: z.string().min(8, 'the admin token is required (at least 8 characters)'),
+    dataShards: positiveInt.default(6),
+    parityShards: z.coerce.number().int().min(0).default(2),
+    blockSize: byteSize.default(1024 * 1024),
+    /** A node whose last heartbeat is older than this is down. */
+    nodeDownAfterMs: positiveInt.default(5000),
+    /** An upload whose client sends nothing for this long is aborted. */
+    idleTimeoutMs: positiveInt.default(30000),
+  })
+  .superRefine((c, ctx) => {
+    for (const message of validateScheme({ dataShards: c.dataShards, parityShards: c.parityShards, blockSize: c.blockSize })) {
+      ctx.addIssue({ code: 'custom', message });
+    }
+  });
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

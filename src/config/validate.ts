@@ -1,0 +1,30 @@
+import type { z } from 'zod';
+import { ConfigInvalidError } from '../core/errors.js';
+import { parseByteSize } from '../core/byte-size.js';
+import { z as zod } from 'zod';
+
+/** Validates raw options once at start; every problem is reported together, the result is frozen. */
+export function validateConfig<S extends z.ZodType>(schema: S, raw: unknown): Readonly<z.infer<S>> {
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigInvalidError(
+      result.error.issues.map((i) => `${i.path.length ? `--${i.path.join('.').replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}: ` : ''}${i.message}`),
+    );
+  }
+  return Object.freeze(result.data);
+}
+
+/** A byte size given as a number or text like "1MiB". */
+export const byteSize = zod
+  .union([zod.number(), zod.string()])
+  .transform((v, ctx) => {
+    const n = typeof v === 'number' ? v : parseByteSize(v);
+    if (n === undefined || !Number.isSafeInteger(n) || n < 0) {
+      ctx.addIssue({ code: 'custom', message: `'${v}' is not a byte size (e.g. 1048576, 1MiB, 10GB)` });
+      return zod.NEVER;
+    }
+    return n;
+  });
+
+export const port = zod.coerce.number().int().min(0).max(65535);
+export const positiveInt = zod.coerce.number().int().positive();

@@ -1,0 +1,118 @@
+/**
+ * Domain errors. Each carries a stable `code`; HTTP surfaces map codes to statuses in one place
+ * (src/http/error-map.ts), so the core never knows about HTTP.
+ */
+export type ErrorCode =
+  | 'INVALID_KEY'
+  | 'INVALID_REQUEST'
+  | 'INVALID_RANGE'
+  | 'NOT_FOUND'
+  | 'KEY_EXISTS'
+  | 'NOT_ENOUGH_NODES'
+  | 'SHARD_UNAVAILABLE'
+  | 'CHECKSUM_MISMATCH'
+  | 'UPLOAD_ABORTED'
+  | 'UPLOAD_INCOMPLETE'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'INSUFFICIENT_STORAGE'
+  | 'NODE_PROTOCOL'
+  | 'SCHEMA_TOO_OLD'
+  | 'CONFIG_INVALID';
+
+export class ShardstoreError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidKeyError extends ShardstoreError {
+  constructor(message: string) {
+    super('INVALID_KEY', message);
+  }
+}
+
+export class InvalidRequestError extends ShardstoreError {
+  constructor(message: string) {
+    super('INVALID_REQUEST', message);
+  }
+}
+
+export class RangeNotSatisfiableError extends ShardstoreError {
+  readonly size: number;
+  constructor(size: number) {
+    super('INVALID_RANGE', `the requested range is not satisfiable for an object of ${size} bytes`);
+    this.size = size;
+  }
+}
+
+export class NotFoundError extends ShardstoreError {
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}
+
+export class KeyExistsError extends ShardstoreError {
+  constructor(key: string) {
+    super('KEY_EXISTS', `an object already exists at '${key}'; objects are write-once`);
+  }
+}
+
+export class NotEnoughNodesError extends ShardstoreError {
+  constructor(needed: number, available: number) {
+    super('NOT_ENOUGH_NODES', `need ${needed} live storage nodes with free space, ${available} available`);
+  }
+}
+
+export class ShardUnavailableError extends ShardstoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SHARD_UNAVAILABLE', message, options);
+  }
+}
+
+export class ChecksumMismatchError extends ShardstoreError {
+  constructor(message: string) {
+    super('CHECKSUM_MISMATCH', message);
+  }
+}
+
+export class UploadAbortedError extends ShardstoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UPLOAD_ABORTED', message, options);
+  }
+}
+
+export class UploadIncompleteError extends ShardstoreError {
+  constructor(received: number, declared: number) {
+    super('UPLOAD_INCOMPLETE', `the body ended after ${received} of the ${declared} bytes its Content-Length declared`);
+  }
+}
+
+export class UnauthorizedError extends ShardstoreError {
+  constructor(message = 'missing or wrong credentials') {
+    super('UNAUTHORIZED', message);
+  }
+}
+
+export class NodeProtocolError extends ShardstoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NODE_PROTOCOL', message, options);
+  }
+}
+
+export class SchemaTooOldError extends ShardstoreError {
+  constructor(message: string) {
+    super('SCHEMA_TOO_OLD', message);
+  }
+}
+
+export class ConfigInvalidError extends ShardstoreError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super('CONFIG_INVALID', `invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.problems = problems;
+  }
+}

@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Payload bytes moved by the request (uploaded or downloaded), for the access log. */
+    transferBytes: number;
+  }
+}
+
+/**
+ * `routine` requests (heartbeats) log at debug level when they succeed.
+ * One line per request with method, path, status, bytes and duration, like the user's
+ * `POST /images/ololo/file.jpg 201 0.57s`, as structured fields.
+ */
+export function registerAccessLog(app: FastifyInstance, routine: (method: string, path: string) => boolean = () => false): void {
+  app.decorateRequest('transferBytes', 0);
+  app.addHook('onResponse', async (request, reply) => {
+    const seconds = reply.elapsedTime / 1000;
+    const path = request.url.split('?')[0];
+    const level = reply.statusCode < 400 && routine(request.method, path ?? '') ? 'debug' : 'info';
+    request.log[level](
+      { method: request.method, path, status: reply.statusCode, bytes: request.transferBytes, duration: Number(seconds.toFixed(4)) },
+      `${request.method} ${path} ${reply.statusCode} ${seconds.toFixed(3)}s`,
+    );
+  });
+}

@@ -1,0 +1,21 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '../observability/logger.js';
+
+/**
+ * The Fastify settings every Shardstore HTTP server shares. Transfers last as long as the peer
+ * takes (a 10 GiB upload over a slow link), so there is no whole-request timeout; a socket that
+ * stays silent for `idleTimeoutMs` is closed instead. Request lines come from the access log.
+ */
+export function createHttpServer(log: Logger, idleTimeoutMs: number): FastifyInstance {
+  return Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast only bridges the two packages' declarations.
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    requestTimeout: 0,
+    connectionTimeout: idleTimeoutMs,
+    keepAliveTimeout: 65_000,
+    return503OnClosing: true,
+    exposeHeadRoutes: false,
+    routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: false },
+  }) as unknown as FastifyInstance;
+}

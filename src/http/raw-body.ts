@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * Leaves request bodies unread, whatever their content type, so handlers stream `request.raw`
+ * themselves; no parser may buffer an upload. Applies to the plugin scope it is called in.
+ */
+export function acceptRawBodies(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+}
+
+/** Reads a small JSON body (admin and node requests), refusing anything larger than `limit` bytes. */
+export async function readJsonBody(body: AsyncIterable<Uint8Array>, limit = 64 * 1024): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) throw new Error(`the request body is larger than ${limit} bytes`);
+    chunks.push(Buffer.from(chunk));
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}

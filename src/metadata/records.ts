@@ -1,0 +1,81 @@
+import type { ErasureScheme } from '../core/erasure-scheme.js';
+
+/** Namespaces of the public APIs. S3 bucket names cannot start with '_', so these never collide. */
+export const PATHS_BUCKET = '_paths';
+export const FILESTORE_BUCKET = '_filestore';
+
+export interface ShardLocation {
+  readonly index: number;
+  readonly nodeId: string;
+  readonly shardId: string;
+  /** Bytes of the shard file (frames with their checksums). */
+  readonly size: number;
+}
+
+/** One independently striped piece of an object (a single PUT has one; S3 multipart has several). */
+export interface PartRecord {
+  readonly partNo: number;
+  /** Offset of the part's first byte within the object. */
+  readonly offset: number;
+  readonly size: number;
+  readonly scheme: ErasureScheme;
+  readonly shards: readonly ShardLocation[];
+}
+
+export interface ObjectRecord {
+  readonly id: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly size: number;
+  /** Hex MD5 of the content for single-part objects; the ETag without quotes. */
+  readonly etag: string;
+  readonly sha256: string;
+  readonly contentType: string | null;
+  readonly name: string | null;
+  readonly createdAt: number;
+  readonly expiresAt: number | null;
+  readonly deletedAt: number | null;
+  readonly parts: readonly PartRecord[];
+}
+
+export interface NewObject extends Omit<ObjectRecord, 'expiresAt' | 'deletedAt'> {
+  readonly ownerKeyHash?: string | null;
+}
+
+export interface IntentShard {
+  readonly nodeId: string;
+  readonly shardId: string;
+}
+
+/** Written before the first byte goes to a node, so a crash leaves orphans the cleaner can find. */
+export interface UploadIntent {
+  readonly id: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly createdAt: number;
+  readonly shards: readonly IntentShard[];
+}
+
+export interface NodeRecord {
+  readonly id: string;
+  readonly url: string;
+  readonly capacity: number;
+  readonly used: number;
+  readonly shards: number;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+}
+
+export type AuditAction = 'create' | 'download' | 'expire' | 'purge' | 'abort';
+
+export interface AuditEntry {
+  readonly at: number;
+  readonly action: AuditAction;
+  readonly objectId: string | null;
+  readonly bucket: string | null;
+  readonly key: string | null;
+  readonly client: string | null;
+  readonly bytes: number;
+  readonly durationMs: number;
+  readonly result: string;
+}

@@ -1,0 +1,83 @@
+/**
+ * Schema of the SQLite metadata store, as ordered migrations. Applied inside one transaction each;
+ * `schema_migrations` records what has run, so applying them again is a no-op.
+ * Times are milliseconds since the epoch.
+ */
+export const sqliteMigrations: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE nodes (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        capacity INTEGER NOT NULL,
+        used INTEGER NOT NULL,
+        shards INTEGER NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+      );
+      CREATE TABLE objects (
+        id TEXT PRIMARY KEY,
+        bucket TEXT NOT NULL,
+        key TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        etag TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        content_type TEXT,
+        name TEXT,
+        owner_key_hash TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        deleted_at INTEGER
+      );
+      -- One live object per key; expired objects keep their row (and history) until purged.
+      CREATE UNIQUE INDEX objects_live_key ON objects (bucket, key) WHERE expires_at IS NULL;
+      CREATE INDEX objects_expired ON objects (expires_at) WHERE expires_at IS NOT NULL AND deleted_at IS NULL;
+      CREATE TABLE parts (
+        object_id TEXT NOT NULL REFERENCES objects (id) ON DELETE CASCADE,
+        part_no INTEGER NOT NULL,
+        offset INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        data_shards INTEGER NOT NULL,
+        parity_shards INTEGER NOT NULL,
+        block_size INTEGER NOT NULL,
+        PRIMARY KEY (object_id, part_no)
+      ) WITHOUT ROWID;
+      CREATE TABLE shards (
+        object_id TEXT NOT NULL,
+        part_no INTEGER NOT NULL,
+        shard_index INTEGER NOT NULL,
+        node_id TEXT NOT NULL,
+        shard_id TEXT NOT NULL UNIQUE,
+        size INTEGER NOT NULL,
+        PRIMARY KEY (object_id, part_no, shard_index),
+        FOREIGN KEY (object_id, part_no) REFERENCES parts (object_id, part_no) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+      CREATE INDEX shards_node ON shards (node_id);
+      CREATE TABLE upload_intents (
+        id TEXT PRIMARY KEY,
+        bucket TEXT NOT NULL,
+        key TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        shards TEXT NOT NULL
+      );
+      CREATE INDEX upload_intents_created ON upload_intents (created_at);
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        object_id TEXT,
+        bucket TEXT,
+        key TEXT,
+        client TEXT,
+        bytes INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        result TEXT NOT NULL
+      );
+      CREATE INDEX audit_log_object ON audit_log (object_id, id);
+    `,
+  },
+];
+
+export const SQLITE_SCHEMA_VERSION = sqliteMigrations.at(-1)!.version;

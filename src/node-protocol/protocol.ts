@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/**
+ * The gateway <-> storage node protocol, defined once for both sides. See docs/NODE-PROTOCOL.md.
+ * Every request carries the cluster secret as `Authorization: Bearer <secret>`.
+ */
+export const PROTOCOL_VERSION = 1;
+
+export const nodeRoutes = {
+  shard: (shardId: string) => `/v1/shards/${shardId}`,
+  shards: '/v1/shards',
+  status: '/v1/status',
+} as const;
+
+/** The gateway endpoint that nodes register and heartbeat with. */
+export const REGISTER_PATH = '/_nodes';
+
+export const SHARD_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** What a node reports about itself, on registration/heartbeat and from GET /v1/status. */
+export const nodeReportSchema = z.object({
+  id: z.string().regex(SHARD_ID_RE, 'node id must be a UUID'),
+  url: z.url({ protocol: /^https?$/ }),
+  capacity: z.number().int().nonnegative(),
+  used: z.number().int().nonnegative(),
+  shards: z.number().int().nonnegative(),
+  version: z.number().int().optional(),
+});
+export type NodeReport = z.infer<typeof nodeReportSchema>;
+
+export const storedShardSchema = z.object({ id: z.string(), size: z.number().int().nonnegative() });
+export type StoredShard = z.infer<typeof storedShardSchema>;
+
+/** One line of the NDJSON answer to GET /v1/shards. */
+export interface ShardListing {
+  id: string;
+  size: number;
+  /** Seconds since the shard file was last modified. */
+  age: number;
+}
+
+export { bearer, hasBearer } from '../core/bearer.js';

@@ -1,0 +1,18 @@
+import type { ErasureScheme } from '../core/erasure-scheme.js';
+import type { ErasureCoder } from '../core/erasure-coder.js';
+import type { MetadataStore } from '../metadata/metadata-store.js';
+import type { NodeDirectory } from '../shard-stores/node-directory.js';
+import type { Logger } from '../observability/logger.js';
+
+/** What the object use cases need, built once by the gateway's composition root. */
+export interface ObjectServices {
+  readonly metadata: MetadataStore;
+  readonly nodes: NodeDirectory;
+  /** The default scheme for new objects. */
+  readonly scheme: ErasureScheme;
+  /** A coder per (k, m); cached by the caller. */
+  coderFor(scheme: ErasureScheme): ErasureCoder;
+  readonly log: Logger;
+  /** How long one frame read from a node may take before the read falls back to parity. */
+  readonly readTimeoutMs: number;
+}

@@ -1,0 +1,144 @@
+import { openFrame } from '../core/block-frame.js';
+import { frameBytes, shardByteRangeForStripes, type ErasureScheme } from '../core/erasure-scheme.js';
+import { ChecksumMismatchError, ShardUnavailableError } from '../core/errors.js';
+import type { PartRecord, ShardLocation } from '../metadata/records.js';
+import { FrameReader } from '../streams/frame-reader.js';
+import type { ObjectServices } from './object-services.js';
+
+interface Source {
+  readonly shard: ShardLocation;
+  readonly reader: Promise<FrameReader>;
+  readonly abort: AbortController;
+}
+
+/**
+ * Reads the stripes [first, last] of one part, row by row, from k shards in parallel, verifying every
+ * block's checksum. A shard that fails (node down, refused, slow, or a bad checksum) is dropped and
+ * the next unused shard — parity if the data shards are exhausted — is opened at the current stripe;
+ * missing data blocks are then rebuilt with Reed-Solomon. Never serves a block that failed its check.
+ */
+export class PartReader {
+  private readonly scheme: ErasureScheme;
+  private readonly active = new Map<number, Source>();
+  private readonly unusable = new Set<number>();
+  private readonly abortAll = new AbortController();
+
+  constructor(
+    private readonly svc: ObjectServices,
+    private readonly part: PartRecord,
+    private readonly lastStripe: number,
+    signal: AbortSignal,
+  ) {
+    this.scheme = part.scheme;
+    signal.addEventListener('abort', () => this.abortAll.abort(signal.reason), { once: true });
+  }
+
+  /** Data blocks of stripe `s` (k buffers of blockSize bytes). Stripes must be read in order. */
+  async readStripe(s: number): Promise<Buffer[]> {
+    const { dataShards: k } = this.scheme;
+    const got = new Map<number, Buffer>();
+    while (got.size < k) {
+      const wanted = this.pickSources(k - got.size, got, s);
+      const results = await Promise.allSettled(wanted.map((i) => this.nextBlock(i, s)));
+      results.forEach((r, j) => {
+        const index = wanted[j]!;
+        if (r.status === 'fulfilled') got.set(index, r.value);
+        else this.drop(index, r.reason);
+      });
+    }
+    if ([...Array(k).keys()].every((i) => got.has(i))) return [...Array(k).keys()].map((i) => got.get(i)!);
+    return this.rebuild(got);
+  }
+
+  close(): void {
+    this.abortAll.abort();
+    for (const source of this.active.values()) this.closeSource(source);
+    this.active.clear();
+  }
+
+  /** The shard indexes to read stripe `s` from: the open ones first, then new ones, data before parity. */
+  private pickSources(count: number, got: Map<number, Buffer>, s: number): number[] {
+    const chosen = [...this.active.keys()].filter((i) => !got.has(i)).slice(0, count);
+    const ordered = [...this.part.shards].sort((a, b) => a.index - b.index);
+    for (const shard of ordered) {
+      if (chosen.length >= count) break;
+      const i = shard.index;
+      if (got.has(i) || this.active.has(i) || this.unusable.has(i)) continue;
+      if (!this.svc.nodes.isUp(shard.nodeId)) {
+        this.unusable.add(i);
+        continue;
+      }
+      this.open(shard, s);
+      chosen.push(i);
+    }
+    if (chosen.length < count) {
+      throw new ShardUnavailableError(
+        `cannot read stripe ${s}: ${got.size + chosen.length} of the ${this.scheme.dataShards} shards needed are readable`,
+      );
+    }
+    return chosen;
+  }
+
+  private open(shard: ShardLocation, fromStripe: number): void {
+    const abort = new AbortController();
+    const onAbort = () => abort.abort();
+    this.abortAll.signal.addEventListener('abort', onAbort, { once: true });
+    const range = shardByteRangeForStripes(this.scheme, fromStripe, this.lastStripe);
+    const reader = this.svc.nodes
+      .store(shard.nodeId)
+      .get(shard.shardId, range, abort.signal)
+      .then((body) => new FrameReader(body, frameBytes(this.scheme)));
+    reader.catch(() => undefined);
+    this.active.set(shard.index, { shard, reader, abort });
+  }
+
+  private async nextBlock(index: number, s: number): Promise<Buffer> {
+    const source = this.active.get(index)!;
+    const where = `shard ${index} (${source.shard.shardId}) stripe ${s}`;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ShardUnavailableError(`timed out reading ${where}`)), this.svc.readTimeoutMs);
+    });
+    try {
+      const frame = await Promise.race([source.reader.then((r) => r.next()), timeout]);
+      if (!frame) throw new ShardUnavailableError(`${where} ended early`);
+      return openFrame(frame, where);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private drop(index: number, reason: unknown): void {
+    const source = this.active.get(index);
+    this.active.delete(index);
+    this.unusable.add(index);
+    if (!source) return;
+    this.closeSource(source);
+    const corrupt = reason instanceof ChecksumMismatchError;
+    // A node that cannot be reached is taken out of use until its next heartbeat.
+    if (!corrupt) this.svc.nodes.markFailed(source.shard.nodeId);
+    this.svc.log.warn(
+      { shard: source.shard.shardId, node: source.shard.nodeId, index, err: (reason as Error)?.message },
+      corrupt ? 'corrupt shard block; rebuilding from parity' : 'shard read failed; falling back to another shard',
+    );
+  }
+
+  private closeSource(source: Source): void {
+    source.abort.abort();
+    source.reader.then((r) => r.close()).catch(() => undefined);
+  }
+
+  private async rebuild(got: Map<number, Buffer>): Promise<Buffer[]> {
+    const { dataShards: k, parityShards: m, blockSize: bs } = this.scheme;
+    const data = Buffer.alloc(k * bs);
+    const parity = Buffer.alloc(m * bs);
+    const present: boolean[] = [];
+    for (let i = 0; i < k + m; i++) {
+      const block = got.get(i);
+      present.push(block !== undefined);
+      if (block) block.copy(i < k ? data : parity, (i < k ? i : i - k) * bs);
+    }
+    await this.svc.coderFor(this.scheme).reconstruct(data, parity, present);
+    return [...Array(k).keys()].map((i) => data.subarray(i * bs, (i + 1) * bs));
+  }
+}

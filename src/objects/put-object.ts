@@ -1,0 +1,152 @@
+import { blockChecksum } from '../core/block-frame.js';
+import {
+  frameBytes, schemeForSize, shardFileBytes, stripeDataBytes, totalShards, type ErasureScheme,
+} from '../core/erasure-scheme.js';
+import { KeyExistsError, UploadAbortedError, UploadIncompleteError } from '../core/errors.js';
+import { newObjectId, newShardId } from '../core/ids.js';
+import { choosePlacement } from '../core/placement.js';
+import type { NewObject, ObjectRecord, UploadIntent } from '../metadata/records.js';
+import { ContentDigest } from '../streams/content-digest.js';
+import { splitIntoStripes, type Stripe } from '../streams/stripe-splitter.js';
+import type { ObjectServices } from './object-services.js';
+import { ShardWriters } from './shard-writers.js';
+
+export interface PutObjectInput {
+  readonly bucket: string;
+  readonly key: string;
+  readonly body: AsyncIterable<Uint8Array>;
+  /** The Content-Length the client declared, if any; a body that ends short of it is an abort. */
+  readonly declaredSize?: number | undefined;
+  readonly contentType?: string | null;
+  readonly name?: string | null;
+  readonly ownerKeyHash?: string | null;
+  readonly objectId?: string;
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Streams one object into k data + m parity shards on k + m distinct nodes and commits it.
+ *
+ * Order of durability: intent row → shard streams → every node fsyncs and renames → one metadata
+ * transaction makes the object visible and drops the intent. Any failure before the commit aborts the
+ * shard streams (nodes drop their temp files), deletes shards that were already durable, and leaves
+ * nothing visible; if even that cleanup fails, the intent row tells the cleaner what to remove.
+ */
+export async function putObject(svc: ObjectServices, input: PutObjectInput): Promise<ObjectRecord> {
+  if (await svc.metadata.objects.findLive(input.bucket, input.key)) throw new KeyExistsError(input.key);
+
+  const digest = new ContentDigest();
+  const stripes = splitIntoStripes(tap(input.body, digest), stripeDataBytes(svc.scheme));
+  let pending = await stripes.next();
+  // An object smaller than one stripe is known in full by now: give it a block that fits it.
+  const firstLength = pending.done ? 0 : pending.value.length;
+  const scheme = firstLength < stripeDataBytes(svc.scheme) ? schemeForSize(svc.scheme, firstLength) : svc.scheme;
+  const expectedSize = input.declaredSize ?? firstLength;
+  const shardBytes = shardFileBytes(scheme, Math.max(expectedSize, firstLength));
+
+  const n = totalShards(scheme);
+  const nodeIds = choosePlacement(svc.nodes.placementCandidates(), n, shardBytes);
+  for (const id of nodeIds) svc.nodes.reserve(id, shardBytes);
+  const intent: UploadIntent = {
+    id: input.objectId ?? newObjectId(),
+    bucket: input.bucket,
+    key: input.key,
+    createdAt: Date.now(),
+    shards: nodeIds.map((nodeId) => ({ nodeId, shardId: newShardId() })),
+  };
+  await svc.metadata.intents.create(intent);
+
+  const abort = new AbortController();
+  const onClientGone = () => abort.abort(new UploadAbortedError('the client went away'));
+  input.signal.addEventListener('abort', onClientGone, { once: true });
+  const writers = new ShardWriters(
+    intent.shards.map((s) => svc.nodes.store(s.nodeId)),
+    intent.shards.map((s) => s.shardId),
+    frameBytes(scheme),
+    abort.signal,
+  );
+  const log = svc.log.child({ object: intent.id, key: input.key });
+  try {
+    const coder = svc.coderFor(scheme);
+    while (!pending.done) {
+      await writeStripe(pending.value, scheme, coder, writers);
+      pending = await stripes.next();
+    }
+    const { sha256, md5, bytes } = digest.digest();
+    if (input.declaredSize !== undefined && bytes !== input.declaredSize) throw new UploadIncompleteError(bytes, input.declaredSize);
+    const sizes = await writers.finish();
+    const expected = shardFileBytes(scheme, bytes);
+    sizes.forEach((size, i) => {
+      if (size !== expected) throw new UploadAbortedError(`node stored ${size} bytes of shard ${i}, expected ${expected}`);
+    });
+    const object: NewObject = {
+      id: intent.id,
+      bucket: input.bucket,
+      key: input.key,
+      size: bytes,
+      etag: md5,
+      sha256,
+      contentType: input.contentType ?? null,
+      name: input.name ?? null,
+      ownerKeyHash: input.ownerKeyHash ?? null,
+      createdAt: Date.now(),
+      parts: [
+        {
+          partNo: 1,
+          offset: 0,
+          size: bytes,
+          scheme,
+          shards: intent.shards.map((s, index) => ({ index, nodeId: s.nodeId, shardId: s.shardId, size: expected })),
+        },
+      ],
+    };
+    await svc.metadata.objects.commit(object, intent.id);
+    return { ...object, expiresAt: null, deletedAt: null };
+  } catch (error) {
+    abort.abort(error);
+    writers.destroy();
+    await writers.settled();
+    await discardShards(svc, intent, log);
+    throw input.signal.aborted && !(error instanceof UploadIncompleteError)
+      ? new UploadAbortedError('the client went away during the upload', { cause: error })
+      : error;
+  } finally {
+    input.signal.removeEventListener('abort', onClientGone);
+  }
+}
+
+async function writeStripe(
+  stripe: Stripe,
+  scheme: ErasureScheme,
+  coder: ReturnType<ObjectServices['coderFor']>,
+  writers: ShardWriters,
+): Promise<void> {
+  const { dataShards: k, parityShards: m, blockSize: bs } = scheme;
+  const dataBytes = k * bs;
+  // The last stripe is zero-padded; its true length is the object's recorded size.
+  if (stripe.length < dataBytes) stripe.buffer.fill(0, stripe.length, dataBytes);
+  const data = stripe.buffer.subarray(0, dataBytes);
+  const parity = Buffer.allocUnsafe(m * bs);
+  await coder.encode(data, parity);
+  for (let i = 0; i < k + m; i++) {
+    const block = i < k ? data.subarray(i * bs, (i + 1) * bs) : parity.subarray((i - k) * bs, (i - k + 1) * bs);
+    writers.write(i, block, blockChecksum(block));
+  }
+  await writers.drain();
+}
+
+async function* tap(body: AsyncIterable<Uint8Array>, digest: ContentDigest): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    digest.update(chunk);
+    yield chunk;
+  }
+}
+
+/** Best effort: delete whatever the nodes kept; the intent stays for the cleaner if any delete fails. */
+async function discardShards(svc: ObjectServices, intent: UploadIntent, log: ObjectServices['log']): Promise<void> {
+  const results = await Promise.allSettled(intent.shards.map((s) => svc.nodes.store(s.nodeId).delete(s.shardId)));
+  const failed = results.filter((r) => r.status === 'rejected');
+  if (failed.length === 0) await svc.metadata.intents.remove(intent.id);
+  else log.warn({ failed: failed.length }, 'could not delete every shard of an aborted upload; the cleaner will');
+}

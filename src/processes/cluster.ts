@@ -1,0 +1,154 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { z } from 'zod';
+import type { ClusterConfig } from '../config/cluster-config.js';
+import type { Logger } from '../observability/logger.js';
+import { newSecret } from '../core/ids.js';
+import { bearer } from '../core/bearer.js';
+
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+const savedStateSchema = z.object({ adminToken: z.string(), nodeSecret: z.string() }).partial();
+
+export interface ClusterNodeInfo {
+  id: string;
+  url: string;
+  pid: number;
+  dir: string;
+}
+export interface ClusterState {
+  gateway: { url: string; pid: number };
+  adminToken: string;
+  nodeSecret: string;
+  dataShards: number;
+  parityShards: number;
+  nodes: ClusterNodeInfo[];
+}
+
+/**
+ * A local cluster for development and tests: a gateway and N storage nodes as separate child processes,
+ * all data under one directory. Secrets and node ids persist there, so a restart keeps everything.
+ * Children that die are reported, never restarted: tests kill nodes on purpose.
+ */
+export async function startCluster(config: ClusterConfig, log: Logger, say: (line: string) => void) {
+  const dir = resolve(config.dir);
+  const logs = join(dir, 'logs');
+  mkdirSync(logs, { recursive: true });
+  const statePath = join(dir, 'cluster.json');
+  const saved = existsSync(statePath) ? savedStateSchema.parse(JSON.parse(readFileSync(statePath, 'utf8'))) : {};
+  const adminToken = saved.adminToken ?? newSecret();
+  const nodeSecret = saved.nodeSecret ?? newSecret();
+  const children: ChildProcess[] = [];
+  let stopping = false;
+
+  const launch = (name: string, args: string[]): ChildProcess => {
+    const out = openSync(join(logs, `${name}.log`), 'a');
+    const child = spawn(process.execPath, ['--enable-source-maps', CLI, ...args], { stdio: ['ignore', out, out], env: process.env });
+    closeSync(out);
+    children.push(child);
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      log.warn({ child: name, code, signal }, 'child exited; not restarted');
+      say(`${name} (pid ${child.pid}) exited${signal ? ` on ${signal}` : ` with code ${code}`}; it is not restarted`);
+    });
+    return child;
+  };
+
+  const gatewayPort = config.port === 0 ? await freePort(config.host) : config.port;
+  const gatewayUrl = `http://${config.host}:${gatewayPort}`;
+  const gatewayArgs = [
+    'gateway', '--port', String(gatewayPort), '--host', config.host,
+    '--db', config.db ?? `sqlite:${join(dir, 'meta.db')}`,
+    '--node-secret', nodeSecret, '--admin-token', adminToken,
+    '--data-shards', String(config.dataShards), '--parity-shards', String(config.parityShards),
+  ];
+  if (config.blockSize !== undefined) gatewayArgs.push('--block-size', String(config.blockSize));
+  const gateway = launch('gateway', gatewayArgs);
+  await waitFor(async () => (await get(`${gatewayUrl}/_health`)).status === 200, 30_000, 'the gateway to answer /_health', gateway);
+
+  const nodes: { dir: string; child: ChildProcess; url: string }[] = [];
+  for (let i = 1; i <= config.nodes; i++) {
+    const nodeDir = join(dir, 'nodes', `node-${i}`);
+    const port = await freePort(config.host);
+    const args = ['node', '--dir', nodeDir, '--port', String(port), '--host', config.host, '--gateway', gatewayUrl, '--secret', nodeSecret];
+    if (config.nodeCapacity !== undefined) args.push('--capacity', String(config.nodeCapacity));
+    nodes.push({ dir: nodeDir, child: launch(`node-${i}`, args), url: `http://${config.host}:${port}` });
+  }
+
+  const ids = await Promise.all(
+    nodes.map(async (n) => {
+      const idFile = join(n.dir, 'node.json');
+      await waitFor(async () => existsSync(idFile), 30_000, `${idFile} to appear`, n.child);
+      return (JSON.parse(readFileSync(idFile, 'utf8')) as { id: string }).id;
+    }),
+  );
+  await waitFor(
+    async () => {
+      const res = await get(`${gatewayUrl}/_nodes`, adminToken);
+      if (res.status !== 200) return false;
+      const listed = (res.body as { nodes: { id: string; state: string }[] }).nodes;
+      return ids.every((id) => listed.some((n) => n.id === id && n.state === 'up'));
+    },
+    30_000,
+    'every node to register with the gateway',
+  );
+
+  const state: ClusterState = {
+    gateway: { url: gatewayUrl, pid: gateway.pid! },
+    adminToken,
+    nodeSecret,
+    dataShards: config.dataShards,
+    parityShards: config.parityShards,
+    nodes: nodes.map((n, i) => ({ id: ids[i]!, url: n.url, pid: n.child.pid!, dir: n.dir })),
+  };
+  writeFileSync(`${statePath}.tmp`, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+  renameSync(`${statePath}.tmp`, statePath);
+  log.info({ gateway: gatewayUrl, nodes: nodes.length }, 'cluster ready');
+
+  return {
+    state,
+    async close() {
+      stopping = true;
+      const exited = children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => c.once('exit', r)));
+      for (const c of children) c.kill('SIGTERM');
+      const timer = setTimeout(() => children.forEach((c) => c.kill('SIGKILL')), 4000);
+      await Promise.all(exited);
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function get(url: string, token?: string): Promise<{ status: number; body: unknown }> {
+  try {
+    const res = await request(url, { headers: token ? { authorization: bearer(token) } : {}, headersTimeout: 2000, bodyTimeout: 2000 });
+    const text = await res.body.text();
+    return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
+  } catch {
+    return { status: 0, body: undefined };
+  }
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`gave up waiting for ${what}: the process exited with code ${child.exitCode}`);
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+}
+
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}

@@ -1,0 +1,62 @@
+import type { AddressInfo } from 'node:net';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import type { Logger } from '../observability/logger.js';
+import { createErasureCoder, type ErasureCoder } from '../core/erasure-coder.js';
+import type { ErasureScheme } from '../core/erasure-scheme.js';
+import { openMetadataStore } from '../metadata/open-store.js';
+import { NodeDirectory } from '../shard-stores/node-directory.js';
+import type { ObjectServices } from '../objects/object-services.js';
+import { registerAccessLog } from '../http/access-log.js';
+import { createHttpServer } from '../http/create-server.js';
+import { sendError } from '../http/error-map.js';
+import { registerAdminRoutes } from '../api/admin/admin-routes.js';
+import { registerPathRoutes } from '../api/paths/path-routes.js';
+
+export interface RunningGateway {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Composition root of the gateway: the only place that builds adapters and wires them together. */
+export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
+  const metadata = openMetadataStore(config.db);
+  const directory = new NodeDirectory(metadata.nodes, config.nodeSecret, config.nodeDownAfterMs);
+  await directory.start();
+
+  const coders = new Map<string, ErasureCoder>();
+  const svc: ObjectServices = {
+    metadata,
+    nodes: directory,
+    scheme: { dataShards: config.dataShards, parityShards: config.parityShards, blockSize: config.blockSize },
+    coderFor(scheme: ErasureScheme) {
+      const key = `${scheme.dataShards}+${scheme.parityShards}`;
+      let coder = coders.get(key);
+      if (!coder) coders.set(key, (coder = createErasureCoder(scheme)));
+      return coder;
+    },
+    log: log.child({ component: 'objects' }),
+    readTimeoutMs: 10_000,
+  };
+
+  const app = createHttpServer(log, config.idleTimeoutMs);
+
+  app.setErrorHandler(sendError);
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` }));
+  // Node heartbeats arrive every second from every node; only their failures are news.
+  registerAccessLog(app, (method, path) => method === 'POST' && path === '/_nodes');
+  await app.register(async (scope) => registerAdminRoutes(scope, { registry: metadata.nodes, directory, adminToken: config.adminToken, nodeSecret: config.nodeSecret }));
+  await app.register(async (scope) => registerPathRoutes(scope, svc));
+
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address() as AddressInfo;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
+  log.info({ url, scheme: svc.scheme }, 'gateway listening');
+  return {
+    url,
+    async close() {
+      await app.close();
+      await directory.close();
+      await metadata.close();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { createHttpServer } from '../http/create-server.js';
+import { statfs } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import type { NodeConfig } from '../config/node-config.js';
+import type { Logger } from '../observability/logger.js';
+import { PROTOCOL_VERSION, type NodeReport } from '../node-protocol/protocol.js';
+import { ShardFiles } from '../storage-node/shard-files.js';
+import { loadOrCreateIdentity } from '../storage-node/node-identity.js';
+import { registerNodeRoutes } from '../storage-node/node-routes.js';
+import { startHeartbeat } from '../storage-node/heartbeat.js';
+
+export interface RunningNode {
+  id: string;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Composition root of a storage node. */
+export async function startStorageNode(config: NodeConfig, log: Logger): Promise<RunningNode> {
+  const identity = await loadOrCreateIdentity(config.dir);
+  const shards = new ShardFiles(config.dir);
+  await shards.init();
+  const fs = await statfs(config.dir);
+  const capacity = config.capacity ?? Number(fs.bavail) * Number(fs.bsize) + shards.used;
+
+  const app = createHttpServer(log, 120_000);
+  let url = '';
+  const report = (): NodeReport => ({ id: identity.id, url, capacity, used: shards.used, shards: shards.count, version: PROTOCOL_VERSION });
+  registerNodeRoutes(app, { shards, secret: config.secret, report });
+
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address() as AddressInfo;
+  url = config.advertiseUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
+  log.info({ id: identity.id, url, capacity, used: shards.used, shards: shards.count }, 'storage node listening');
+
+  const heartbeat = startHeartbeat({ gateway: config.gateway, secret: config.secret, intervalMs: config.heartbeatMs, report, log });
+  return {
+    id: identity.id,
+    url,
+    async close() {
+      heartbeat.stop();
+      await app.close();
+    },
+  };
+}

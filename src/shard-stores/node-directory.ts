@@ -1,0 +1,138 @@
+import type { NodeRegistry } from '../metadata/metadata-store.js';
+import type { NodeRecord } from '../metadata/records.js';
+import type { NodeLoad } from '../core/placement.js';
+import type { ShardStore } from './shard-store.js';
+import { HttpShardStore } from './http-shard-store.js';
+
+export type NodeState = 'up' | 'down';
+
+export interface NodeView extends NodeRecord {
+  readonly state: NodeState;
+}
+
+/** How long a placement this gateway made counts on top of the node's own report. */
+const RESERVATION_TTL_MS = 3000;
+
+/**
+ * The gateway's live picture of the storage nodes: the registry (shared through the metadata store)
+ * refreshed every second, a connection pool per node, and the bytes this gateway has just placed on
+ * each node that its last heartbeat cannot have counted yet — without those, concurrent uploads would
+ * all pick the same "emptiest" nodes between two heartbeats.
+ */
+export class NodeDirectory {
+  private nodes = new Map<string, NodeRecord>();
+  private readonly stores = new Map<string, HttpShardStore>();
+  private readonly reservations = new Map<string, { at: number; bytes: number }[]>();
+  private readonly failedAt = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly registry: NodeRegistry,
+    private readonly secret: string,
+    private readonly downAfterMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async start(refreshMs = 1000): Promise<void> {
+    await this.refresh();
+    const tick = async () => {
+      await this.refresh().catch(() => undefined);
+      this.timer = setTimeout(tick, refreshMs);
+      this.timer.unref();
+    };
+    this.timer = setTimeout(tick, refreshMs);
+    this.timer.unref();
+  }
+
+  async refresh(): Promise<void> {
+    const list = await this.registry.list();
+    this.nodes = new Map(list.map((n) => [n.id, n]));
+    const now = this.now();
+    for (const [id, rs] of this.reservations) {
+      const node = this.nodes.get(id);
+      const kept = rs.filter((r) => r.at > (node?.lastSeen ?? 0) - RESERVATION_TTL_MS && r.at > now - 60_000);
+      if (kept.length) this.reservations.set(id, kept);
+      else this.reservations.delete(id);
+    }
+  }
+
+  /** Called when a node registers through this gateway, so it is usable before the next refresh. */
+  noteHeartbeat(node: NodeRecord): void {
+    this.nodes.set(node.id, node);
+    this.failedAt.delete(node.id);
+  }
+
+  stateOf(node: NodeRecord): NodeState {
+    const now = this.now();
+    if (now - node.lastSeen > this.downAfterMs) return 'down';
+    // A node that just refused a connection stays out of placement until its next heartbeat.
+    const failed = this.failedAt.get(node.id);
+    if (failed !== undefined && failed >= node.lastSeen) return 'down';
+    return 'up';
+  }
+
+  list(): NodeView[] {
+    return [...this.nodes.values()].map((n) => ({ ...n, state: this.stateOf(n) }));
+  }
+
+  /**
+   * The node list with usage read live from every up node (the registry's copy is up to a heartbeat
+   * old); a node that does not answer within `timeoutMs` keeps its registry values.
+   */
+  async listLive(timeoutMs = 1000): Promise<NodeView[]> {
+    return Promise.all(
+      this.list().map(async (n) => {
+        if (n.state !== 'up') return n;
+        try {
+          const s = await this.store(n.id).status(timeoutMs);
+          return { ...n, capacity: s.capacity, used: s.used, shards: s.shards };
+        } catch {
+          return n;
+        }
+      }),
+    );
+  }
+
+  isUp(nodeId: string): boolean {
+    const node = this.nodes.get(nodeId);
+    return node !== undefined && this.stateOf(node) === 'up';
+  }
+
+  /** Live nodes with their used bytes including this gateway's recent placements. */
+  placementCandidates(): NodeLoad[] {
+    return this.list()
+      .filter((n) => n.state === 'up')
+      .map((n) => ({
+        id: n.id,
+        capacity: n.capacity,
+        used: n.used + (this.reservations.get(n.id) ?? []).reduce((sum, r) => sum + r.bytes, 0),
+      }));
+  }
+
+  reserve(nodeId: string, bytes: number): void {
+    const list = this.reservations.get(nodeId) ?? [];
+    list.push({ at: this.now(), bytes });
+    this.reservations.set(nodeId, list);
+  }
+
+  markFailed(nodeId: string): void {
+    this.failedAt.set(nodeId, this.now());
+  }
+
+  store(nodeId: string): ShardStore {
+    const node = this.nodes.get(nodeId);
+    if (!node) throw new Error(`unknown node ${nodeId}`);
+    let store = this.stores.get(nodeId);
+    if (!store || store.url !== node.url) {
+      void store?.close();
+      store = new HttpShardStore(node.url, this.secret);
+      this.stores.set(nodeId, store);
+    }
+    return store;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    await Promise.all([...this.stores.values()].map((s) => s.close()));
+  }
+}

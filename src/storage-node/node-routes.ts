@@ -1,0 +1,102 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import { hasBearer, nodeRoutes, SHARD_ID_RE, type NodeReport } from '../node-protocol/protocol.js';
+import { parseRangeHeader } from '../core/byte-range.js';
+import { RangeNotSatisfiableError } from '../core/errors.js';
+import { ShardExistsError, ShardMissingError, type ShardFiles } from './shard-files.js';
+
+export interface NodeRouteDeps {
+  shards: ShardFiles;
+  secret: string;
+  report: () => NodeReport;
+}
+
+const fail = (reply: FastifyReply, status: number, error: string, message: string) =>
+  reply.code(status).send({ error, message });
+
+/** The node side of the internal protocol (docs/NODE-PROTOCOL.md). */
+export function registerNodeRoutes(app: FastifyInstance, deps: NodeRouteDeps): void {
+  const { shards } = deps;
+
+  // Shard bodies are streamed to disk by the handler: no body parser may buffer them.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!hasBearer(request.headers.authorization, deps.secret)) {
+      return fail(reply, 401, 'UNAUTHORIZED', 'the cluster secret is missing or wrong');
+    }
+  });
+
+  const shardId = (request: FastifyRequest, reply: FastifyReply): string | undefined => {
+    const id = (request.params as { id: string }).id;
+    if (SHARD_ID_RE.test(id)) return id;
+    fail(reply, 400, 'INVALID_SHARD_ID', 'a shard id is a lower-case GUID');
+    return undefined;
+  };
+
+  app.put(nodeRoutes.shard(':id'), async (request, reply) => {
+    const id = shardId(request, reply);
+    if (!id) return reply;
+    try {
+      const size = await shards.write(id, request.raw);
+      return reply.code(201).send({ id, size });
+    } catch (error) {
+      if (error instanceof ShardExistsError) return fail(reply, 409, 'SHARD_EXISTS', error.message);
+      // The sender went away or the disk failed; the temp file is already gone.
+      request.log.warn({ shard: id, err: error }, 'shard write failed');
+      if (request.raw.destroyed) return reply;
+      return fail(reply, 500, 'WRITE_FAILED', (error as Error).message);
+    }
+  });
+
+  const sendShard = async (request: FastifyRequest, reply: FastifyReply, head: boolean) => {
+    const id = shardId(request, reply);
+    if (!id) return reply;
+    let size: number;
+    try {
+      size = (await shards.size(id)).size;
+    } catch (error) {
+      if (error instanceof ShardMissingError) return fail(reply, 404, 'NO_SUCH_SHARD', error.message);
+      throw error;
+    }
+    let range;
+    try {
+      range = parseRangeHeader(request.headers.range, size);
+    } catch (error) {
+      if (error instanceof RangeNotSatisfiableError) {
+        return reply.code(416).header('content-range', `bytes */${size}`).send({ error: 'INVALID_RANGE', message: error.message });
+      }
+      throw error;
+    }
+    reply.header('accept-ranges', 'bytes');
+    if (range) {
+      reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+      reply.header('content-length', range.end - range.start + 1);
+    } else reply.header('content-length', size);
+    reply.header('content-type', 'application/octet-stream');
+    if (head) return reply.send();
+    const stream: Readable = range ? shards.read(id, range.start, range.end) : shards.read(id);
+    return reply.send(stream);
+  };
+
+  app.get(nodeRoutes.shard(':id'), (request, reply) => sendShard(request, reply, false));
+  app.head(nodeRoutes.shard(':id'), (request, reply) => sendShard(request, reply, true));
+
+  app.delete(nodeRoutes.shard(':id'), async (request, reply) => {
+    const id = shardId(request, reply);
+    if (!id) return reply;
+    const deleted = await shards.delete(id);
+    return deleted ? reply.code(204).send() : fail(reply, 404, 'NO_SUCH_SHARD', `no shard ${id}`);
+  });
+
+  // NDJSON, one {id,size,age} per line, streamed: a node may hold millions of shards.
+  app.get(nodeRoutes.shards, async (_request, reply) => {
+    const lines = async function* () {
+      for await (const shard of shards.list()) yield JSON.stringify(shard) + '\n';
+    };
+    return reply.type('application/x-ndjson').send(Readable.from(lines()));
+  });
+
+  app.get(nodeRoutes.status, async () => deps.report());
+}
