@@ -15,7 +15,7 @@ export function addGatewayCommand(program: Command): void {
     .option('--admin-token <token>', 'bearer token for the admin endpoints', process.env.SHARDSTORE_ADMIN_TOKEN)
     .option('--data-shards <k>', 'data shards per object', process.env.SHARDSTORE_DATA_SHARDS ?? '6')
     .option('--parity-shards <m>', 'parity shards per object (0..k)', process.env.SHARDSTORE_PARITY_SHARDS ?? '2')
-    .option('--block-size <bytes>', 'shard block size (e.g. 1MiB)', process.env.SHARDSTORE_BLOCK_SIZE ?? '1MiB')
+    .option('--block-size <bytes>', 'shard block size (e.g. 256KiB, 1MiB)', process.env.SHARDSTORE_BLOCK_SIZE ?? '256KiB')
     .option('--node-down-after <ms>', 'a node silent for this long is down', '5000')
     .option('--idle-timeout <ms>', 'abort an upload whose client sends nothing for this long', '30000')
     .action(async (opts: Record<string, string | undefined>) => {

@@ -12,7 +12,7 @@ export const gatewayConfigSchema = z
     adminToken: z.string().min(8, 'the admin token is required (at least 8 characters)'),
     dataShards: positiveInt.default(6),
     parityShards: z.coerce.number().int().min(0).default(2),
-    blockSize: byteSize.default(1024 * 1024),
+    blockSize: byteSize.default(256 * 1024),
     /** A node whose last heartbeat is older than this is down. */
     nodeDownAfterMs: positiveInt.default(5000),
     /** An upload whose client sends nothing for this long is aborted. */

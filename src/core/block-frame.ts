@@ -1,20 +1,16 @@
 import { crc32c } from '@node-rs/crc32';
 import { CHECKSUM_BYTES } from './erasure-scheme.js';
-import { ChecksumMismatchError } from './errors.js';
 
-/** The 4-byte CRC32C trailer that follows every block in a shard file. */
+/** The 4-byte CRC32C trailer (little endian) that follows every block in a shard file. */
 export function blockChecksum(block: Uint8Array): Buffer {
   const trailer = Buffer.allocUnsafe(CHECKSUM_BYTES);
   trailer.writeUInt32LE(crc32c(block), 0);
   return trailer;
 }
 
-/** Verifies a frame (block + trailer) and returns the block; throws on a checksum mismatch. */
-export function openFrame(frame: Buffer, where: string): Buffer {
-  const blockLength = frame.length - CHECKSUM_BYTES;
-  const block = frame.subarray(0, blockLength);
-  if (crc32c(block) !== frame.readUInt32LE(blockLength)) {
-    throw new ChecksumMismatchError(`block checksum mismatch in ${where}`);
-  }
-  return block;
+/** CRC32C of a block held as several pieces (views of network chunks), without joining them. */
+export function checksumOfPieces(pieces: readonly Uint8Array[]): number {
+  let crc = 0;
+  for (const piece of pieces) crc = crc32c(piece, crc);
+  return crc;
 }

@@ -3,6 +3,7 @@ import type { ErasureCoder } from '../core/erasure-coder.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import type { NodeDirectory } from '../shard-stores/node-directory.js';
 import type { Logger } from '../observability/logger.js';
+import type { BufferPool } from '../streams/buffer-pool.js';
 
 /** What the object use cases need, built once by the gateway's composition root. */
 export interface ObjectServices {
@@ -13,6 +14,9 @@ export interface ObjectServices {
   /** A coder per (k, m); cached by the caller. */
   coderFor(scheme: ErasureScheme): ErasureCoder;
   readonly log: Logger;
+  /** Recycled buffers of one full stripe (k × blockSize) and of its parity (m × blockSize). */
+  readonly stripeBuffers: BufferPool;
+  readonly parityBuffers: BufferPool;
   /** How long one frame read from a node may take before the read falls back to parity. */
   readonly readTimeoutMs: number;
 }

@@ -1,13 +1,12 @@
-import { openFrame } from '../core/block-frame.js';
-import { frameBytes, shardByteRangeForStripes, type ErasureScheme } from '../core/erasure-scheme.js';
+import { shardByteRangeForStripes, type ErasureScheme } from '../core/erasure-scheme.js';
 import { ChecksumMismatchError, ShardUnavailableError } from '../core/errors.js';
 import type { PartRecord, ShardLocation } from '../metadata/records.js';
-import { FrameReader } from '../streams/frame-reader.js';
+import { BlockReader } from '../streams/block-reader.js';
 import type { ObjectServices } from './object-services.js';
 
 interface Source {
   readonly shard: ShardLocation;
-  readonly reader: Promise<FrameReader>;
+  readonly reader: Promise<BlockReader>;
   readonly abort: AbortController;
 }
 
@@ -33,10 +32,13 @@ export class PartReader {
     signal.addEventListener('abort', () => this.abortAll.abort(signal.reason), { once: true });
   }
 
-  /** Data blocks of stripe `s` (k buffers of blockSize bytes). Stripes must be read in order. */
-  async readStripe(s: number): Promise<Buffer[]> {
+  /**
+   * Data blocks of stripe `s`, each as the list of buffers that hold its blockSize bytes.
+   * Stripes must be read in order.
+   */
+  async readStripe(s: number): Promise<Buffer[][]> {
     const { dataShards: k } = this.scheme;
-    const got = new Map<number, Buffer>();
+    const got = new Map<number, Buffer[]>();
     while (got.size < k) {
       const wanted = this.pickSources(k - got.size, got, s);
       const results = await Promise.allSettled(wanted.map((i) => this.nextBlock(i, s)));
@@ -57,7 +59,7 @@ export class PartReader {
   }
 
   /** The shard indexes to read stripe `s` from: the open ones first, then new ones, data before parity. */
-  private pickSources(count: number, got: Map<number, Buffer>, s: number): number[] {
+  private pickSources(count: number, got: Map<number, Buffer[]>, s: number): number[] {
     const chosen = [...this.active.keys()].filter((i) => !got.has(i)).slice(0, count);
     const ordered = [...this.part.shards].sort((a, b) => a.index - b.index);
     for (const shard of ordered) {
@@ -87,12 +89,12 @@ export class PartReader {
     const reader = this.svc.nodes
       .store(shard.nodeId)
       .get(shard.shardId, range, abort.signal)
-      .then((body) => new FrameReader(body, frameBytes(this.scheme)));
+      .then((body) => new BlockReader(body, this.scheme.blockSize, `shard ${shard.index} (${shard.shardId}) on node ${shard.nodeId}`));
     reader.catch(() => undefined);
     this.active.set(shard.index, { shard, reader, abort });
   }
 
-  private async nextBlock(index: number, s: number): Promise<Buffer> {
+  private async nextBlock(index: number, s: number): Promise<Buffer[]> {
     const source = this.active.get(index)!;
     const where = `shard ${index} (${source.shard.shardId}) stripe ${s}`;
     let timer: NodeJS.Timeout | undefined;
@@ -100,9 +102,9 @@ export class PartReader {
       timer = setTimeout(() => reject(new ShardUnavailableError(`timed out reading ${where}`)), this.svc.readTimeoutMs);
     });
     try {
-      const frame = await Promise.race([source.reader.then((r) => r.next()), timeout]);
-      if (!frame) throw new ShardUnavailableError(`${where} ended early`);
-      return openFrame(frame, where);
+      const block = await Promise.race([source.reader.then((r) => r.next()), timeout]);
+      if (!block) throw new ShardUnavailableError(`${where} ended early`);
+      return block;
     } finally {
       clearTimeout(timer);
     }
@@ -128,17 +130,18 @@ export class PartReader {
     source.reader.then((r) => r.close()).catch(() => undefined);
   }
 
-  private async rebuild(got: Map<number, Buffer>): Promise<Buffer[]> {
+  private async rebuild(got: Map<number, Buffer[]>): Promise<Buffer[][]> {
     const { dataShards: k, parityShards: m, blockSize: bs } = this.scheme;
     const data = Buffer.alloc(k * bs);
     const parity = Buffer.alloc(m * bs);
     const present: boolean[] = [];
     for (let i = 0; i < k + m; i++) {
-      const block = got.get(i);
-      present.push(block !== undefined);
-      if (block) block.copy(i < k ? data : parity, (i < k ? i : i - k) * bs);
+      const pieces = got.get(i);
+      present.push(pieces !== undefined);
+      let at = (i < k ? i : i - k) * bs;
+      for (const piece of pieces ?? []) at += piece.copy(i < k ? data : parity, at);
     }
     await this.svc.coderFor(this.scheme).reconstruct(data, parity, present);
-    return [...Array(k).keys()].map((i) => data.subarray(i * bs, (i + 1) * bs));
+    return [...Array(k).keys()].map((i) => [data.subarray(i * bs, (i + 1) * bs)]);
   }
 }

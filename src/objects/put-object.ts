@@ -1,15 +1,12 @@
-import { blockChecksum } from '../core/block-frame.js';
-import {
-  frameBytes, schemeForSize, shardFileBytes, stripeDataBytes, totalShards, type ErasureScheme,
-} from '../core/erasure-scheme.js';
+import { schemeForSize, shardFileBytes, stripeDataBytes, totalShards } from '../core/erasure-scheme.js';
 import { KeyExistsError, UploadAbortedError, UploadIncompleteError } from '../core/errors.js';
 import { newObjectId, newShardId } from '../core/ids.js';
 import { choosePlacement } from '../core/placement.js';
 import type { NewObject, ObjectRecord, UploadIntent } from '../metadata/records.js';
 import { ContentDigest } from '../streams/content-digest.js';
-import { splitIntoStripes, type Stripe } from '../streams/stripe-splitter.js';
+import { splitIntoStripes, type StripeBuffers } from '../streams/stripe-splitter.js';
 import type { ObjectServices } from './object-services.js';
-import { ShardWriters } from './shard-writers.js';
+import { StripeWriter } from './stripe-writer.js';
 
 export interface PutObjectInput {
   readonly bucket: string;
@@ -37,11 +34,17 @@ export async function putObject(svc: ObjectServices, input: PutObjectInput): Pro
   if (await svc.metadata.objects.findLive(input.bucket, input.key)) throw new KeyExistsError(input.key);
 
   const digest = new ContentDigest();
-  const stripes = splitIntoStripes(tap(input.body, digest), stripeDataBytes(svc.scheme));
+  const stripeBytes = stripeDataBytes(svc.scheme);
+  // A body known to be smaller than a stripe gets a buffer of its own size, not a pooled stripe.
+  const small = input.declaredSize !== undefined && input.declaredSize < stripeBytes;
+  const buffers: StripeBuffers = small
+    ? { acquire: () => Buffer.allocUnsafe(Math.max(input.declaredSize ?? 0, 1)), release: () => undefined }
+    : svc.stripeBuffers;
+  const stripes = splitIntoStripes(tap(input.body, digest), small ? Math.max(input.declaredSize ?? 0, 1) : stripeBytes, buffers);
   let pending = await stripes.next();
   // An object smaller than one stripe is known in full by now: give it a block that fits it.
   const firstLength = pending.done ? 0 : pending.value.length;
-  const scheme = firstLength < stripeDataBytes(svc.scheme) ? schemeForSize(svc.scheme, firstLength) : svc.scheme;
+  const scheme = firstLength < stripeBytes ? schemeForSize(svc.scheme, firstLength) : svc.scheme;
   const expectedSize = input.declaredSize ?? firstLength;
   const shardBytes = shardFileBytes(scheme, Math.max(expectedSize, firstLength));
 
@@ -57,25 +60,24 @@ export async function putObject(svc: ObjectServices, input: PutObjectInput): Pro
   };
   await svc.metadata.intents.create(intent);
 
-  const abort = new AbortController();
-  const onClientGone = () => abort.abort(new UploadAbortedError('the client went away'));
-  input.signal.addEventListener('abort', onClientGone, { once: true });
-  const writers = new ShardWriters(
-    intent.shards.map((s) => svc.nodes.store(s.nodeId)),
-    intent.shards.map((s) => s.shardId),
-    frameBytes(scheme),
-    abort.signal,
+  const writer = new StripeWriter(
+    scheme,
+    svc.coderFor(scheme),
+    intent.shards.map((s) => svc.nodes.store(s.nodeId).create(s.shardId)),
+    svc.stripeBuffers,
+    svc.parityBuffers,
   );
+  const onClientGone = () => void writer.abort(new UploadAbortedError('the client went away'));
+  input.signal.addEventListener('abort', onClientGone, { once: true });
   const log = svc.log.child({ object: intent.id, key: input.key });
   try {
-    const coder = svc.coderFor(scheme);
     while (!pending.done) {
-      await writeStripe(pending.value, scheme, coder, writers);
+      await writer.write(pending.value);
       pending = await stripes.next();
     }
     const { sha256, md5, bytes } = digest.digest();
     if (input.declaredSize !== undefined && bytes !== input.declaredSize) throw new UploadIncompleteError(bytes, input.declaredSize);
-    const sizes = await writers.finish();
+    const sizes = await writer.finish();
     const expected = shardFileBytes(scheme, bytes);
     sizes.forEach((size, i) => {
       if (size !== expected) throw new UploadAbortedError(`node stored ${size} bytes of shard ${i}, expected ${expected}`);
@@ -104,9 +106,8 @@ export async function putObject(svc: ObjectServices, input: PutObjectInput): Pro
     await svc.metadata.objects.commit(object, intent.id);
     return { ...object, expiresAt: null, deletedAt: null };
   } catch (error) {
-    abort.abort(error);
-    writers.destroy();
-    await writers.settled();
+    await writer.abort(error);
+    await stripes.return(undefined);
     await discardShards(svc, intent, log);
     throw input.signal.aborted && !(error instanceof UploadIncompleteError)
       ? new UploadAbortedError('the client went away during the upload', { cause: error })
@@ -114,26 +115,6 @@ export async function putObject(svc: ObjectServices, input: PutObjectInput): Pro
   } finally {
     input.signal.removeEventListener('abort', onClientGone);
   }
-}
-
-async function writeStripe(
-  stripe: Stripe,
-  scheme: ErasureScheme,
-  coder: ReturnType<ObjectServices['coderFor']>,
-  writers: ShardWriters,
-): Promise<void> {
-  const { dataShards: k, parityShards: m, blockSize: bs } = scheme;
-  const dataBytes = k * bs;
-  // The last stripe is zero-padded; its true length is the object's recorded size.
-  if (stripe.length < dataBytes) stripe.buffer.fill(0, stripe.length, dataBytes);
-  const data = stripe.buffer.subarray(0, dataBytes);
-  const parity = Buffer.allocUnsafe(m * bs);
-  await coder.encode(data, parity);
-  for (let i = 0; i < k + m; i++) {
-    const block = i < k ? data.subarray(i * bs, (i + 1) * bs) : parity.subarray((i - k) * bs, (i - k + 1) * bs);
-    writers.write(i, block, blockChecksum(block));
-  }
-  await writers.drain();
 }
 
 async function* tap(body: AsyncIterable<Uint8Array>, digest: ContentDigest): AsyncGenerator<Uint8Array> {

@@ -34,7 +34,7 @@ export async function* readObject(
           const from = Math.max(local.start, blockStart);
           const to = Math.min(local.end, blockStart + bs - 1);
           if (from > to) continue;
-          yield blocks[i]!.subarray(from - blockStart, to - blockStart + 1);
+          yield* slicePieces(blocks[i]!, from - blockStart, to - blockStart + 1);
         }
       }
     } finally {
@@ -45,3 +45,15 @@ export async function* readObject(
 
 export const responseLength = (object: ObjectRecord, range: ByteRange | undefined): number =>
   range ? rangeLength(range) : object.size;
+
+/** Yields the bytes [start, end) of a block held as consecutive pieces. */
+function* slicePieces(pieces: readonly Buffer[], start: number, end: number): Generator<Buffer> {
+  let at = 0;
+  for (const piece of pieces) {
+    const from = Math.max(start - at, 0);
+    const to = Math.min(end - at, piece.length);
+    if (from < to) yield piece.subarray(from, to);
+    at += piece.length;
+    if (at >= end) return;
+  }
+}

@@ -3,12 +3,12 @@ import { mkdirSync, openSync, closeSync, existsSync, readFileSync, writeFileSync
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { request } from 'undici';
 import { z } from 'zod';
 import type { ClusterConfig } from '../config/cluster-config.js';
 import type { Logger } from '../observability/logger.js';
 import { newSecret } from '../core/ids.js';
 import { bearer } from '../core/bearer.js';
+import { RUNTIME_FLAGS } from './runtime-flags.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
@@ -47,7 +47,7 @@ export async function startCluster(config: ClusterConfig, log: Logger, say: (lin
 
   const launch = (name: string, args: string[]): ChildProcess => {
     const out = openSync(join(logs, `${name}.log`), 'a');
-    const child = spawn(process.execPath, ['--enable-source-maps', CLI, ...args], { stdio: ['ignore', out, out], env: process.env });
+    const child = spawn(process.execPath, [...RUNTIME_FLAGS, CLI, ...args], { stdio: ['ignore', out, out], env: process.env });
     closeSync(out);
     children.push(child);
     child.on('exit', (code, signal) => {
@@ -124,9 +124,9 @@ export async function startCluster(config: ClusterConfig, log: Logger, say: (lin
 
 async function get(url: string, token?: string): Promise<{ status: number; body: unknown }> {
   try {
-    const res = await request(url, { headers: token ? { authorization: bearer(token) } : {}, headersTimeout: 2000, bodyTimeout: 2000 });
-    const text = await res.body.text();
-    return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
+    const res = await fetch(url, { headers: token ? { authorization: bearer(token) } : {}, signal: AbortSignal.timeout(2000) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
   } catch {
     return { status: 0, body: undefined };
   }

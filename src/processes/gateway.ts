@@ -6,6 +6,7 @@ import type { ErasureScheme } from '../core/erasure-scheme.js';
 import { openMetadataStore } from '../metadata/open-store.js';
 import { NodeDirectory } from '../shard-stores/node-directory.js';
 import type { ObjectServices } from '../objects/object-services.js';
+import { BufferPool } from '../streams/buffer-pool.js';
 import { registerAccessLog } from '../http/access-log.js';
 import { createHttpServer } from '../http/create-server.js';
 import { sendError } from '../http/error-map.js';
@@ -36,6 +37,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     },
     log: log.child({ component: 'objects' }),
     readTimeoutMs: 10_000,
+    stripeBuffers: new BufferPool(config.dataShards * config.blockSize, 4),
+    parityBuffers: new BufferPool(Math.max(config.parityShards, 1) * config.blockSize, 4),
   };
 
   const app = createHttpServer(log, config.idleTimeoutMs);

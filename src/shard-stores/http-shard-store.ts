@@ -1,12 +1,17 @@
-import { Pool } from 'undici';
-import type { Readable } from 'node:stream';
+import { Agent, request, type IncomingMessage } from 'node:http';
 import { ShardUnavailableError } from '../core/errors.js';
 import { bearer, nodeReportSchema, nodeRoutes, type NodeReport } from '../node-protocol/protocol.js';
-import type { ShardStore } from './shard-store.js';
+import type { ShardSink, ShardStore } from './shard-store.js';
+import { openHttpShardSink } from './http-shard-sink.js';
 
-/** A storage node reached over the internal HTTP protocol, with a keep-alive connection pool. */
+/**
+ * A storage node reached over the internal HTTP protocol with node:http and a keep-alive agent.
+ * (node:http rather than undici: it reports when a written chunk has left the process, and it is
+ * already loaded, which keeps the gateway's resident memory down.)
+ */
 export class HttpShardStore implements ShardStore {
-  private readonly pool: Pool;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 128, keepAliveMsecs: 10_000 });
+  private readonly base: URL;
   private readonly auth: string;
 
   constructor(
@@ -14,76 +19,64 @@ export class HttpShardStore implements ShardStore {
     secret: string,
     private readonly requestTimeoutMs = 10_000,
   ) {
-    this.pool = new Pool(url, { connections: 64, keepAliveTimeout: 30_000, pipelining: 1 });
+    this.base = new URL(url);
     this.auth = bearer(secret);
   }
 
-  async put(shardId: string, body: Readable, signal: AbortSignal): Promise<number> {
-    const res = await this.pool.request({
-      method: 'PUT',
-      path: nodeRoutes.shard(shardId),
-      headers: { authorization: this.auth, 'content-type': 'application/octet-stream' },
-      body,
-      signal,
-      // The node answers once the whole shard is durable, which takes as long as the client's upload.
-      headersTimeout: 0,
-      bodyTimeout: this.requestTimeoutMs,
-    });
-    const text = await res.body.text();
-    if (res.statusCode !== 201) {
-      throw new ShardUnavailableError(`node ${this.url} refused shard ${shardId}: ${res.statusCode} ${text}`);
-    }
-    return (JSON.parse(text) as { size: number }).size;
+  create(shardId: string): ShardSink {
+    return openHttpShardSink(this.agent, this.base, this.auth, shardId);
   }
 
   async get(shardId: string, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
     const headers: Record<string, string> = { authorization: this.auth };
     if (range) headers.range = `bytes=${range.start}-${range.end}`;
-    const res = await this.pool.request({
-      method: 'GET',
-      path: nodeRoutes.shard(shardId),
-      headers,
-      signal,
-      headersTimeout: this.requestTimeoutMs,
-      // A paused download (slow client) must not time the node out; stalls are caught by the reader.
-      bodyTimeout: 0,
-    });
+    const res = await this.send('GET', nodeRoutes.shard(shardId), headers, signal);
     if (res.statusCode !== 200 && res.statusCode !== 206) {
-      const text = await res.body.text().catch(() => '');
+      const text = await readText(res).catch(() => '');
       throw new ShardUnavailableError(`node ${this.url} could not serve shard ${shardId}: ${res.statusCode} ${text}`);
     }
-    return res.body;
+    return res;
   }
 
   async delete(shardId: string): Promise<boolean> {
-    const res = await this.pool.request({
-      method: 'DELETE',
-      path: nodeRoutes.shard(shardId),
-      headers: { authorization: this.auth },
-      headersTimeout: this.requestTimeoutMs,
-      bodyTimeout: this.requestTimeoutMs,
-    });
-    await res.body.dump();
+    const res = await this.send('DELETE', nodeRoutes.shard(shardId), { authorization: this.auth }, AbortSignal.timeout(this.requestTimeoutMs));
+    await readText(res);
     if (res.statusCode === 204) return true;
     if (res.statusCode === 404) return false;
     throw new ShardUnavailableError(`node ${this.url} could not delete shard ${shardId}: ${res.statusCode}`);
   }
 
   async status(timeoutMs: number): Promise<NodeReport> {
-    const res = await this.pool.request({
-      method: 'GET',
-      path: nodeRoutes.status,
-      headers: { authorization: this.auth },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const body: unknown = await res.body.json();
+    const res = await this.send('GET', nodeRoutes.status, { authorization: this.auth }, AbortSignal.timeout(timeoutMs));
+    const text = await readText(res);
     if (res.statusCode !== 200) throw new ShardUnavailableError(`node ${this.url} status: ${res.statusCode}`);
-    return nodeReportSchema.parse(body);
+    return nodeReportSchema.parse(JSON.parse(text));
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  async close(): Promise<void> {
+    this.agent.destroy();
   }
+
+  /** Sends a body-less request; resolves with the response once its headers arrived. */
+  private send(method: string, path: string, headers: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = request({ agent: this.agent, hostname: this.base.hostname, port: this.base.port, method, path, headers, signal });
+      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${this.requestTimeoutMs} ms`)), this.requestTimeoutMs);
+      req.once('response', (res) => {
+        clearTimeout(timer);
+        resolve(res);
+      });
+      req.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new ShardUnavailableError(`node ${this.url}: ${error.message}`, { cause: error }));
+      });
+      req.end();
+    });
+  }
+}
+
+async function readText(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }

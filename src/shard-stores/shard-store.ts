@@ -1,10 +1,19 @@
-import type { Readable } from 'node:stream';
 import type { NodeReport } from '../node-protocol/protocol.js';
+
+/** A shard being written: frames go in order; each write resolves once its bytes left the process. */
+export interface ShardSink {
+  /** Resolves when the chunk has been handed to the kernel, so the caller may reuse its buffer. */
+  write(chunk: Buffer): Promise<void>;
+  /** Ends the shard; resolves with its stored size once the node has made it durable. */
+  end(): Promise<number>;
+  /** Stops the upload; the node discards the temp file. */
+  abort(reason?: unknown): void;
+}
 
 /** The gateway's view of one storage node's shards. Speaks streams and AbortSignal only. */
 export interface ShardStore {
-  /** Streams `body` into a new shard; resolves with its size once the node has made it durable. */
-  put(shardId: string, body: Readable, signal: AbortSignal): Promise<number>;
+  /** Starts a streaming upload of a new shard. */
+  create(shardId: string): ShardSink;
   /** Streams bytes [start, end] of a shard (the whole shard when no range is given). */
   get(shardId: string, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
   /** Deletes a shard; resolves false if the node did not have it. */

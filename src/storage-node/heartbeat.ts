@@ -1,4 +1,3 @@
-import { request } from 'undici';
 import type { Logger } from '../observability/logger.js';
 import { bearer, REGISTER_PATH, type NodeReport } from '../node-protocol/protocol.js';
 
@@ -22,15 +21,14 @@ export function startHeartbeat(opts: {
 
   const beat = async () => {
     try {
-      const res = await request(url, {
+      const res = await fetch(url, {
         method: 'POST',
         headers: { authorization: bearer(opts.secret), 'content-type': 'application/json' },
         body: JSON.stringify(opts.report()),
-        headersTimeout: 5000,
-        bodyTimeout: 5000,
+        signal: AbortSignal.timeout(5000),
       });
-      const text = await res.body.text();
-      if (res.statusCode >= 300) throw new Error(`gateway answered ${res.statusCode}: ${text}`);
+      const text = await res.text();
+      if (res.status >= 300) throw new Error(`gateway answered ${res.status}: ${text}`);
       if (!wasUp) opts.log.info({ gateway: opts.gateway }, 'registered with the gateway');
       wasUp = true;
       resolveRegistered();

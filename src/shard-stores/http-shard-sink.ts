@@ -1,0 +1,58 @@
+import { Agent, request, type ClientRequest } from 'node:http';
+import { ShardUnavailableError } from '../core/errors.js';
+import { nodeRoutes } from '../node-protocol/protocol.js';
+import type { ShardSink } from './shard-store.js';
+
+/**
+ * A shard upload: `ClientRequest.write(chunk, callback)` tells exactly when a chunk has left the
+ * process, which is what lets the gateway recycle its stripe buffers instead of allocating new ones
+ * (the key to flat memory).
+ */
+export function openHttpShardSink(agent: Agent, baseUrl: URL, auth: string, shardId: string): ShardSink {
+  const req: ClientRequest = request({
+    agent,
+    protocol: baseUrl.protocol,
+    hostname: baseUrl.hostname,
+    port: baseUrl.port,
+    method: 'PUT',
+    path: nodeRoutes.shard(shardId),
+    headers: { authorization: auth, 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' },
+  });
+  const where = `node ${baseUrl.origin} shard ${shardId}`;
+  const response = new Promise<number>((resolve, reject) => {
+    req.once('error', (error) => reject(new ShardUnavailableError(`${where}: ${error.message}`, { cause: error })));
+    req.once('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.once('error', reject);
+      res.once('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode !== 201) {
+          reject(new ShardUnavailableError(`${where} refused: ${res.statusCode} ${text}`));
+          return;
+        }
+        try {
+          resolve((JSON.parse(text) as { size: number }).size);
+        } catch {
+          reject(new ShardUnavailableError(`${where} answered garbage: ${text.slice(0, 200)}`));
+        }
+      });
+    });
+  });
+  response.catch(() => undefined);
+
+  return {
+    write(chunk) {
+      return new Promise((resolve, reject) => {
+        req.write(chunk, (error) => (error ? reject(new ShardUnavailableError(`${where}: ${error.message}`)) : resolve()));
+      });
+    },
+    end() {
+      req.end();
+      return response;
+    },
+    abort(reason) {
+      req.destroy(reason instanceof Error ? reason : new Error('upload aborted'));
+    },
+  };
+}
