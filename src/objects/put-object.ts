@@ -36,11 +36,12 @@ export async function putObject(svc: ObjectServices, input: PutObjectInput): Pro
   const digest = new ContentDigest();
   const stripeBytes = stripeDataBytes(svc.scheme);
   // A body known to be smaller than a stripe gets a buffer of its own size, not a pooled stripe.
-  const small = input.declaredSize !== undefined && input.declaredSize < stripeBytes;
-  const buffers: StripeBuffers = small
-    ? { acquire: () => Buffer.allocUnsafe(Math.max(input.declaredSize ?? 0, 1)), release: () => undefined }
-    : svc.stripeBuffers;
-  const stripes = splitIntoStripes(tap(input.body, digest), small ? Math.max(input.declaredSize ?? 0, 1) : stripeBytes, buffers);
+  const declared = input.declaredSize;
+  const small = declared !== undefined && declared < stripeBytes;
+  // Room for the small object's stripe with its padding (k × its aligned block).
+  const smallBuffer = () => Buffer.allocUnsafe(Math.max(stripeDataBytes(schemeForSize(svc.scheme, declared ?? 0)), 1));
+  const buffers: StripeBuffers = small ? { acquire: smallBuffer, release: () => undefined } : svc.stripeBuffers;
+  const stripes = splitIntoStripes(tap(input.body, digest), small ? Math.max(declared, 1) : stripeBytes, buffers);
   let pending = await stripes.next();
   // An object smaller than one stripe is known in full by now: give it a block that fits it.
   const firstLength = pending.done ? 0 : pending.value.length;

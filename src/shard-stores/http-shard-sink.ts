@@ -20,11 +20,11 @@ export function openHttpShardSink(agent: Agent, baseUrl: URL, auth: string, shar
   });
   const where = `node ${baseUrl.origin} shard ${shardId}`;
   const response = new Promise<number>((resolve, reject) => {
-    req.once('error', (error) => reject(new ShardUnavailableError(`${where}: ${error.message}`, { cause: error })));
+    req.on('error', (error) => reject(new ShardUnavailableError(`${where}: ${error.message}`, { cause: error })));
     req.once('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.once('error', reject);
+      res.on('error', reject);
       res.once('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         if (res.statusCode !== 201) {

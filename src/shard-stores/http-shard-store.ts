@@ -64,9 +64,13 @@ export class HttpShardStore implements ShardStore {
       const timer = setTimeout(() => req.destroy(new Error(`no answer within ${this.requestTimeoutMs} ms`)), this.requestTimeoutMs);
       req.once('response', (res) => {
         clearTimeout(timer);
+        // Errors after the headers (an abort once the reader is done) surface through the body's
+        // iterator while someone reads it; unread, they must not become an unhandled 'error'.
+        res.on('error', ignore);
         resolve(res);
       });
-      req.once('error', (error) => {
+      // `on`, not `once`: an abort after the response still emits 'error' on the request.
+      req.on('error', (error) => {
         clearTimeout(timer);
         reject(new ShardUnavailableError(`node ${this.url}: ${error.message}`, { cause: error }));
       });
@@ -80,3 +84,5 @@ async function readText(res: IncomingMessage): Promise<string> {
   for await (const chunk of res) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
+
+const ignore = (): void => undefined;
