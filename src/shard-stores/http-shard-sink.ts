@@ -39,7 +39,11 @@ export function openHttpShardSink(agent: Agent, baseUrl: URL, auth: string, shar
       });
     });
   });
-  response.catch(() => undefined);
+  let settled = false;
+  response.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
 
   return {
     write(chunk) {
@@ -52,6 +56,8 @@ export function openHttpShardSink(agent: Agent, baseUrl: URL, auth: string, shar
       return response;
     },
     abort(reason) {
+      // Once the node has answered, the socket is back in the keep-alive pool: leave it alone.
+      if (settled) return;
       req.destroy(reason instanceof Error ? reason : new Error('upload aborted'));
     },
   };

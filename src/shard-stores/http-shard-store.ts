@@ -57,21 +57,39 @@ export class HttpShardStore implements ShardStore {
     this.agent.destroy();
   }
 
-  /** Sends a body-less request; resolves with the response once its headers arrived. */
+  /**
+   * Sends a body-less request; resolves with the response once its headers arrived.
+   * The signal is not given to node:http: aborting a finished request there destroys its socket,
+   * which by then is back in the keep-alive pool and may carry another request. Here an abort only
+   * tears down an exchange that is still under way.
+   */
   private send(method: string, path: string, headers: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = request({ agent: this.agent, hostname: this.base.hostname, port: this.base.port, method, path, headers, signal });
+      const req = request({ agent: this.agent, hostname: this.base.hostname, port: this.base.port, method, path, headers });
+      let res: IncomingMessage | undefined;
+      const onAbort = () => {
+        if (!res) req.destroy(new Error('aborted'));
+        else if (!res.complete) res.destroy(new Error('aborted'));
+      };
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+      };
       const timer = setTimeout(() => req.destroy(new Error(`no answer within ${this.requestTimeoutMs} ms`)), this.requestTimeoutMs);
-      req.once('response', (res) => {
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      req.once('response', (response) => {
+        res = response;
         clearTimeout(timer);
-        // Errors after the headers (an abort once the reader is done) surface through the body's
-        // iterator while someone reads it; unread, they must not become an unhandled 'error'.
-        res.on('error', ignore);
-        resolve(res);
+        // Errors after the headers surface through the body's iterator while someone reads it;
+        // unread, they must not become an unhandled 'error'.
+        response.on('error', ignore);
+        response.once('close', done);
+        resolve(response);
       });
-      // `on`, not `once`: an abort after the response still emits 'error' on the request.
+      // `on`, not `once`: a request can emit 'error' again after the first one.
       req.on('error', (error) => {
-        clearTimeout(timer);
+        done();
         reject(new ShardUnavailableError(`node ${this.url}: ${error.message}`, { cause: error }));
       });
       req.end();
