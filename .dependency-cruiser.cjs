@@ -1,0 +1,49 @@
+/**
+ * Import direction between layers (docs/ARCHITECTURE.md): processes → api/http → objects/jobs →
+ * streams → core. Adapters (metadata, shard-stores, storage-node) implement interfaces of inner
+ * layers; only composition roots (processes/) build them. `npm run lint` fails on a wrong-way import.
+ */
+const layer = (name) => `^src/${name}/`;
+const only = (from, allowed, comment) => ({
+  name: allowed.length ? `${from}-imports-only-${allowed.join('-')}` : `${from}-imports-nothing-else`,
+  comment,
+  severity: 'error',
+  from: { path: layer(from) },
+  to: { path: '^src/', pathNot: [layer(from), ...allowed.map(layer)] },
+});
+
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    only('core', [], 'core is pure: no other layer, no HTTP, no storage'),
+    only('streams', ['core'], 'stream pieces know only the core'),
+    only('node-protocol', ['core'], 'the node protocol is shared by both sides and knows only the core'),
+    only('metadata', ['core'], 'metadata stores know only domain types'),
+    only('storage-node', ['core', 'node-protocol', 'observability'], 'the node side knows nothing of the gateway'),
+    only('shard-stores', ['core', 'node-protocol', 'metadata', 'streams'], 'the gateway side of the node protocol'),
+    only('objects', ['core', 'streams', 'metadata', 'shard-stores', 'observability'], 'use cases never see HTTP'),
+    only('http', ['core', 'observability'], 'shared HTTP plumbing'),
+    only('api', ['core', 'http', 'objects', 'metadata', 'shard-stores', 'node-protocol', 'observability'], 'thin public surfaces'),
+    only('config', ['core'], 'configuration schemas'),
+    {
+      name: 'only-roots-import-processes',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['^src/processes/', '^src/cli/'] },
+      to: { path: '^src/processes/' },
+    },
+    { name: 'nothing-imports-cli', severity: 'error', from: { path: '^src/', pathNot: '^src/cli/' }, to: { path: '^src/cli/' } },
+    {
+      name: 'no-fastify-below-http',
+      comment: 'the HTTP framework stays in http/, api/, storage-node routes and the composition roots',
+      severity: 'error',
+      from: { path: ['^src/(core|streams|objects|metadata|shard-stores)/'] },
+      to: { path: 'node_modules/fastify' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '\\.test\\.ts$|\\.contract\\.ts$' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};

@@ -1,0 +1,51 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A plain nginx WebDAV server (PUT/GET of single files, no redundancy): the baseline. */
+export async function startNginx(dir: string, port: number): Promise<{ url: string; root: string; stop: () => void }> {
+  if (!existsSync('/usr/sbin/nginx')) {
+    execFileSync('apt-get', ['install', '-y', '-qq', 'nginx'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+  const root = join(dir, 'www');
+  mkdirSync(root, { recursive: true });
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `user root;
+worker_processes 2;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'error.log')};
+daemon off;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${join(dir, 'tmp')};
+  client_max_body_size 0;
+  sendfile on;
+  keepalive_requests 100000;
+  server {
+    listen 127.0.0.1:${port};
+    root ${root};
+    location / {
+      dav_methods PUT;
+      create_full_put_path on;
+      dav_access user:rw;
+    }
+  }
+}
+`,
+  );
+  const child: ChildProcess = spawn('/usr/sbin/nginx', ['-c', conf, '-e', join(dir, 'error.log')], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(url + '/');
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return { url, root, stop: () => child.kill('SIGQUIT') };
+}

@@ -1,0 +1,106 @@
+/**
+ * `npm run bench`: Shardstore (gateway + 8 nodes, 6+2) and a plain nginx WebDAV server side by side in
+ * one run on this machine. Prints a table and writes bench-output/results.json.
+ *
+ *   BENCH_LARGE_MB (default 1024)  size of the large object
+ *   BENCH_SMALL_COUNT (default 2000) number of 4 KiB objects
+ *   BENCH_CLIENTS (default 16)     concurrent clients for the small objects
+ */
+import { execSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open } from 'node:fs/promises';
+import { LocalCluster } from '../test/helpers/local-cluster.js';
+import { freePort } from '../src/processes/cluster.js';
+import { send, throughput, uploadFile } from './http-load.js';
+import { startNginx } from './nginx-webdav.js';
+
+const LARGE = Number(process.env.BENCH_LARGE_MB ?? 1024) * 2 ** 20;
+const SMALL_COUNT = Number(process.env.BENCH_SMALL_COUNT ?? 2000);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
+const SMALL = 4096;
+
+const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+function dropCaches(): boolean {
+  try {
+    execSync('sync; echo 3 > /proc/sys/vm/drop_caches', { stdio: 'ignore', shell: '/bin/bash' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const start = process.hrtime.bigint();
+  const value = await fn();
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, value };
+}
+
+interface Row { system: string; putMBs: number; getMBs: number; smallPut: number; smallGet: number; peakRss?: number }
+
+async function measure(name: string, url: string, keyPrefix: string, method: 'POST' | 'PUT', afterPut: () => void, rssPid?: number): Promise<Row> {
+  const work = mkdtempSync(join(tmpdir(), 'shardstore-bench-file-'));
+  const file = join(work, 'large.bin');
+  const handle = await open(file, 'w');
+  const chunk = randomBytes(8 * 2 ** 20);
+  for (let at = 0; at < LARGE; at += chunk.length) await handle.write(chunk, 0, Math.min(chunk.length, LARGE - at));
+  await handle.close();
+
+  let peak = 0;
+  const sampler = rssPid ? setInterval(() => (peak = Math.max(peak, rssMiB(rssPid))), 100) : undefined;
+  const put = await timed(async () => {
+    const status = await uploadFile(`${url}/${keyPrefix}large.bin`, method, file, LARGE);
+    if (status >= 300) throw new Error(`${name} large PUT answered ${status}`);
+    afterPut();
+  });
+  dropCaches();
+  const get = await timed(() => send(`${url}/${keyPrefix}large.bin`, 'GET', ''));
+  if (get.value.bytes !== LARGE) throw new Error(`${name} large GET returned ${get.value.bytes} bytes`);
+  if (sampler) clearInterval(sampler);
+  rmSync(work, { recursive: true, force: true });
+
+  const body = randomBytes(SMALL);
+  const smallPut = await throughput(SMALL_COUNT, CLIENTS, async (i) => {
+    const r = await send(`${url}/${keyPrefix}small/${i}`, method, body);
+    if (r.status >= 300) throw new Error(`${name} small PUT answered ${r.status}`);
+  });
+  const smallGet = await throughput(SMALL_COUNT, CLIENTS, async (i) => {
+    const r = await send(`${url}/${keyPrefix}small/${i}`, 'GET', '');
+    if (r.bytes !== SMALL) throw new Error(`${name} small GET returned ${r.bytes} bytes`);
+  });
+  const mbs = (s: number) => LARGE / 1e6 / s;
+  return { system: name, putMBs: mbs(put.seconds), getMBs: mbs(get.seconds), smallPut, smallGet, ...(rssPid ? { peakRss: peak } : {}) };
+}
+
+const cachesDroppable = dropCaches();
+const nginxDir = mkdtempSync(join(tmpdir(), 'shardstore-bench-nginx-'));
+const nginx = await startNginx(nginxDir, await freePort('127.0.0.1'));
+const rows: Row[] = [];
+try {
+  rows.push(await measure('nginx WebDAV (1 file, no redundancy)', nginx.url, '', 'PUT', () => execSync('sync')));
+} finally {
+  nginx.stop();
+  rmSync(nginxDir, { recursive: true, force: true });
+}
+const cluster = await LocalCluster.start(8);
+try {
+  rows.push(await measure('Shardstore 6+2 on 8 nodes', cluster.url, 'bench/', 'POST', () => undefined, cluster.state.gateway.pid));
+} finally {
+  await cluster.stop();
+}
+
+const [base, ours] = rows as [Row, Row];
+const pad = (s: string, n: number) => s.padEnd(n);
+const num = (v: number) => v.toFixed(0).padStart(9);
+console.log(`\n1 GiB = ${LARGE / 2 ** 20} MiB; small objects: ${SMALL_COUNT} × 4 KiB with ${CLIENTS} clients; page cache dropped before large GETs: ${cachesDroppable}`);
+console.log(`${pad('system', 40)} ${'PUT MB/s'.padStart(9)} ${'GET MB/s'.padStart(9)} ${'4K PUT/s'.padStart(9)} ${'4K GET/s'.padStart(9)} ${'peak RSS'.padStart(9)}`);
+for (const r of rows) {
+  console.log(`${pad(r.system, 40)} ${num(r.putMBs)} ${num(r.getMBs)} ${num(r.smallPut)} ${num(r.smallGet)} ${r.peakRss ? `${r.peakRss.toFixed(0)} MiB`.padStart(9) : '        -'}`);
+}
+console.log(`${pad('Shardstore / nginx', 40)} ${(ours.putMBs / base.putMBs).toFixed(2).padStart(9)} ${(ours.getMBs / base.getMBs).toFixed(2).padStart(9)} ${(ours.smallPut / base.smallPut).toFixed(2).padStart(9)} ${(ours.smallGet / base.smallGet).toFixed(2).padStart(9)}`);
+mkdirSync('bench-output', { recursive: true });
+writeFileSync('bench-output/results.json', JSON.stringify({ date: new Date().toISOString(), largeBytes: LARGE, smallCount: SMALL_COUNT, clients: CLIENTS, cachesDropped: cachesDroppable, rows }, null, 2) + '\n');
+console.log('written to bench-output/results.json');

@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { metadataStoreContract } from '../metadata-store.contract.js';
+import { openSqliteStore } from './sqlite-store.js';
+import { migrateSqlite } from './sqlite-migrator.js';
+import { SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'shardstore-sqlite-'));
+let n = 0;
+metadataStoreContract('sqlite', async () => openSqliteStore(join(dir, `meta-${n++}.db`)));
+
+test('sqlite: migrations are idempotent and recorded', () => {
+  const db = new Database(join(dir, 'migrate.db'));
+  assert.deepEqual(migrateSqlite(db), [SQLITE_SCHEMA_VERSION]);
+  assert.deepEqual(migrateSqlite(db), []);
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'delete', 'the migrator leaves connection settings alone');
+  db.close();
+});
+
+test('sqlite: the store uses WAL on a real file', async () => {
+  const store = openSqliteStore(join(dir, 'wal.db'));
+  await store.close();
+  const db = new Database(join(dir, 'wal.db'));
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  db.close();
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));

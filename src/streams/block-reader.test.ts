@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { BlockReader } from './block-reader.js';
+import { blockChecksum } from '../core/block-frame.js';
+import { ChecksumMismatchError } from '../core/errors.js';
+
+function shard(blocks: Buffer[]): Buffer {
+  return Buffer.concat(blocks.flatMap((b) => [b, blockChecksum(b)]));
+}
+
+async function* chunks(data: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+}
+
+test('blocks come back verified, whatever the network chunking', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 300 }), async (count, units, chunk) => {
+      const bs = units * 8;
+      const blocks = Array.from({ length: count }, () => randomBytes(bs));
+      const reader = new BlockReader(chunks(shard(blocks), chunk), bs, 'test');
+      for (const block of blocks) assert.ok(Buffer.concat((await reader.next())!).equals(block));
+      assert.equal(await reader.next(), undefined);
+    }),
+  );
+});
+
+test('a flipped bit is caught, never returned', async () => {
+  const blocks = [randomBytes(64), randomBytes(64)];
+  const data = shard(blocks);
+  data[64 + 4 + 10]! ^= 0x01;
+  const reader = new BlockReader(chunks(data, 7), 64, 'test');
+  assert.ok(Buffer.concat((await reader.next())!).equals(blocks[0]!));
+  await assert.rejects(reader.next(), ChecksumMismatchError);
+});
+
+test('a stream cut inside a frame is an error', async () => {
+  const data = shard([randomBytes(64)]).subarray(0, 50);
+  await assert.rejects(new BlockReader(chunks(data, 16), 64, 'test').next(), /ended inside a frame/);
+});

@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, type ClusterState } from '../../src/processes/cluster.js';
+import { RUNTIME_FLAGS } from '../../src/processes/runtime-flags.js';
+
+export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface NodeListing {
+  id: string;
+  url: string;
+  state: 'up' | 'down';
+  capacity: number;
+  used: number;
+  shards: number;
+}
+
+/** A real cluster (`shardstore cluster`: a gateway and N node processes) in a temp directory. */
+export class LocalCluster {
+  private constructor(
+    readonly dir: string,
+    readonly url: string,
+    readonly state: ClusterState,
+    private readonly process: ChildProcess,
+    private readonly extras: ChildProcess[] = [],
+  ) {}
+
+  static async start(nodes = 8, flags: string[] = []): Promise<LocalCluster> {
+    const dir = mkdtempSync(join(tmpdir(), 'shardstore-it-'));
+    const port = await freePort('127.0.0.1');
+    const child = spawn(process.execPath, [...RUNTIME_FLAGS, CLI, 'cluster', '--dir', dir, '--port', String(port), '--nodes', String(nodes), ...flags], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const deadline = Date.now() + 60_000;
+    while (!/is ready at/.test(output)) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`cluster did not start:\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const state = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as ClusterState;
+    return new LocalCluster(dir, `http://127.0.0.1:${port}`, state, child);
+  }
+
+  admin(path: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(this.url + path, { ...init, headers: { ...init.headers, authorization: `Bearer ${this.state.adminToken}` } });
+  }
+
+  async nodes(): Promise<NodeListing[]> {
+    const res = await this.admin('/_nodes');
+    return ((await res.json()) as { nodes: NodeListing[] }).nodes;
+  }
+
+  killNode(index: number, signal: NodeJS.Signals = 'SIGKILL'): void {
+    process.kill(this.state.nodes[index]!.pid, signal);
+  }
+
+  /** Starts one more storage node process that joins the running cluster. */
+  async addNode(capacity?: number): Promise<string> {
+    const dir = join(this.dir, `extra-${this.extras.length + 1}`);
+    const args = [...RUNTIME_FLAGS, CLI, 'node', '--dir', dir, '--port', '0', '--gateway', this.url, '--secret', this.state.nodeSecret];
+    if (capacity !== undefined) args.push('--capacity', String(capacity));
+    this.extras.push(spawn(process.execPath, args, { stdio: 'ignore' }));
+    const idFile = join(dir, 'node.json');
+    for (let i = 0; i < 200 && !existsSync(idFile); i++) await new Promise((r) => setTimeout(r, 50));
+    return (JSON.parse(readFileSync(idFile, 'utf8')) as { id: string }).id;
+  }
+
+  async stop(): Promise<void> {
+    for (const e of this.extras) e.kill('SIGKILL');
+    const exited = new Promise((r) => this.process.once('exit', r));
+    this.process.kill('SIGTERM');
+    await exited;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
