@@ -90,8 +90,10 @@ export async function startCluster(config: ClusterConfig, log: Logger, say: (lin
     async () => {
       const res = await get(`${gatewayUrl}/_nodes`, adminToken);
       if (res.status !== 200) return false;
-      const listed = (res.body as { nodes: { id: string; state: string }[] }).nodes;
-      return ids.every((id) => listed.some((n) => n.id === id && n.state === 'up'));
+      const listed = (res.body as { nodes: { id: string; url: string; state: string }[] }).nodes;
+      // The URL proves the node registered from this start (after a restart the registry still
+      // holds the previous run's entries, with their old ports, for a few seconds).
+      return nodes.every((node, i) => listed.some((n) => n.id === ids[i] && n.url === node.url && n.state === 'up'));
     },
     30_000,
     'every node to register with the gateway',

@@ -27,8 +27,7 @@ export class LocalCluster {
     private readonly extras: ChildProcess[] = [],
   ) {}
 
-  static async start(nodes = 8, flags: string[] = []): Promise<LocalCluster> {
-    const dir = mkdtempSync(join(tmpdir(), 'shardstore-it-'));
+  static async start(nodes = 8, flags: string[] = [], dir = mkdtempSync(join(tmpdir(), 'shardstore-it-'))): Promise<LocalCluster> {
     const port = await freePort('127.0.0.1');
     const child = spawn(process.execPath, [...RUNTIME_FLAGS, CLI, 'cluster', '--dir', dir, '--port', String(port), '--nodes', String(nodes), ...flags], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,12 +71,15 @@ export class LocalCluster {
     return (JSON.parse(readFileSync(idFile, 'utf8')) as { id: string }).id;
   }
 
-  async stop(): Promise<void> {
+  /** Stops the cluster (SIGTERM, as Ctrl-C would) and removes its directory unless `keep`. */
+  async stop(keep = false): Promise<void> {
     for (const e of this.extras) e.kill('SIGKILL');
-    const exited = new Promise((r) => this.process.once('exit', r));
-    this.process.kill('SIGTERM');
-    await exited;
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.process.exitCode === null) {
+      const exited = new Promise((r) => this.process.once('exit', r));
+      this.process.kill('SIGTERM');
+      await exited;
+    }
+    if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
