@@ -10,6 +10,9 @@ export interface NodeView extends NodeRecord {
   readonly state: NodeState;
 }
 
+/** How often a node's heartbeat through this gateway is written to the shared registry. */
+const PERSIST_EVERY_MS = 2000;
+
 /** How long a placement this gateway made counts on top of the node's own report. */
 const RESERVATION_TTL_MS = 3000;
 
@@ -24,6 +27,7 @@ export class NodeDirectory {
   private readonly stores = new Map<string, HttpShardStore>();
   private readonly reservations = new Map<string, { at: number; bytes: number }[]>();
   private readonly failedAt = new Map<string, number>();
+  private readonly persistedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -46,7 +50,13 @@ export class NodeDirectory {
 
   async refresh(): Promise<void> {
     const list = await this.registry.list();
-    this.nodes = new Map(list.map((n) => [n.id, n]));
+    // Heartbeats received here are newer than what the registry holds until they are written.
+    this.nodes = new Map(
+      list.map((n) => {
+        const mine = this.nodes.get(n.id);
+        return [n.id, mine && mine.lastSeen > n.lastSeen ? mine : n];
+      }),
+    );
     const now = this.now();
     for (const [id, rs] of this.reservations) {
       const node = this.nodes.get(id);
@@ -56,10 +66,20 @@ export class NodeDirectory {
     }
   }
 
-  /** Called when a node registers through this gateway, so it is usable before the next refresh. */
-  noteHeartbeat(node: NodeRecord): void {
-    this.nodes.set(node.id, node);
-    this.failedAt.delete(node.id);
+  /**
+   * Called when a node registers or heartbeats through this gateway, so it is usable at once.
+   * Returns whether the registry should be written: on a new node, a new URL or capacity, and otherwise
+   * at most every PERSIST_EVERY_MS — a synchronous, fsynced write per node per second would stall the
+   * event loop for nothing, since this gateway already has the fresh values in memory.
+   */
+  noteHeartbeat(report: Omit<NodeRecord, 'firstSeen' | 'lastSeen'>, now: number): boolean {
+    const known = this.nodes.get(report.id);
+    this.nodes.set(report.id, { ...report, firstSeen: known?.firstSeen ?? now, lastSeen: now });
+    this.failedAt.delete(report.id);
+    const persisted = this.persistedAt.get(report.id) ?? 0;
+    const persist = !known || known.url !== report.url || known.capacity !== report.capacity || now - persisted >= PERSIST_EVERY_MS;
+    if (persist) this.persistedAt.set(report.id, now);
+    return persist;
   }
 
   stateOf(node: NodeRecord): NodeState {

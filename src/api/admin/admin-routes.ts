@@ -48,8 +48,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     if (!parsed.success) throw new InvalidRequestError(`invalid node report: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const now = Date.now();
     const { id, url, capacity, used, shards } = parsed.data;
-    await deps.registry.upsert({ id, url, capacity, used, shards }, now);
-    deps.directory.noteHeartbeat({ id, url, capacity, used, shards, firstSeen: now, lastSeen: now });
+    const report = { id, url, capacity, used, shards };
+    if (deps.directory.noteHeartbeat(report, now)) await deps.registry.upsert(report, now);
     return { ok: true };
   });
 }
