@@ -18,6 +18,7 @@ export function openHttpShardSink(agent: Agent, baseUrl: URL, auth: string, shar
     path: nodeRoutes.shard(shardId),
     headers: { authorization: auth, 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' },
   });
+  req.on('socket', (socket) => socket.setNoDelay(true));
   const where = `node ${baseUrl.origin} shard ${shardId}`;
   const response = new Promise<number>((resolve, reject) => {
     req.on('error', (error) => reject(new ShardUnavailableError(`${where}: ${error.message}`, { cause: error })));

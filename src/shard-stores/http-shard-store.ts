@@ -1,4 +1,5 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { ShardUnavailableError } from '../core/errors.js';
 import { bearer, nodeReportSchema, nodeRoutes, type NodeReport } from '../node-protocol/protocol.js';
 import type { ShardSink, ShardStore } from './shard-store.js';
@@ -66,6 +67,7 @@ export class HttpShardStore implements ShardStore {
   private send(method: string, path: string, headers: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const req = request({ agent: this.agent, hostname: this.base.hostname, port: this.base.port, method, path, headers });
+      req.on('socket', noDelay);
       let res: IncomingMessage | undefined;
       const onAbort = () => {
         if (!res) req.destroy(new Error('aborted'));
@@ -104,3 +106,8 @@ async function readText(res: IncomingMessage): Promise<string> {
 }
 
 const ignore = (): void => undefined;
+
+/** Small requests and answers must not wait for delayed ACKs (Nagle): every node socket sends at once. */
+export const noDelay = (socket: Socket): void => {
+  socket.setNoDelay(true);
+};
