@@ -20,6 +20,8 @@ export function addClusterCommand(program: Command): void {
     .option('--block-size <bytes>', 'shard block size (e.g. 1MiB)')
     .option('--node-capacity <bytes>', 'declared capacity of each node (default: free disk space)')
     .option('--db <url>', 'metadata store (default sqlite:DIR/meta.db)')
+    .option('--gc-grace <seconds>', "passed to the gateway: the cleaner's grace period")
+    .option('--gc-interval <seconds>', 'passed to the gateway: seconds between cleaner passes')
     .action(async (opts: Record<string, string | undefined>) => {
       const config = validateConfig(clusterConfigSchema, {
         dir: opts.dir,
@@ -31,6 +33,8 @@ export function addClusterCommand(program: Command): void {
         blockSize: opts.blockSize,
         nodeCapacity: opts.nodeCapacity,
         db: opts.db,
+        gcGrace: opts.gcGrace,
+        gcInterval: opts.gcInterval,
       });
       const logDir = join(resolve(config.dir), 'logs');
       mkdirSync(logDir, { recursive: true });

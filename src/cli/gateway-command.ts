@@ -18,6 +18,8 @@ export function addGatewayCommand(program: Command): void {
     .option('--block-size <bytes>', 'shard block size (e.g. 256KiB, 1MiB)', process.env.SHARDSTORE_BLOCK_SIZE ?? '256KiB')
     .option('--node-down-after <ms>', 'a node silent for this long is down', '5000')
     .option('--idle-timeout <ms>', 'abort an upload whose client sends nothing for this long', '30000')
+    .option('--gc-interval <seconds>', 'seconds between cleaner passes (0: only on POST /_gc)', process.env.SHARDSTORE_GC_INTERVAL ?? '60')
+    .option('--gc-grace <seconds>', 'orphans and abandoned uploads younger than this are kept', process.env.SHARDSTORE_GC_GRACE ?? '3600')
     .action(async (opts: Record<string, string | undefined>) => {
       await runProcess('gateway', async (log) => {
         const config = validateConfig(gatewayConfigSchema, {
@@ -31,6 +33,8 @@ export function addGatewayCommand(program: Command): void {
           blockSize: opts.blockSize,
           nodeDownAfterMs: opts.nodeDownAfter,
           idleTimeoutMs: opts.idleTimeout,
+          gcIntervalSec: opts.gcInterval,
+          gcGraceSec: opts.gcGrace,
         });
         return startGateway(config, log);
       });

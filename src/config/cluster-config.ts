@@ -12,5 +12,7 @@ export const clusterConfigSchema = z.object({
   nodeCapacity: byteSize.optional(),
   /** Metadata store URL; SQLite in `<dir>/meta.db` by default. */
   db: z.string().optional(),
+  gcGrace: z.coerce.number().min(0).optional(),
+  gcInterval: z.coerce.number().min(0).optional(),
 });
 export type ClusterConfig = z.infer<typeof clusterConfigSchema>;

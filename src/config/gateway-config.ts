@@ -17,6 +17,10 @@ export const gatewayConfigSchema = z
     nodeDownAfterMs: positiveInt.default(5000),
     /** An upload whose client sends nothing for this long is aborted. */
     idleTimeoutMs: positiveInt.default(30000),
+    /** Seconds between cleaner passes (0: only on POST /_gc). */
+    gcIntervalSec: z.coerce.number().min(0).default(60),
+    /** Orphans, abandoned intents and temp files younger than this are never touched. */
+    gcGraceSec: z.coerce.number().min(0).default(3600),
   })
   .superRefine((c, ctx) => {
     for (const message of validateScheme({ dataShards: c.dataShards, parityShards: c.parityShards, blockSize: c.blockSize })) {

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'UPLOAD_INCOMPLETE'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
+  | 'GONE'
   | 'INSUFFICIENT_STORAGE'
   | 'NODE_PROTOCOL'
   | 'SCHEMA_TOO_OLD'
@@ -94,6 +95,18 @@ export class UploadIncompleteError extends ShardstoreError {
 export class UnauthorizedError extends ShardstoreError {
   constructor(message = 'missing or wrong credentials') {
     super('UNAUTHORIZED', message);
+  }
+}
+
+export class ForbiddenError extends ShardstoreError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}
+
+export class GoneError extends ShardstoreError {
+  constructor(message: string) {
+    super('GONE', message);
   }
 }
 

@@ -11,7 +11,7 @@ test('keys come from the path; the query string is ignored', () => {
 });
 
 test('bad keys are refused', () => {
-  for (const url of ['/', '/a//b', '/a/', '/a/../etc/passwd', '/..', '/./a', '/a/b%00c', '/a%0Ab', '/_nodes/x', '/_x', '/%E0%A4%A', '/a\\b']) {
+  for (const url of ['/', '/a//b', '/a/', '/a/../etc/passwd', '/..', '/./a', '/a/b%00c', '/a%0Ab', '/_nodes/x', '/_x', '/%E0%A4%A', '/a\\b', '/filestore/x', '/fileinfo']) {
     assert.throws(() => keyFromUrlPath(url), InvalidKeyError, url);
   }
   assert.throws(() => validateKey('a/' + 'x'.repeat(1023)), /longer than 1024/);

@@ -2,12 +2,15 @@ import { InvalidKeyError } from './errors.js';
 
 export const MAX_KEY_BYTES = 1024;
 
+/** First path segments that belong to the gateway's other APIs, not to the path namespace. */
+export const RESERVED_FIRST_SEGMENTS: readonly string[] = ['filestore', 'fileinfo'];
+
 /**
  * Turns the path of a request URL into an object key, or throws InvalidKeyError.
  * The query string is not part of the key ([001]: `?version=12` names the same file).
  * Rejected: empty keys, empty segments (`a//b`, trailing `/`), `.` and `..` segments, NUL and other
  * control characters, keys over 1024 bytes of UTF-8, malformed percent-encoding, and a first
- * segment starting with `_`, which is reserved for system endpoints.
+ * segment starting with `_` (system endpoints) or naming another API (`filestore`, `fileinfo`).
  */
 export function keyFromUrlPath(rawUrl: string): string {
   const q = rawUrl.indexOf('?');
@@ -36,5 +39,8 @@ export function validateKey(key: string): void {
   }
   if (segments[0]?.startsWith('_')) {
     throw new InvalidKeyError("the first path segment may not start with '_' (reserved for system endpoints)");
+  }
+  if (RESERVED_FIRST_SEGMENTS.includes(segments[0]!)) {
+    throw new InvalidKeyError(`'/${segments[0]}' is reserved for the file store API`);
   }
 }

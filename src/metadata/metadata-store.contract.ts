@@ -81,4 +81,76 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       await store.close();
     }
   });
+
+  test(`${name}: expiry hides an object from its key but keeps it by id until purged`, async () => {
+    const store = await open();
+    try {
+      const o = { ...object('f'), ownerKeyHash: 'h'.repeat(64) };
+      await store.objects.commit(o, o.id);
+      assert.equal(await store.objects.ownerKeyHash(o.id), 'h'.repeat(64));
+      assert.equal(await store.objects.expire(o.id, 5000), true);
+      assert.equal(await store.objects.expire(o.id, 6000), false, 'already expired');
+      assert.equal(await store.objects.findLive('b', 'f'), undefined);
+      assert.equal((await store.objects.findById(o.id))!.expiresAt, 5000);
+      const again = object('f');
+      await store.objects.commit(again, again.id);
+      assert.deepEqual((await store.objects.expiredNotPurged(10)).map((x) => x.id), [o.id]);
+      const shardIds = o.parts[0]!.shards.map((s) => s.shardId);
+      assert.deepEqual(await store.objects.referencedShards([...shardIds, 'unknown']), new Set(shardIds));
+      await store.objects.markPurged(o.id, 7000);
+      assert.deepEqual(await store.objects.expiredNotPurged(10), []);
+      assert.equal((await store.objects.findById(o.id))!.deletedAt, 7000);
+      assert.equal(await store.objects.findById('nope'), undefined);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: a touched intent is not stale; open intents list their shards`, async () => {
+    const store = await open();
+    try {
+      const o = object('t');
+      await store.intents.create(intentFor(o, 100));
+      await store.intents.touch(o.id, 900);
+      assert.deepEqual(await store.intents.olderThan(500, 10), []);
+      assert.equal((await store.intents.olderThan(1000, 10))[0]!.updatedAt, 900);
+      assert.deepEqual(await store.intents.openShardIds(), new Set(o.parts[0]!.shards.map((s) => s.shardId)));
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: the audit log answers newest first, by object and by action`, async () => {
+    const store = await open();
+    try {
+      const entry = (action: 'create' | 'download', objectId: string, at: number) => ({
+        at, action, objectId, bucket: 'b', key: 'k', client: '127.0.0.1', bytes: 10, durationMs: 3, result: 'ok',
+      });
+      await store.audit.append([entry('create', 'x', 1), entry('download', 'x', 2), entry('create', 'y', 3)]);
+      await store.audit.append([entry('download', 'x', 4)]);
+      assert.deepEqual((await store.audit.query({ objectId: 'x', limit: 10 })).map((e) => e.at), [4, 2, 1]);
+      assert.deepEqual((await store.audit.query({ action: 'create', limit: 10 })).map((e) => e.objectId), ['y', 'x']);
+      assert.deepEqual((await store.audit.query({ limit: 2 })).map((e) => e.at), [4, 3]);
+      const [last] = await store.audit.query({ objectId: 'x', action: 'download', limit: 1 });
+      assert.deepEqual({ ...last, id: undefined }, { ...entry('download', 'x', 4), id: undefined });
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: a lease has one holder until it expires or is released`, async () => {
+    const store = await open();
+    try {
+      assert.equal(await store.leases.tryAcquire('gc', 'g1', 1000, 0), true);
+      assert.equal(await store.leases.tryAcquire('gc', 'g2', 1000, 500), false);
+      assert.equal(await store.leases.tryAcquire('gc', 'g1', 1000, 600), true, 'the holder renews');
+      assert.equal(await store.leases.tryAcquire('gc', 'g2', 1000, 1700), true, 'an expired lease is taken over');
+      await store.leases.release('gc', 'g1');
+      assert.equal(await store.leases.tryAcquire('gc', 'g1', 1000, 1800), false, 'only the holder releases');
+      await store.leases.release('gc', 'g2');
+      assert.equal(await store.leases.tryAcquire('gc', 'g1', 1000, 1800), true);
+    } finally {
+      await store.close();
+    }
+  });
 }

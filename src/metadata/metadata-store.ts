@@ -1,4 +1,4 @@
-import type { AuditEntry, NewObject, NodeRecord, ObjectRecord, UploadIntent } from './records.js';
+import type { AuditEntry, AuditQuery, NewObject, NodeRecord, ObjectRecord, UploadIntent } from './records.js';
 
 /** Objects in a (bucket, key) namespace; at most one live object per key. */
 export interface ObjectCatalog {
@@ -8,6 +8,17 @@ export interface ObjectCatalog {
    * Throws KeyExistsError when a live object already has the key.
    */
   commit(object: NewObject, intentId: string): Promise<void>;
+  /** Any object by id, live, expired or purged. */
+  findById(id: string): Promise<ObjectRecord | undefined>;
+  /** The owner key hash stored with an object (file store), or null. */
+  ownerKeyHash(id: string): Promise<string | null>;
+  /** Sets expires_at if the object is live; false if it was already expired (or unknown). */
+  expire(id: string, now: number): Promise<boolean>;
+  /** Expired objects whose shards have not been purged yet, oldest expiry first. */
+  expiredNotPurged(limit: number): Promise<ObjectRecord[]>;
+  markPurged(id: string, now: number): Promise<void>;
+  /** Which of these shard ids some object's metadata references. */
+  referencedShards(shardIds: readonly string[]): Promise<Set<string>>;
 }
 
 export interface NodeRegistry {
@@ -18,12 +29,26 @@ export interface NodeRegistry {
 
 export interface UploadIntents {
   create(intent: UploadIntent): Promise<void>;
+  /** Marks a running upload as alive. */
+  touch(id: string, now: number): Promise<void>;
   remove(id: string): Promise<void>;
-  olderThan(createdBefore: number, limit: number): Promise<UploadIntent[]>;
+  /** Intents not refreshed since `updatedBefore`, oldest first. */
+  olderThan(updatedBefore: number, limit: number): Promise<UploadIntent[]>;
+  /** Shard ids of every open intent (uploads in progress or abandoned). */
+  openShardIds(): Promise<Set<string>>;
 }
 
 export interface AuditLog {
-  append(entry: AuditEntry): Promise<void>;
+  append(entries: readonly AuditEntry[]): Promise<void>;
+  /** Newest first. */
+  query(q: AuditQuery): Promise<AuditEntry[]>;
+}
+
+/** Time-limited exclusive leases, so one gateway at a time runs a background job. */
+export interface Leases {
+  /** Takes or renews the lease if it is free, expired, or already `holder`'s. */
+  tryAcquire(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
+  release(name: string, holder: string): Promise<void>;
 }
 
 export interface MetadataStore {
@@ -31,5 +56,6 @@ export interface MetadataStore {
   readonly nodes: NodeRegistry;
   readonly intents: UploadIntents;
   readonly audit: AuditLog;
+  readonly leases: Leases;
   close(): Promise<void>;
 }

@@ -53,6 +53,8 @@ export interface UploadIntent {
   readonly bucket: string;
   readonly key: string;
   readonly createdAt: number;
+  /** Refreshed while the upload runs; an intent not refreshed for the grace period is abandoned. */
+  readonly updatedAt?: number;
   readonly shards: readonly IntentShard[];
 }
 
@@ -69,6 +71,8 @@ export interface NodeRecord {
 export type AuditAction = 'create' | 'download' | 'expire' | 'purge' | 'abort';
 
 export interface AuditEntry {
+  /** Assigned by the store, increasing. */
+  readonly id?: number;
   readonly at: number;
   readonly action: AuditAction;
   readonly objectId: string | null;
@@ -78,4 +82,10 @@ export interface AuditEntry {
   readonly bytes: number;
   readonly durationMs: number;
   readonly result: string;
+}
+
+export interface AuditQuery {
+  readonly objectId?: string;
+  readonly action?: AuditAction;
+  readonly limit: number;
 }

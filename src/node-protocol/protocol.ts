@@ -10,6 +10,8 @@ export const nodeRoutes = {
   shard: (shardId: string) => `/v1/shards/${shardId}`,
   shards: '/v1/shards',
   status: '/v1/status',
+  /** DELETE with `?older_than=SECONDS`: removes temp files of uploads that died. */
+  tmp: '/v1/tmp',
 } as const;
 
 /** The gateway endpoint that nodes register and heartbeat with. */
@@ -40,3 +42,9 @@ export interface ShardListing {
 }
 
 export { bearer, hasBearer } from '../core/bearer.js';
+
+/** The answer to DELETE /v1/tmp. */
+export interface TempPurge {
+  files: number;
+  bytes: number;
+}

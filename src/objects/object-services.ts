@@ -4,6 +4,7 @@ import type { MetadataStore } from '../metadata/metadata-store.js';
 import type { NodeDirectory } from '../shard-stores/node-directory.js';
 import type { Logger } from '../observability/logger.js';
 import type { BufferPool } from '../streams/buffer-pool.js';
+import type { AuditRecorder } from './audit-recorder.js';
 
 /** What the object use cases need, built once by the gateway's composition root. */
 export interface ObjectServices {
@@ -14,6 +15,8 @@ export interface ObjectServices {
   /** A coder per (k, m); cached by the caller. */
   coderFor(scheme: ErasureScheme): ErasureCoder;
   readonly log: Logger;
+  /** The action log (create, download, expire, purge, abort). */
+  readonly audit: AuditRecorder;
   /** Recycled buffers of one full stripe (k × blockSize) and of its parity (m × blockSize). */
   readonly stripeBuffers: BufferPool;
   readonly parityBuffers: BufferPool;

@@ -8,6 +8,9 @@ import { splitIntoStripes, type StripeBuffers } from '../streams/stripe-splitter
 import type { ObjectServices } from './object-services.js';
 import { StripeWriter } from './stripe-writer.js';
 
+/** A running upload refreshes its intent this often, so the cleaner never mistakes it for abandoned. */
+const INTENT_REFRESH_MS = 30_000;
+
 export interface PutObjectInput {
   readonly bucket: string;
   readonly key: string;
@@ -72,8 +75,13 @@ export async function putObject(svc: ObjectServices, input: PutObjectInput): Pro
   input.signal.addEventListener('abort', onClientGone, { once: true });
   const log = svc.log.child({ object: intent.id, key: input.key });
   try {
+    let touched = Date.now();
     while (!pending.done) {
       await writer.write(pending.value);
+      if (Date.now() - touched > INTENT_REFRESH_MS) {
+        touched = Date.now();
+        await svc.metadata.intents.touch(intent.id, touched);
+      }
       pending = await stripes.next();
     }
     const { sha256, md5, bytes } = digest.digest();

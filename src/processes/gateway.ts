@@ -12,6 +12,10 @@ import { createHttpServer } from '../http/create-server.js';
 import { sendError } from '../http/error-map.js';
 import { registerAdminRoutes } from '../api/admin/admin-routes.js';
 import { registerPathRoutes } from '../api/paths/path-routes.js';
+import { registerFilestoreRoutes } from '../api/filestore/filestore-routes.js';
+import { AuditRecorder } from '../objects/audit-recorder.js';
+import { Cleaner } from '../jobs/cleaner.js';
+import { PeriodicRunner } from '../jobs/periodic-runner.js';
 
 export interface RunningGateway {
   url: string;
@@ -24,6 +28,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const directory = new NodeDirectory(metadata.nodes, config.nodeSecret, config.nodeDownAfterMs);
   await directory.start();
 
+  const audit = new AuditRecorder(metadata.audit, log.child({ component: 'audit' }));
+  const cleaner = new PeriodicRunner(
+    new Cleaner(metadata, directory, audit, config.gcGraceSec * 1000, log.child({ component: 'cleaner' })),
+    metadata.leases,
+    config.gcIntervalSec * 1000,
+    log,
+  );
   const coders = new Map<string, ErasureCoder>();
   const svc: ObjectServices = {
     metadata,
@@ -36,6 +47,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       return coder;
     },
     log: log.child({ component: 'objects' }),
+    audit,
     readTimeoutMs: 10_000,
     stripeBuffers: new BufferPool(config.dataShards * config.blockSize, 4),
     parityBuffers: new BufferPool(Math.max(config.parityShards, 1) * config.blockSize, 4),
@@ -47,17 +59,31 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` }));
   // Node heartbeats arrive every second from every node; only their failures are news.
   registerAccessLog(app, (method, path) => method === 'POST' && path === '/_nodes');
-  await app.register(async (scope) => registerAdminRoutes(scope, { registry: metadata.nodes, directory, adminToken: config.adminToken, nodeSecret: config.nodeSecret }));
+  await app.register(async (scope) =>
+    registerAdminRoutes(scope, {
+      registry: metadata.nodes,
+      directory,
+      adminToken: config.adminToken,
+      nodeSecret: config.nodeSecret,
+      audit: metadata.audit,
+      recorder: audit,
+      runCleaner: () => cleaner.runNow(),
+    }),
+  );
+  await app.register(async (scope) => registerFilestoreRoutes(scope, svc));
   await app.register(async (scope) => registerPathRoutes(scope, svc));
 
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
+  if (config.gcIntervalSec > 0) cleaner.start();
   log.info({ url, scheme: svc.scheme }, 'gateway listening');
   return {
     url,
     async close() {
       await app.close();
+      await cleaner.stop();
+      await audit.flush();
       await directory.close();
       await metadata.close();
     },

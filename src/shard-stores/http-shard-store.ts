@@ -1,7 +1,7 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { ShardUnavailableError } from '../core/errors.js';
-import { bearer, nodeReportSchema, nodeRoutes, type NodeReport } from '../node-protocol/protocol.js';
+import { bearer, nodeReportSchema, nodeRoutes, type NodeReport, type ShardListing, type TempPurge } from '../node-protocol/protocol.js';
 import type { ShardSink, ShardStore } from './shard-store.js';
 import { openHttpShardSink } from './http-shard-sink.js';
 
@@ -52,6 +52,26 @@ export class HttpShardStore implements ShardStore {
     const text = await readText(res);
     if (res.statusCode !== 200) throw new ShardUnavailableError(`node ${this.url} status: ${res.statusCode}`);
     return nodeReportSchema.parse(JSON.parse(text));
+  }
+
+  async *list(): AsyncIterable<ShardListing> {
+    const res = await this.send('GET', nodeRoutes.shards, { authorization: this.auth }, new AbortController().signal);
+    if (res.statusCode !== 200) throw new ShardUnavailableError(`node ${this.url} shard list: ${res.statusCode}`);
+    let rest = '';
+    for await (const chunk of res) {
+      const lines = (rest + (chunk as Buffer).toString('utf8')).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) if (line) yield JSON.parse(line) as ShardListing;
+    }
+    if (rest) yield JSON.parse(rest) as ShardListing;
+  }
+
+  async purgeTemp(olderThanSeconds: number): Promise<TempPurge> {
+    const path = `${nodeRoutes.tmp}?older_than=${Math.floor(olderThanSeconds)}`;
+    const res = await this.send('DELETE', path, { authorization: this.auth }, AbortSignal.timeout(this.requestTimeoutMs));
+    const text = await readText(res);
+    if (res.statusCode !== 200) throw new ShardUnavailableError(`node ${this.url} temp purge: ${res.statusCode} ${text}`);
+    return JSON.parse(text) as TempPurge;
   }
 
   async close(): Promise<void> {

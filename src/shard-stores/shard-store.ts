@@ -1,4 +1,4 @@
-import type { NodeReport } from '../node-protocol/protocol.js';
+import type { NodeReport, ShardListing, TempPurge } from '../node-protocol/protocol.js';
 
 /** A shard being written: frames go in order; each write resolves once its bytes left the process. */
 export interface ShardSink {
@@ -20,4 +20,8 @@ export interface ShardStore {
   delete(shardId: string): Promise<boolean>;
   /** The node's own report of its capacity, usage and shard count, read live. */
   status(timeoutMs: number): Promise<NodeReport>;
+  /** Every shard the node holds, with size and age, streamed. */
+  list(): AsyncIterable<ShardListing>;
+  /** Removes the node's temp files older than `olderThanSeconds`. */
+  purgeTemp(olderThanSeconds: number): Promise<TempPurge>;
 }

@@ -99,4 +99,12 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRouteDeps): v
   });
 
   app.get(nodeRoutes.status, async () => deps.report());
+
+  app.delete(nodeRoutes.tmp, async (request, reply) => {
+    const olderThan = Number((request.query as { older_than?: string }).older_than);
+    if (!Number.isFinite(olderThan) || olderThan < 0) {
+      return fail(reply, 400, 'INVALID_REQUEST', 'older_than must be a number of seconds');
+    }
+    return shards.purgeTemp(olderThan * 1000);
+  });
 }

@@ -123,6 +123,23 @@ export class ShardFiles {
     return true;
   }
 
+  /** Deletes temp files not written to for `olderThanMs` (uploads that died without a clean abort). */
+  async purgeTemp(olderThanMs: number): Promise<{ files: number; bytes: number }> {
+    const cutoff = Date.now() - olderThanMs;
+    let files = 0;
+    let bytes = 0;
+    for (const name of await readdir(this.tmpDir).catch(() => [] as string[])) {
+      const path = join(this.tmpDir, name);
+      const s = await stat(path).catch(() => undefined);
+      if (!s || s.mtimeMs >= cutoff) continue;
+      if (await unlink(path).then(() => true, () => false)) {
+        files += 1;
+        bytes += s.size;
+      }
+    }
+    return { files, bytes };
+  }
+
   /** Every shard with its size and age, walking the fan-out tree. */
   async *list(): AsyncGenerator<ShardListing> {
     const now = Date.now();

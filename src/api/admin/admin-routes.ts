@@ -5,12 +5,22 @@ import type { NodeDirectory } from '../../shard-stores/node-directory.js';
 import type { NodeRegistry } from '../../metadata/metadata-store.js';
 import { acceptRawBodies, readJsonBody } from '../../http/raw-body.js';
 import { requireBearer } from '../../http/bearer-auth.js';
+import type { AuditLog } from '../../metadata/metadata-store.js';
+import type { AuditAction } from '../../metadata/records.js';
+import type { AuditRecorder } from '../../objects/audit-recorder.js';
+import type { CleanerSummary } from '../../jobs/cleaner.js';
+
+const ACTIONS: readonly AuditAction[] = ['create', 'download', 'expire', 'purge', 'abort'];
 
 export interface AdminDeps {
   registry: NodeRegistry;
   directory: NodeDirectory;
   adminToken: string;
   nodeSecret: string;
+  audit: AuditLog;
+  recorder: AuditRecorder;
+  /** Runs one cleaner pass now. */
+  runCleaner: () => Promise<CleanerSummary>;
 }
 
 /** System endpoints under the reserved `_` prefix. */
@@ -33,6 +43,29 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         lastSeen: new Date(n.lastSeen).toISOString(),
       })),
     };
+  });
+
+  app.get('/_log', async (request) => {
+    requireBearer(request, deps.adminToken, 'admin token');
+    const q = request.query as { object?: string; action?: string; limit?: string };
+    const limit = q.limit === undefined ? 100 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new InvalidRequestError('limit must be an integer from 1 to 10000');
+    if (q.action !== undefined && !ACTIONS.includes(q.action as AuditAction)) {
+      throw new InvalidRequestError(`action must be one of ${ACTIONS.join(', ')}`);
+    }
+    await deps.recorder.flush();
+    const entries = await deps.audit.query({ objectId: q.object, action: q.action as AuditAction | undefined, limit });
+    return {
+      entries: entries.map((e) => ({
+        id: e.id, time: new Date(e.at).toISOString(), action: e.action, object: e.objectId, bucket: e.bucket, key: e.key,
+        client: e.client, bytes: e.bytes, duration_ms: e.durationMs, result: e.result,
+      })),
+    };
+  });
+
+  app.post('/_gc', async (request) => {
+    requireBearer(request, deps.adminToken, 'admin token');
+    return deps.runCleaner();
   });
 
   // Registration and heartbeat of storage nodes.

@@ -78,6 +78,23 @@ export const sqliteMigrations: readonly { version: number; name: string; sql: st
       CREATE INDEX audit_log_object ON audit_log (object_id, id);
     `,
   },
+  {
+    version: 2,
+    name: 'intent heartbeats, job leases, audit by action',
+    sql: `
+      -- A long upload refreshes its intent, so the cleaner never takes it for an abandoned one.
+      ALTER TABLE upload_intents ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE upload_intents SET updated_at = created_at;
+      CREATE INDEX upload_intents_updated ON upload_intents (updated_at);
+      -- One gateway at a time runs a background job: whoever holds its lease.
+      CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX audit_log_action ON audit_log (action, id);
+    `,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations.at(-1)!.version;

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { KeyExistsError } from '../../core/errors.js';
 import type { MetadataStore } from '../metadata-store.js';
-import type { AuditEntry, NewObject, NodeRecord, ObjectRecord, PartRecord, ShardLocation, UploadIntent } from '../records.js';
+import type { AuditAction, AuditEntry, NewObject, NodeRecord, ObjectRecord, PartRecord, ShardLocation, UploadIntent } from '../records.js';
 import { migrateSqlite } from './sqlite-migrator.js';
 
 interface ObjectRow {
@@ -13,7 +13,8 @@ interface ObjectRow {
 interface PartRow { part_no: number; offset: number; size: number; data_shards: number; parity_shards: number; block_size: number }
 interface ShardRow { part_no: number; shard_index: number; node_id: string; shard_id: string; size: number }
 interface NodeRow { id: string; url: string; capacity: number; used: number; shards: number; first_seen: number; last_seen: number }
-interface IntentRow { id: string; bucket: string; key: string; created_at: number; shards: string }
+interface IntentRow { id: string; bucket: string; key: string; created_at: number; updated_at: number; shards: string }
+interface AuditRow { id: number; at: number; action: AuditAction; object_id: string | null; bucket: string | null; key: string | null; client: string | null; bytes: number; duration_ms: number; result: string }
 
 /**
  * The SQLite metadata store: one real file in WAL mode. better-sqlite3 is synchronous and answers in
@@ -53,16 +54,39 @@ export function openSqliteStore(file: string): MetadataStore {
          shards = excluded.shards, last_seen = excluded.last_seen`,
     ),
     listNodes: db.prepare<[], NodeRow>('SELECT * FROM nodes ORDER BY first_seen, id'),
-    insertIntent: db.prepare('INSERT INTO upload_intents (id, bucket, key, created_at, shards) VALUES (?, ?, ?, ?, ?)'),
+    objectById: db.prepare<[string], ObjectRow>('SELECT * FROM objects WHERE id = ?'),
+    ownerKeyHash: db.prepare<[string], { owner_key_hash: string | null }>('SELECT owner_key_hash FROM objects WHERE id = ?'),
+    expire: db.prepare('UPDATE objects SET expires_at = ? WHERE id = ? AND expires_at IS NULL'),
+    expiredNotPurged: db.prepare<[number], ObjectRow>(
+      'SELECT * FROM objects WHERE expires_at IS NOT NULL AND deleted_at IS NULL ORDER BY expires_at LIMIT ?',
+    ),
+    markPurged: db.prepare('UPDATE objects SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL'),
+    shardKnown: db.prepare<[string], { n: number }>('SELECT 1 AS n FROM shards WHERE shard_id = ?'),
+    insertIntent: db.prepare('INSERT INTO upload_intents (id, bucket, key, created_at, updated_at, shards) VALUES (?, ?, ?, ?, ?, ?)'),
+    touchIntent: db.prepare('UPDATE upload_intents SET updated_at = ? WHERE id = ?'),
     deleteIntent: db.prepare('DELETE FROM upload_intents WHERE id = ?'),
     oldIntents: db.prepare<[number, number], IntentRow>(
-      'SELECT * FROM upload_intents WHERE created_at < ? ORDER BY created_at LIMIT ?',
+      'SELECT * FROM upload_intents WHERE updated_at < ? ORDER BY updated_at LIMIT ?',
     ),
-    insertAudit: db.prepare(
+    intentShards: db.prepare<[], { shards: string }>('SELECT shards FROM upload_intents'),
+    auditQuery: db.prepare<[string | null, string | null, string | null, string | null, number], AuditRow>(
+      `SELECT * FROM audit_log WHERE (? IS NULL OR object_id = ?) AND (? IS NULL OR action = ?) ORDER BY id DESC LIMIT ?`,
+    ),
+    lease: db.prepare(
+      `INSERT INTO leases (name, holder, expires_at) VALUES (@name, @holder, @expiresAt)
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+       WHERE leases.holder = excluded.holder OR leases.expires_at < @now`,
+    ),
+    releaseLease: db.prepare('DELETE FROM leases WHERE name = ? AND holder = ?'),
+    insertAudit: db.prepare<{ at: number; action: string; objectId: string | null; bucket: string | null; key: string | null; client: string | null; bytes: number; durationMs: number; result: string; id?: undefined }>(
       `INSERT INTO audit_log (at, action, object_id, bucket, key, client, bytes, duration_ms, result)
        VALUES (@at, @action, @objectId, @bucket, @key, @client, @bytes, @durationMs, @result)`,
     ),
   };
+
+  const appendAudit = db.transaction((entries: readonly AuditEntry[]) => {
+    for (const e of entries) q.insertAudit.run({ ...e, id: undefined });
+  });
 
   const commit = db.transaction((object: NewObject, intentId: string) => {
     q.insertObject.run({ ...object, ownerKeyHash: object.ownerKeyHash ?? null });
@@ -111,6 +135,25 @@ export function openSqliteStore(file: string): MetadataStore {
           throw error;
         }
       },
+      async findById(id) {
+        const row = q.objectById.get(id);
+        return row ? readObject(row) : undefined;
+      },
+      async ownerKeyHash(id) {
+        return q.ownerKeyHash.get(id)?.owner_key_hash ?? null;
+      },
+      async expire(id, now) {
+        return q.expire.run(now, id).changes === 1;
+      },
+      async expiredNotPurged(limit) {
+        return q.expiredNotPurged.all(limit).map(readObject);
+      },
+      async markPurged(id, now) {
+        q.markPurged.run(now, id);
+      },
+      async referencedShards(shardIds) {
+        return new Set(shardIds.filter((id) => q.shardKnown.get(id) !== undefined));
+      },
     },
     nodes: {
       async upsert(node, now) {
@@ -124,20 +167,43 @@ export function openSqliteStore(file: string): MetadataStore {
     },
     intents: {
       async create(intent: UploadIntent) {
-        q.insertIntent.run(intent.id, intent.bucket, intent.key, intent.createdAt, JSON.stringify(intent.shards));
+        q.insertIntent.run(intent.id, intent.bucket, intent.key, intent.createdAt, intent.updatedAt ?? intent.createdAt, JSON.stringify(intent.shards));
+      },
+      async touch(id, now) {
+        q.touchIntent.run(now, id);
       },
       async remove(id) {
         q.deleteIntent.run(id);
       },
-      async olderThan(createdBefore, limit) {
-        return q.oldIntents.all(createdBefore, limit).map((r) => ({
-          id: r.id, bucket: r.bucket, key: r.key, createdAt: r.created_at, shards: JSON.parse(r.shards) as UploadIntent['shards'],
+      async olderThan(updatedBefore, limit) {
+        return q.oldIntents.all(updatedBefore, limit).map((r) => ({
+          id: r.id, bucket: r.bucket, key: r.key, createdAt: r.created_at, updatedAt: r.updated_at,
+          shards: JSON.parse(r.shards) as UploadIntent['shards'],
         }));
+      },
+      async openShardIds() {
+        const ids = new Set<string>();
+        for (const row of q.intentShards.all()) for (const s of JSON.parse(row.shards) as UploadIntent['shards']) ids.add(s.shardId);
+        return ids;
       },
     },
     audit: {
-      async append(entry: AuditEntry) {
-        q.insertAudit.run(entry);
+      async append(entries) {
+        appendAudit(entries);
+      },
+      async query({ objectId, action, limit }) {
+        return q.auditQuery.all(objectId ?? null, objectId ?? null, action ?? null, action ?? null, limit).map((r) => ({
+          id: r.id, at: r.at, action: r.action, objectId: r.object_id, bucket: r.bucket, key: r.key, client: r.client,
+          bytes: r.bytes, durationMs: r.duration_ms, result: r.result,
+        }));
+      },
+    },
+    leases: {
+      async tryAcquire(name, holder, ttlMs, now) {
+        return q.lease.run({ name, holder, expiresAt: now + ttlMs, now }).changes === 1;
+      },
+      async release(name, holder) {
+        q.releaseLease.run(name, holder);
       },
     },
     async close() {

@@ -1,0 +1,105 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { create as contentDisposition, parse as parseDisposition } from 'content-disposition';
+import { contentTypeFor } from '../../core/content-type.js';
+import { ForbiddenError, GoneError, InvalidRequestError, NotFoundError } from '../../core/errors.js';
+import { cleanFileName } from '../../core/file-name.js';
+import { isUuid } from '../../core/ids.js';
+import { hashOwnerKey, ownerKeyMatches } from '../../core/owner-key.js';
+import { FILESTORE_BUCKET, type ObjectRecord } from '../../metadata/records.js';
+import type { ObjectServices } from '../../objects/object-services.js';
+import { acceptRawBodies } from '../../http/raw-body.js';
+import { clientSignal } from '../../http/client-signal.js';
+import { declaredLength } from '../../http/declared-length.js';
+import { firstFormFile, isMultipart } from '../../http/multipart-file.js';
+import { sendObject } from '../object-response.js';
+import { countedBody, storeUpload } from '../store-upload.js';
+import { auditEntry } from '../audit-entry.js';
+import { fileInfo } from './file-info.js';
+
+/**
+ * The file store API of the user's first document: anonymous uploads addressed by a generated GUID,
+ * deleted (expired, then purged by the cleaner) only with the owner key handed out at upload.
+ */
+export function registerFilestoreRoutes(app: FastifyInstance, svc: ObjectServices): void {
+  acceptRawBodies(app);
+
+  app.post('/filestore', async (request, reply) => {
+    const id = randomUUID();
+    const ownerKey = randomUUID();
+    const signal = clientSignal(request, reply);
+    const query = request.query as { name?: string };
+    let body: AsyncIterable<Uint8Array>;
+    let name: string | undefined;
+    let declared: number | undefined;
+    let type: string | undefined;
+    if (isMultipart(request.headers['content-type'])) {
+      const file = await firstFormFile(request.raw, signal);
+      body = countedBody(request, file.stream);
+      name = cleanFileName(file.filename) ?? cleanFileName(query.name);
+      type = file.mimeType === 'application/octet-stream' ? undefined : file.mimeType;
+    } else {
+      body = countedBody(request);
+      name = cleanFileName(nameFromDisposition(request.headers['content-disposition'])) ?? cleanFileName(query.name);
+      declared = declaredLength(request.headers);
+      type = request.headers['content-type'];
+    }
+    const object = await storeUpload(svc, request, {
+      bucket: FILESTORE_BUCKET,
+      key: id,
+      objectId: id,
+      body,
+      declaredSize: declared,
+      name: name ?? null,
+      contentType: contentTypeFor(name ?? '', type),
+      ownerKeyHash: hashOwnerKey(ownerKey),
+      signal,
+    });
+    return reply.code(201).header('location', `/filestore/${id}`).send({ ...fileInfo(object), owner_key: ownerKey });
+  });
+
+  const download = async (request: FastifyRequest, reply: FastifyReply, head: boolean) => {
+    const object = await fileOrThrow(svc, (request.params as { id: string }).id);
+    if (object.expiresAt !== null) throw new GoneError(`file ${object.id} has been deleted`);
+    return sendObject(svc, request, reply, object, head, {
+      // A file can be deleted by its owner: caches must revalidate.
+      cacheControl: 'private, no-cache',
+      disposition: contentDisposition(object.name ?? object.id, { type: 'attachment' }),
+    });
+  };
+  app.get('/filestore/:id', (request, reply) => download(request, reply, false));
+  app.head('/filestore/:id', (request, reply) => download(request, reply, true));
+
+  app.delete('/filestore/:id', async (request) => {
+    const started = Date.now();
+    const id = (request.params as { id: string }).id;
+    if (!isUuid(id)) throw new InvalidRequestError('a file id is a GUID');
+    const presented = (request.query as { owner_key?: string }).owner_key ?? headerValue(request.headers['x-owner-key']);
+    if (!presented) throw new InvalidRequestError("the owner key is required (query parameter 'owner_key' or header 'X-Owner-Key')");
+    const object = await fileOrThrow(svc, id);
+    if (!ownerKeyMatches(presented, await svc.metadata.objects.ownerKeyHash(id))) throw new ForbiddenError('the owner key does not match this file');
+    if (object.expiresAt !== null || !(await svc.metadata.objects.expire(id, Date.now()))) throw new GoneError(`file ${id} has been deleted`);
+    svc.audit.record(auditEntry(request, 'expire', object, 0, Date.now() - started, 'ok'));
+    return fileInfo((await svc.metadata.objects.findById(id))!);
+  });
+
+  app.get('/fileinfo/:id', async (request) => fileInfo(await fileOrThrow(svc, (request.params as { id: string }).id)));
+}
+
+async function fileOrThrow(svc: ObjectServices, id: string): Promise<ObjectRecord> {
+  if (!isUuid(id)) throw new InvalidRequestError('a file id is a GUID');
+  const object = await svc.metadata.objects.findById(id);
+  if (!object || object.bucket !== FILESTORE_BUCKET) throw new NotFoundError(`no file ${id}`);
+  return object;
+}
+
+function nameFromDisposition(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  try {
+    return parseDisposition(header).parameters.filename;
+  } catch {
+    throw new InvalidRequestError('malformed Content-Disposition header');
+  }
+}
+
+const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);

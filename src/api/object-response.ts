@@ -1,0 +1,86 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import { parseRangeHeader } from '../core/byte-range.js';
+import { DEFAULT_CONTENT_TYPE } from '../core/content-type.js';
+import type { ObjectRecord } from '../metadata/records.js';
+import type { ObjectServices } from '../objects/object-services.js';
+import { readObject, responseLength } from '../objects/read-object.js';
+import { clientSignal } from '../http/client-signal.js';
+import { auditEntry } from './audit-entry.js';
+
+export interface ObjectResponseOptions {
+  readonly cacheControl: string;
+  /** A Content-Disposition header value, if the API sends one. */
+  readonly disposition?: string;
+}
+
+export const etagOf = (object: ObjectRecord): string => `"${object.etag}"`;
+
+/**
+ * Answers GET or HEAD for a stored object: validators, conditional requests (304), a single byte range
+ * (206/416), and the bytes streamed from the shards. A completed or interrupted GET is logged as a
+ * `download` with the bytes that went out.
+ */
+export async function sendObject(
+  svc: ObjectServices,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  object: ObjectRecord,
+  head: boolean,
+  options: ObjectResponseOptions,
+): Promise<FastifyReply> {
+  const etag = etagOf(object);
+  reply
+    .header('etag', etag)
+    .header('last-modified', new Date(object.createdAt).toUTCString())
+    .header('cache-control', options.cacheControl)
+    .header('accept-ranges', 'bytes')
+    .header('content-type', object.contentType ?? DEFAULT_CONTENT_TYPE);
+  if (options.disposition) reply.header('content-disposition', options.disposition);
+  if (notModified(request, object, etag)) return reply.code(304).send();
+  const range = parseRangeHeader(request.headers.range, object.size);
+  if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${object.size}`);
+  const length = responseLength(object, range);
+  reply.header('content-length', length);
+  if (head) return reply.send();
+
+  const started = Date.now();
+  let sent = 0;
+  reply.raw.once('close', () => {
+    request.transferBytes = sent;
+    const complete = sent === length;
+    svc.audit.record(auditEntry(request, 'download', object, sent, Date.now() - started, complete ? 'ok' : 'interrupted'));
+  });
+  if (length === 0) return reply.send();
+  const body = readObject(svc, object, range, clientSignal(request, reply));
+  // Read the first stripe before answering, so a dead object is a clean 503, not a truncated 200.
+  const first = await body.next();
+  async function* counted(): AsyncGenerator<Buffer> {
+    try {
+      if (!first.done) {
+        sent += first.value.length;
+        yield first.value;
+      }
+      for await (const chunk of body) {
+        sent += chunk.length;
+        yield chunk;
+      }
+    } finally {
+      await body.return(undefined);
+    }
+  }
+  return reply.send(Readable.from(counted(), { objectMode: false }));
+}
+
+function notModified(request: FastifyRequest, object: ObjectRecord, etag: string): boolean {
+  const inm = request.headers['if-none-match'];
+  if (inm !== undefined) {
+    return inm.trim() === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+  }
+  const ims = request.headers['if-modified-since'];
+  if (ims !== undefined) {
+    const since = Date.parse(ims);
+    return !Number.isNaN(since) && Math.floor(object.createdAt / 1000) * 1000 <= since;
+  }
+  return false;
+}

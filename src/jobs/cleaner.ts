@@ -1,0 +1,139 @@
+import type { MetadataStore } from '../metadata/metadata-store.js';
+import type { IntentShard } from '../metadata/records.js';
+import type { NodeDirectory } from '../shard-stores/node-directory.js';
+import type { AuditRecorder } from '../objects/audit-recorder.js';
+import type { Logger } from '../observability/logger.js';
+import type { Worker } from './worker.js';
+
+export interface CleanerSummary {
+  /** Expired objects whose shards were deleted (`date_delete` set, `purge` logged). */
+  purged: number;
+  /** Expired objects left for a later pass because a node holding a shard is down. */
+  purgesPending: number;
+  /** Abandoned upload intents whose shards were deleted. */
+  intentsCleared: number;
+  /** Shard files no metadata references, older than the grace, deleted. */
+  orphanShards: number;
+  orphanBytes: number;
+  /** Temp files older than the grace deleted on the nodes. */
+  tempFiles: number;
+  tempBytes: number;
+  /** Nodes skipped because they were down; a later pass catches up. */
+  nodesSkipped: string[];
+  durationMs: number;
+}
+
+const BATCH = 500;
+
+/**
+ * The cleaner [000]: purges expired files' shards, abandoned upload intents, unreferenced shard files and
+ * stale temp files. Every step is idempotent and only deletes what is older than the grace period, so a
+ * pass may run from several gateways at once without harm, and never touches an upload in progress (its
+ * intent is refreshed while it runs; its shard files live in the nodes' temp directories until it ends).
+ */
+export class Cleaner implements Worker<CleanerSummary> {
+  readonly name = 'cleaner';
+
+  constructor(
+    private readonly metadata: MetadataStore,
+    private readonly nodes: NodeDirectory,
+    private readonly audit: AuditRecorder,
+    private readonly graceMs: number,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async runOnce(): Promise<CleanerSummary> {
+    const started = this.now();
+    await this.nodes.refresh();
+    const summary: CleanerSummary = {
+      purged: 0, purgesPending: 0, intentsCleared: 0, orphanShards: 0, orphanBytes: 0, tempFiles: 0, tempBytes: 0,
+      nodesSkipped: this.nodes.list().filter((n) => n.state !== 'up').map((n) => n.id),
+      durationMs: 0,
+    };
+    await this.purgeExpired(summary);
+    await this.clearAbandonedIntents(summary);
+    await this.removeOrphans(summary);
+    summary.durationMs = this.now() - started;
+    await this.audit.flush();
+    this.log.info({ ...summary }, 'cleaner pass done');
+    return summary;
+  }
+
+  private async purgeExpired(summary: CleanerSummary): Promise<void> {
+    for (const object of await this.metadata.objects.expiredNotPurged(BATCH)) {
+      const started = this.now();
+      const shards = object.parts.flatMap((p) => p.shards.map((s) => ({ nodeId: s.nodeId, shardId: s.shardId })));
+      if (!(await this.deleteShards(shards))) {
+        summary.purgesPending += 1;
+        continue;
+      }
+      await this.metadata.objects.markPurged(object.id, this.now());
+      this.audit.record({
+        at: this.now(), action: 'purge', objectId: object.id, bucket: object.bucket, key: object.key, client: null,
+        bytes: object.size, durationMs: this.now() - started, result: 'ok',
+      });
+      summary.purged += 1;
+    }
+  }
+
+  private async clearAbandonedIntents(summary: CleanerSummary): Promise<void> {
+    for (const intent of await this.metadata.intents.olderThan(this.now() - this.graceMs, BATCH)) {
+      if (!(await this.deleteShards(intent.shards))) continue;
+      await this.metadata.intents.remove(intent.id);
+      summary.intentsCleared += 1;
+    }
+  }
+
+  /** Shard files on live nodes that no object and no open intent references, older than the grace. */
+  private async removeOrphans(summary: CleanerSummary): Promise<void> {
+    const graceSeconds = this.graceMs / 1000;
+    for (const node of this.nodes.list().filter((n) => n.state === 'up')) {
+      const store = this.nodes.store(node.id);
+      try {
+        const temp = await store.purgeTemp(graceSeconds);
+        summary.tempFiles += temp.files;
+        summary.tempBytes += temp.bytes;
+        let batch: { id: string; size: number }[] = [];
+        const sweep = async () => {
+          const ids = batch.map((s) => s.id);
+          const [referenced, open] = await Promise.all([this.metadata.objects.referencedShards(ids), this.metadata.intents.openShardIds()]);
+          for (const shard of batch) {
+            if (referenced.has(shard.id) || open.has(shard.id)) continue;
+            if (await store.delete(shard.id)) {
+              summary.orphanShards += 1;
+              summary.orphanBytes += shard.size;
+              this.log.info({ node: node.id, shard: shard.id, size: shard.size }, 'orphan shard deleted');
+            }
+          }
+          batch = [];
+        };
+        for await (const shard of store.list()) {
+          if (shard.age * 1000 < this.graceMs) continue;
+          batch.push(shard);
+          if (batch.length >= BATCH) await sweep();
+        }
+        if (batch.length) await sweep();
+      } catch (error) {
+        summary.nodesSkipped.push(node.id);
+        this.log.warn({ node: node.id, err: (error as Error).message }, 'cleaner skipped a node');
+      }
+    }
+  }
+
+  /** Deletes shards (missing ones count as deleted); false if a node holding one is down or failed. */
+  private async deleteShards(shards: readonly IntentShard[]): Promise<boolean> {
+    const results = await Promise.all(
+      shards.map(async (s) => {
+        if (!this.nodes.isUp(s.nodeId)) return false;
+        try {
+          await this.nodes.store(s.nodeId).delete(s.shardId);
+          return true;
+        } catch {
+          return false;
+        }
+      }),
+    );
+    return results.every(Boolean);
+  }
+}

@@ -1,0 +1,38 @@
+import type { AuditLog } from '../metadata/metadata-store.js';
+import type { AuditEntry } from '../metadata/records.js';
+import type { Logger } from '../observability/logger.js';
+
+/**
+ * Collects action-log entries and writes them in one transaction every `flushMs`: a synchronous,
+ * fsynced insert per download would cost more than the download of a small file. A crash loses at
+ * most the last `flushMs` of log, never an object.
+ */
+export class AuditRecorder {
+  private pending: AuditEntry[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly log: AuditLog,
+    private readonly logger: Logger,
+    private readonly flushMs = 200,
+  ) {}
+
+  record(entry: AuditEntry): void {
+    this.pending.push(entry);
+    this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+  }
+
+  /** Writes what is pending now; resolves when it is stored. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return this.flushing;
+    this.flushing = this.flushing
+      .then(() => this.log.append(batch))
+      .catch((error: unknown) => this.logger.error({ err: error, entries: batch.length }, 'could not write the action log'));
+    return this.flushing;
+  }
+}
