@@ -30,7 +30,8 @@ export function firstFormFile(request: IncomingMessage, signal: AbortSignal): Pr
     parser.on('file', (_field, stream, info) => {
       file = stream;
       signal.addEventListener('abort', () => stream.destroy(new UploadAbortedError('the client went away')), { once: true });
-      resolve({ stream, filename: info.filename, mimeType: info.mimeType });
+      // Browsers (the HTML form encoding algorithm) send a quote in a file name as %22.
+      resolve({ stream, filename: info.filename?.replace(/%22/g, '"'), mimeType: info.mimeType });
     });
     parser.on('error', (error: Error) => {
       const failure = new InvalidRequestError(`malformed multipart/form-data body: ${error.message}`);

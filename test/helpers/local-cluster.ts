@@ -24,6 +24,7 @@ export class LocalCluster {
     readonly url: string,
     readonly state: ClusterState,
     private readonly process: ChildProcess,
+    private readonly flags: string[],
     private readonly extras: ChildProcess[] = [],
   ) {}
 
@@ -44,7 +45,7 @@ export class LocalCluster {
       await new Promise((r) => setTimeout(r, 50));
     }
     const state = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as ClusterState;
-    return new LocalCluster(dir, `http://127.0.0.1:${port}`, state, child);
+    return new LocalCluster(dir, `http://127.0.0.1:${port}`, state, child, flags);
   }
 
   admin(path: string, init: RequestInit = {}): Promise<Response> {
@@ -58,6 +59,25 @@ export class LocalCluster {
 
   killNode(index: number, signal: NodeJS.Signals = 'SIGKILL'): void {
     process.kill(this.state.nodes[index]!.pid, signal);
+  }
+
+  /**
+   * Kills the gateway with SIGKILL (a crash) and starts a new gateway process on the same port, store and
+   * secrets; the nodes' heartbeats find it again. Later gateway flags (`--gc-grace 2`) override earlier.
+   */
+  async restartGateway(flags: string[] = []): Promise<void> {
+    process.kill(this.state.gateway.pid, 'SIGKILL');
+    const { port } = new URL(this.url);
+    const passthrough = this.flags.filter((f, i) => f.startsWith('--gc-') || this.flags[i - 1]?.startsWith('--gc-'));
+    const child = spawn(
+      process.execPath,
+      [...RUNTIME_FLAGS, CLI, 'gateway', '--port', port, '--db', `sqlite:${join(this.dir, 'meta.db')}`,
+        '--node-secret', this.state.nodeSecret, '--admin-token', this.state.adminToken, ...passthrough, ...flags],
+      { stdio: 'ignore' },
+    );
+    this.extras.push(child);
+    this.state.gateway.pid = child.pid!;
+    await waitUntil(async () => (await fetch(`${this.url}/_health`).catch(() => undefined))?.status === 200, 20_000, 'the new gateway');
   }
 
   /** Starts one more storage node process that joins the running cluster. */
