@@ -20,7 +20,7 @@ export const gatewayConfigSchema = z
     /** Seconds between cleaner passes (0: only on POST /_gc). */
     gcIntervalSec: z.coerce.number().min(0).default(60),
     /** Orphans, abandoned intents and temp files younger than this are never touched. */
-    gcGraceSec: z.coerce.number().min(0).default(3600),
+    gcGraceSec: z.coerce.number().min(2, 'the cleaner grace must be at least 2 seconds').default(3600),
   })
   .superRefine((c, ctx) => {
     for (const message of validateScheme({ dataShards: c.dataShards, parityShards: c.parityShards, blockSize: c.blockSize })) {

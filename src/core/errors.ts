@@ -86,6 +86,13 @@ export class UploadAbortedError extends ShardstoreError {
   }
 }
 
+/** The upload's intent is gone: the cleaner judged it abandoned and removed its shards. */
+export class IntentGoneError extends ShardstoreError {
+  constructor(intentId: string) {
+    super('UPLOAD_ABORTED', `upload ${intentId} was given up as abandoned before it could commit`);
+  }
+}
+
 export class UploadIncompleteError extends ShardstoreError {
   constructor(received: number, declared: number) {
     super('UPLOAD_INCOMPLETE', `the body ended after ${received} of the ${declared} bytes its Content-Length declared`);

@@ -78,9 +78,12 @@ export class Cleaner implements Worker<CleanerSummary> {
   }
 
   private async clearAbandonedIntents(summary: CleanerSummary): Promise<void> {
-    for (const intent of await this.metadata.intents.olderThan(this.now() - this.graceMs, BATCH)) {
-      if (!(await this.deleteShards(intent.shards))) continue;
-      await this.metadata.intents.remove(intent.id);
+    const cutoff = this.now() - this.graceMs;
+    for (const intent of await this.metadata.intents.olderThan(cutoff, BATCH)) {
+      // Claim first: once the intent is gone the upload can no longer commit these shards. Shards a down
+      // node keeps become unreferenced orphans, removed by a later pass.
+      if (!(await this.metadata.intents.claim(intent.id, cutoff))) continue;
+      await this.deleteShards(intent.shards);
       summary.intentsCleared += 1;
     }
   }

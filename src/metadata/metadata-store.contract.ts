@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { MetadataStore } from './metadata-store.js';
 import type { NewObject, UploadIntent } from './records.js';
-import { KeyExistsError } from '../core/errors.js';
+import { IntentGoneError, KeyExistsError } from '../core/errors.js';
 
 /** The behaviour every MetadataStore implementation must have; each implementation runs this suite. */
 export function metadataStoreContract(name: string, open: () => Promise<MetadataStore>): void {
@@ -41,6 +41,7 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     const store = await open();
     try {
       const first = object('k');
+      await store.intents.create(intentFor(first));
       await store.objects.commit(first, first.id);
       const second = object('k');
       await store.intents.create(intentFor(second));
@@ -86,6 +87,7 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     const store = await open();
     try {
       const o = { ...object('f'), ownerKeyHash: 'h'.repeat(64) };
+      await store.intents.create(intentFor(o));
       await store.objects.commit(o, o.id);
       assert.equal(await store.objects.ownerKeyHash(o.id), 'h'.repeat(64));
       assert.equal(await store.objects.expire(o.id, 5000), true);
@@ -93,6 +95,7 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       assert.equal(await store.objects.findLive('b', 'f'), undefined);
       assert.equal((await store.objects.findById(o.id))!.expiresAt, 5000);
       const again = object('f');
+      await store.intents.create(intentFor(again));
       await store.objects.commit(again, again.id);
       assert.deepEqual((await store.objects.expiredNotPurged(10)).map((x) => x.id), [o.id]);
       const shardIds = o.parts[0]!.shards.map((s) => s.shardId);
@@ -101,6 +104,24 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       assert.deepEqual(await store.objects.expiredNotPurged(10), []);
       assert.equal((await store.objects.findById(o.id))!.deletedAt, 7000);
       assert.equal(await store.objects.findById('nope'), undefined);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: an intent claimed by the cleaner can no longer commit, and vice versa`, async () => {
+    const store = await open();
+    try {
+      const o = object('claimed');
+      await store.intents.create(intentFor(o, 100));
+      assert.equal(await store.intents.claim(o.id, 50), false, 'not stale yet');
+      assert.equal(await store.intents.claim(o.id, 200), true);
+      await assert.rejects(store.objects.commit(o, o.id), IntentGoneError);
+      assert.equal(await store.objects.findLive('b', 'claimed'), undefined, 'nothing became visible');
+      const p = object('committed');
+      await store.intents.create(intentFor(p, 100));
+      await store.objects.commit(p, p.id);
+      assert.equal(await store.intents.claim(p.id, 200), false, 'a committed upload has no intent to claim');
     } finally {
       await store.close();
     }

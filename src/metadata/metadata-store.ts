@@ -5,7 +5,8 @@ export interface ObjectCatalog {
   findLive(bucket: string, key: string): Promise<ObjectRecord | undefined>;
   /**
    * Makes the object visible and drops its upload intent in one transaction.
-   * Throws KeyExistsError when a live object already has the key.
+   * Throws KeyExistsError when a live object already has the key, and IntentGoneError when the intent
+   * no longer exists (the cleaner claimed it): then nothing becomes visible.
    */
   commit(object: NewObject, intentId: string): Promise<void>;
   /** Any object by id, live, expired or purged. */
@@ -32,6 +33,11 @@ export interface UploadIntents {
   /** Marks a running upload as alive. */
   touch(id: string, now: number): Promise<void>;
   remove(id: string): Promise<void>;
+  /**
+   * Removes the intent if it has not been refreshed since `updatedBefore`; true if this call removed it.
+   * The cleaner claims an intent before deleting its shards, so the upload can no longer commit them.
+   */
+  claim(id: string, updatedBefore: number): Promise<boolean>;
   /** Intents not refreshed since `updatedBefore`, oldest first. */
   olderThan(updatedBefore: number, limit: number): Promise<UploadIntent[]>;
   /** Shard ids of every open intent (uploads in progress or abandoned). */

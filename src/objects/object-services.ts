@@ -15,6 +15,8 @@ export interface ObjectServices {
   /** A coder per (k, m); cached by the caller. */
   coderFor(scheme: ErasureScheme): ErasureCoder;
   readonly log: Logger;
+  /** How often a running upload refreshes its intent; well below the cleaner's grace period. */
+  readonly intentRefreshMs: number;
   /** The action log (create, download, expire, purge, abort). */
   readonly audit: AuditRecorder;
   /** Recycled buffers of one full stripe (k × blockSize) and of its parity (m × blockSize). */

@@ -8,9 +8,6 @@ import { splitIntoStripes, type StripeBuffers } from '../streams/stripe-splitter
 import type { ObjectServices } from './object-services.js';
 import { StripeWriter } from './stripe-writer.js';
 
-/** A running upload refreshes its intent this often, so the cleaner never mistakes it for abandoned. */
-const INTENT_REFRESH_MS = 30_000;
-
 export interface PutObjectInput {
   readonly bucket: string;
   readonly key: string;
@@ -78,7 +75,8 @@ export async function putObject(svc: ObjectServices, input: PutObjectInput): Pro
     let touched = Date.now();
     while (!pending.done) {
       await writer.write(pending.value);
-      if (Date.now() - touched > INTENT_REFRESH_MS) {
+      // A refreshed intent tells the cleaner this upload is alive, however long it takes.
+      if (Date.now() - touched > svc.intentRefreshMs) {
         touched = Date.now();
         await svc.metadata.intents.touch(intent.id, touched);
       }

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { KeyExistsError } from '../../core/errors.js';
+import { IntentGoneError, KeyExistsError } from '../../core/errors.js';
 import type { MetadataStore } from '../metadata-store.js';
 import type { AuditAction, AuditEntry, NewObject, NodeRecord, ObjectRecord, PartRecord, ShardLocation, UploadIntent } from '../records.js';
 import { migrateSqlite } from './sqlite-migrator.js';
@@ -65,6 +65,7 @@ export function openSqliteStore(file: string): MetadataStore {
     insertIntent: db.prepare('INSERT INTO upload_intents (id, bucket, key, created_at, updated_at, shards) VALUES (?, ?, ?, ?, ?, ?)'),
     touchIntent: db.prepare('UPDATE upload_intents SET updated_at = ? WHERE id = ?'),
     deleteIntent: db.prepare('DELETE FROM upload_intents WHERE id = ?'),
+    claimIntent: db.prepare('DELETE FROM upload_intents WHERE id = ? AND updated_at < ?'),
     oldIntents: db.prepare<[number, number], IntentRow>(
       'SELECT * FROM upload_intents WHERE updated_at < ? ORDER BY updated_at LIMIT ?',
     ),
@@ -97,7 +98,7 @@ export function openSqliteStore(file: string): MetadataStore {
         q.insertShard.run(object.id, part.partNo, shard.index, shard.nodeId, shard.shardId, shard.size);
       }
     }
-    q.deleteIntent.run(intentId);
+    if (q.deleteIntent.run(intentId).changes !== 1) throw new IntentGoneError(intentId);
   });
 
   const readObject = (row: ObjectRow): ObjectRecord => {
@@ -174,6 +175,9 @@ export function openSqliteStore(file: string): MetadataStore {
       },
       async remove(id) {
         q.deleteIntent.run(id);
+      },
+      async claim(id, updatedBefore) {
+        return q.claimIntent.run(id, updatedBefore).changes === 1;
       },
       async olderThan(updatedBefore, limit) {
         return q.oldIntents.all(updatedBefore, limit).map((r) => ({
