@@ -1,11 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Readable } from 'node:stream';
 import { parseRangeHeader } from '../core/byte-range.js';
 import { DEFAULT_CONTENT_TYPE } from '../core/content-type.js';
 import type { ObjectRecord } from '../metadata/records.js';
 import type { ObjectServices } from '../objects/object-services.js';
 import { readObject, responseLength } from '../objects/read-object.js';
 import { clientSignal } from '../http/client-signal.js';
+import { writePooled } from '../http/pooled-writer.js';
 import { auditEntry } from './audit-entry.js';
 
 export interface ObjectResponseOptions {
@@ -55,21 +55,32 @@ export async function sendObject(
   const body = readObject(svc, object, range, clientSignal(request, reply));
   // Read the first stripe before answering, so a dead object is a clean 503, not a truncated 200.
   const first = await body.next();
-  async function* counted(): AsyncGenerator<Buffer> {
-    try {
-      if (!first.done) {
-        sent += first.value.length;
-        yield first.value;
-      }
-      for await (const chunk of body) {
-        sent += chunk.length;
-        yield chunk;
-      }
-    } finally {
-      await body.return(undefined);
-    }
+  async function* all(): AsyncGenerator<Buffer> {
+    if (!first.done) yield first.value;
+    yield* body;
   }
-  return reply.send(Readable.from(counted(), { objectMode: false }));
+  // From here the response is written by hand, through recycled buffers (see writePooled).
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(reply.statusCode, reply.getHeaders() as Record<string, string | number>);
+  try {
+    await writePooled(raw, countedAs(all(), (n) => (sent += n)));
+    raw.end();
+  } catch (error) {
+    // Headers are out: the only honest signal left is to cut the connection short.
+    request.log.warn({ err: (error as Error).message, object: object.id }, 'download interrupted');
+    raw.destroy();
+  } finally {
+    await body.return(undefined);
+  }
+  return reply;
+}
+
+async function* countedAs(chunks: AsyncIterable<Buffer>, count: (n: number) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) {
+    count(chunk.length);
+    yield chunk;
+  }
 }
 
 function notModified(request: FastifyRequest, object: ObjectRecord, etag: string): boolean {

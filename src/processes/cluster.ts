@@ -8,7 +8,7 @@ import type { ClusterConfig } from '../config/cluster-config.js';
 import type { Logger } from '../observability/logger.js';
 import { newSecret } from '../core/ids.js';
 import { bearer } from '../core/bearer.js';
-import { RUNTIME_FLAGS } from './runtime-flags.js';
+import { RUNTIME_ENV, RUNTIME_FLAGS } from './runtime-flags.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
@@ -47,7 +47,7 @@ export async function startCluster(config: ClusterConfig, log: Logger, say: (lin
 
   const launch = (name: string, args: string[]): ChildProcess => {
     const out = openSync(join(logs, `${name}.log`), 'a');
-    const child = spawn(process.execPath, [...RUNTIME_FLAGS, CLI, ...args], { stdio: ['ignore', out, out], env: process.env });
+    const child = spawn(process.execPath, [...RUNTIME_FLAGS, CLI, ...args], { stdio: ['ignore', out, out], env: { ...process.env, ...RUNTIME_ENV } });
     closeSync(out);
     children.push(child);
     child.on('exit', (code, signal) => {

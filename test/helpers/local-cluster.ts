@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, type ClusterState } from '../../src/processes/cluster.js';
-import { RUNTIME_FLAGS } from '../../src/processes/runtime-flags.js';
+import { RUNTIME_ENV, RUNTIME_FLAGS } from '../../src/processes/runtime-flags.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -32,6 +32,7 @@ export class LocalCluster {
     const port = await freePort('127.0.0.1');
     const child = spawn(process.execPath, [...RUNTIME_FLAGS, CLI, 'cluster', '--dir', dir, '--port', String(port), '--nodes', String(nodes), ...flags], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...RUNTIME_ENV },
     });
     let output = '';
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -73,7 +74,7 @@ export class LocalCluster {
       process.execPath,
       [...RUNTIME_FLAGS, CLI, 'gateway', '--port', port, '--db', `sqlite:${join(this.dir, 'meta.db')}`,
         '--node-secret', this.state.nodeSecret, '--admin-token', this.state.adminToken, ...passthrough, ...flags],
-      { stdio: 'ignore' },
+      { stdio: 'ignore', env: { ...process.env, ...RUNTIME_ENV } },
     );
     this.extras.push(child);
     this.state.gateway.pid = child.pid!;
@@ -85,7 +86,7 @@ export class LocalCluster {
     const dir = join(this.dir, `extra-${this.extras.length + 1}`);
     const args = [...RUNTIME_FLAGS, CLI, 'node', '--dir', dir, '--port', '0', '--gateway', this.url, '--secret', this.state.nodeSecret];
     if (capacity !== undefined) args.push('--capacity', String(capacity));
-    this.extras.push(spawn(process.execPath, args, { stdio: 'ignore' }));
+    this.extras.push(spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, ...RUNTIME_ENV } }));
     const idFile = join(dir, 'node.json');
     for (let i = 0; i < 200 && !existsSync(idFile); i++) await new Promise((r) => setTimeout(r, 50));
     return (JSON.parse(readFileSync(idFile, 'utf8')) as { id: string }).id;
