@@ -81,6 +81,16 @@ export class LocalCluster {
     await waitUntil(async () => (await fetch(`${this.url}/_health`).catch(() => undefined))?.status === 200, 20_000, 'the new gateway');
   }
 
+  /** Starts the index-th node again (after killNode) on its own data directory, so with its own id. */
+  async restartNode(index: number): Promise<void> {
+    const node = this.state.nodes[index]!;
+    const args = [...RUNTIME_FLAGS, CLI, 'node', '--dir', node.dir, '--port', '0', '--gateway', this.url, '--secret', this.state.nodeSecret];
+    const child = spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, ...RUNTIME_ENV } });
+    this.extras.push(child);
+    node.pid = child.pid!;
+    await waitUntil(async () => (await this.nodes()).some((n) => n.id === node.id && n.state === 'up' && n.url !== node.url), 20_000, 'the node to be back');
+  }
+
   /** Starts one more storage node process that joins the running cluster. */
   async addNode(capacity?: number): Promise<string> {
     const dir = join(this.dir, `extra-${this.extras.length + 1}`);

@@ -9,7 +9,7 @@ import { LocalCluster, waitUntil } from '../helpers/local-cluster.js';
 import { newShardId } from '../../src/core/ids.js';
 
 const GRACE_S = 2;
-interface Summary { purged: number; intentsCleared: number; orphanShards: number; tempFiles: number; nodesSkipped: string[] }
+interface Summary { purged: number; purgesPending: number; intentsCleared: number; orphanShards: number; tempFiles: number; nodesSkipped: string[] }
 
 describe('the cleaner removes exactly what is abandoned (grace 2 s)', () => {
   let cluster: LocalCluster;
@@ -145,5 +145,23 @@ describe('the cleaner removes exactly what is abandoned (grace 2 s)', () => {
     }
     assert.deepEqual(onNodes.filter((id) => !referenced.has(id)), [], 'no unreferenced shard remains');
     assert.equal(onNodes.length, referenced.size, 'and no referenced shard is missing');
+  });
+
+  test('a purge waits while a node holding a shard is down, and completes when it is back', async () => {
+    const res = await fetch(`${cluster.url}/filestore`, { method: 'POST', body: randomBytes(400_000) });
+    const file = (await res.json()) as { id: string; owner_key: string; shards: { node: string }[] };
+    const index = cluster.state.nodes.findIndex((n) => n.id === file.shards[0]!.node);
+    cluster.killNode(index);
+    await waitUntil(async () => (await cluster.nodes()).some((n) => n.id === file.shards[0]!.node && n.state === 'down'), 15_000, 'the node marked down');
+    assert.equal((await fetch(`${cluster.url}/filestore/${file.id}?owner_key=${file.owner_key}`, { method: 'DELETE' })).status, 200);
+    const first = await gc();
+    assert.equal(first.purgesPending, 1);
+    assert.ok(first.nodesSkipped.includes(file.shards[0]!.node));
+    const info = async () => (await (await fetch(`${cluster.url}/fileinfo/${file.id}`)).json()) as { date_delete: string | null };
+    assert.equal((await info()).date_delete, null, 'not purged while a shard cannot be deleted');
+    await cluster.restartNode(index);
+    const second = await gc();
+    assert.equal(second.purged, 1);
+    assert.ok((await info()).date_delete);
   });
 });
