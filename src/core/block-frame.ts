@@ -8,9 +8,3 @@ export function blockChecksum(block: Uint8Array): Buffer {
   return trailer;
 }
 
-/** CRC32C of a block held as several pieces (views of network chunks), without joining them. */
-export function checksumOfPieces(pieces: readonly Uint8Array[]): number {
-  let crc = 0;
-  for (const piece of pieces) crc = crc32c(piece, crc);
-  return crc;
-}

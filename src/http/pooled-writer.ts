@@ -1,12 +1,10 @@
 import type { ServerResponse } from 'node:http';
 
 /**
- * Writes a stream of small views (verified blocks held as network chunks) to an HTTP response through a
- * few recycled buffers. Each view is copied once into the current buffer, so the network chunk it came
- * from dies at once (young, cheap to collect); a full buffer is written, and it is reused only when the
- * socket has taken it (the write callback). At most `buffers` × `bufferSize` bytes wait for the client,
- * and waiting for a free buffer is the backpressure. Without this, a download's dead chunks piled up
- * between garbage collections and the gateway's RSS swung by 50 MiB from run to run.
+ * Writes a stream of views of reused buffers (each valid only until the next is requested) to an HTTP
+ * response through a few recycled output buffers: each view is copied before the next is asked for; a
+ * full buffer is written and reused only when the socket has taken it (the write callback). At most
+ * `buffers` × `bufferSize` bytes wait for the client, and waiting for a free buffer is the backpressure.
  */
 export async function writePooled(
   res: ServerResponse,

@@ -4,6 +4,7 @@ import type { MetadataStore } from '../metadata/metadata-store.js';
 import type { NodeDirectory } from '../shard-stores/node-directory.js';
 import type { Logger } from '../observability/logger.js';
 import type { BufferPool } from '../streams/buffer-pool.js';
+import type { GcPacer } from '../streams/gc-pacer.js';
 import type { AuditRecorder } from './audit-recorder.js';
 
 /** What the object use cases need, built once by the gateway's composition root. */
@@ -15,6 +16,8 @@ export interface ObjectServices {
   /** A coder per (k, m); cached by the caller. */
   coderFor(scheme: ErasureScheme): ErasureCoder;
   readonly log: Logger;
+  /** Told how many network bytes were consumed, so dead socket buffers are collected promptly. */
+  readonly gcPacer: GcPacer;
   /** How often a running upload refreshes its intent; well below the cleaner's grace period. */
   readonly intentRefreshMs: number;
   /** The action log (create, download, expire, purge, abort). */

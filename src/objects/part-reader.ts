@@ -21,6 +21,8 @@ export class PartReader {
   private readonly active = new Map<number, Source>();
   private readonly unusable = new Set<number>();
   private readonly abortAll = new AbortController();
+  private rebuildData: Buffer | undefined;
+  private rebuildParity: Buffer | undefined;
 
   constructor(
     private readonly svc: ObjectServices,
@@ -33,12 +35,12 @@ export class PartReader {
   }
 
   /**
-   * Data blocks of stripe `s`, each as the list of buffers that hold its blockSize bytes.
-   * Stripes must be read in order.
+   * The k data blocks of stripe `s`. Stripes must be read in order, and the blocks are reused buffers:
+   * valid only until the next call.
    */
-  async readStripe(s: number): Promise<Buffer[][]> {
+  async readStripe(s: number): Promise<Buffer[]> {
     const { dataShards: k } = this.scheme;
-    const got = new Map<number, Buffer[]>();
+    const got = new Map<number, Buffer>();
     while (got.size < k) {
       const wanted = this.pickSources(k - got.size, got, s);
       const results = await Promise.allSettled(wanted.map((i) => this.nextBlock(i, s)));
@@ -59,7 +61,7 @@ export class PartReader {
   }
 
   /** The shard indexes to read stripe `s` from: the open ones first, then new ones, data before parity. */
-  private pickSources(count: number, got: Map<number, Buffer[]>, s: number): number[] {
+  private pickSources(count: number, got: Map<number, Buffer>, s: number): number[] {
     const chosen = [...this.active.keys()].filter((i) => !got.has(i)).slice(0, count);
     const ordered = [...this.part.shards].sort((a, b) => a.index - b.index);
     for (const shard of ordered) {
@@ -89,12 +91,12 @@ export class PartReader {
     const reader = this.svc.nodes
       .store(shard.nodeId)
       .get(shard.shardId, range, abort.signal)
-      .then((body) => new BlockReader(body, this.scheme.blockSize, `shard ${shard.index} (${shard.shardId}) on node ${shard.nodeId}`));
+      .then((body) => new BlockReader(body, this.scheme.blockSize, `shard ${shard.index} (${shard.shardId}) on node ${shard.nodeId}`, this.svc.gcPacer));
     reader.catch(() => undefined);
     this.active.set(shard.index, { shard, reader, abort });
   }
 
-  private async nextBlock(index: number, s: number): Promise<Buffer[]> {
+  private async nextBlock(index: number, s: number): Promise<Buffer> {
     const source = this.active.get(index)!;
     const where = `shard ${index} (${source.shard.shardId}) stripe ${s}`;
     let timer: NodeJS.Timeout | undefined;
@@ -130,18 +132,18 @@ export class PartReader {
     source.reader.then((r) => r.close()).catch(() => undefined);
   }
 
-  private async rebuild(got: Map<number, Buffer[]>): Promise<Buffer[][]> {
+  private async rebuild(got: Map<number, Buffer>): Promise<Buffer[]> {
     const { dataShards: k, parityShards: m, blockSize: bs } = this.scheme;
-    const data = Buffer.alloc(k * bs);
-    const parity = Buffer.alloc(m * bs);
+    // Allocated on the first degraded stripe and reused for the rest of the read.
+    this.rebuildData ??= Buffer.alloc(k * bs);
+    this.rebuildParity ??= Buffer.alloc(m * bs);
     const present: boolean[] = [];
     for (let i = 0; i < k + m; i++) {
-      const pieces = got.get(i);
-      present.push(pieces !== undefined);
-      let at = (i < k ? i : i - k) * bs;
-      for (const piece of pieces ?? []) at += piece.copy(i < k ? data : parity, at);
+      const block = got.get(i);
+      present.push(block !== undefined);
+      if (block) block.copy(i < k ? this.rebuildData : this.rebuildParity, (i < k ? i : i - k) * bs);
     }
-    await this.svc.coderFor(this.scheme).reconstruct(data, parity, present);
-    return [...Array(k).keys()].map((i) => [data.subarray(i * bs, (i + 1) * bs)]);
+    await this.svc.coderFor(this.scheme).reconstruct(this.rebuildData, this.rebuildParity, present);
+    return [...Array(k).keys()].map((i) => this.rebuildData!.subarray(i * bs, (i + 1) * bs));
   }
 }

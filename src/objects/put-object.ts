@@ -41,7 +41,7 @@ export async function putObject(svc: ObjectServices, input: PutObjectInput): Pro
   // Room for the small object's stripe with its padding (k × its aligned block).
   const smallBuffer = () => Buffer.allocUnsafe(Math.max(stripeDataBytes(schemeForSize(svc.scheme, declared ?? 0)), 1));
   const buffers: StripeBuffers = small ? { acquire: smallBuffer, release: () => undefined } : svc.stripeBuffers;
-  const stripes = splitIntoStripes(tap(input.body, digest), small ? Math.max(declared, 1) : stripeBytes, buffers);
+  const stripes = splitIntoStripes(tap(input.body, digest, svc.gcPacer), small ? Math.max(declared, 1) : stripeBytes, buffers);
   let pending = await stripes.next();
   // An object smaller than one stripe is known in full by now: give it a block that fits it.
   const firstLength = pending.done ? 0 : pending.value.length;
@@ -124,8 +124,9 @@ export async function putObject(svc: ObjectServices, input: PutObjectInput): Pro
   }
 }
 
-async function* tap(body: AsyncIterable<Uint8Array>, digest: ContentDigest): AsyncGenerator<Uint8Array> {
+async function* tap(body: AsyncIterable<Uint8Array>, digest: ContentDigest, onChunk: (bytes: number) => void): AsyncGenerator<Uint8Array> {
   for await (const chunk of body) {
+    onChunk(chunk.length);
     digest.update(chunk);
     yield chunk;
   }

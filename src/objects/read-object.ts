@@ -6,8 +6,9 @@ import { PartReader } from './part-reader.js';
 
 /**
  * Streams bytes [range.start, range.end] of an object (all of it without a range), reading only the
- * stripes of the parts that hold them. Yields views of verified blocks; nothing is buffered beyond a
- * stripe per part being read.
+ * stripes of the parts that hold them. Yields views of verified blocks held in reused buffers: each is
+ * valid only until the next one is requested, so a consumer copies or writes it before asking for more.
+ * Nothing is buffered beyond one block per shard being read.
  */
 export async function* readObject(
   svc: ObjectServices,
@@ -34,7 +35,7 @@ export async function* readObject(
           const from = Math.max(local.start, blockStart);
           const to = Math.min(local.end, blockStart + bs - 1);
           if (from > to) continue;
-          yield* slicePieces(blocks[i]!, from - blockStart, to - blockStart + 1);
+          yield blocks[i]!.subarray(from - blockStart, to - blockStart + 1);
         }
       }
     } finally {
@@ -46,14 +47,3 @@ export async function* readObject(
 export const responseLength = (object: ObjectRecord, range: ByteRange | undefined): number =>
   range ? rangeLength(range) : object.size;
 
-/** Yields the bytes [start, end) of a block held as consecutive pieces. */
-function* slicePieces(pieces: readonly Buffer[], start: number, end: number): Generator<Buffer> {
-  let at = 0;
-  for (const piece of pieces) {
-    const from = Math.max(start - at, 0);
-    const to = Math.min(end - at, piece.length);
-    if (from < to) yield piece.subarray(from, to);
-    at += piece.length;
-    if (at >= end) return;
-  }
-}

@@ -7,6 +7,7 @@ import { openMetadataStore } from '../metadata/open-store.js';
 import { NodeDirectory } from '../shard-stores/node-directory.js';
 import type { ObjectServices } from '../objects/object-services.js';
 import { BufferPool } from '../streams/buffer-pool.js';
+import { createGcPacer, exposedGc } from '../streams/gc-pacer.js';
 import { registerAccessLog } from '../http/access-log.js';
 import { createHttpServer } from '../http/create-server.js';
 import { sendError } from '../http/error-map.js';
@@ -48,6 +49,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     },
     log: log.child({ component: 'objects' }),
     audit,
+    gcPacer: createGcPacer(4 * 1024 * 1024, exposedGc()),
     // Several refreshes per grace period: the cleaner must never see a live upload as abandoned.
     intentRefreshMs: Math.max(250, Math.min(30_000, (config.gcGraceSec * 1000) / 4)),
     readTimeoutMs: 10_000,

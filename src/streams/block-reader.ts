@@ -1,61 +1,63 @@
-import { checksumOfPieces } from '../core/block-frame.js';
+import { crc32c } from '@node-rs/crc32';
 import { CHECKSUM_BYTES } from '../core/erasure-scheme.js';
 import { ChecksumMismatchError } from '../core/errors.js';
 
 /**
- * Reads the frames of a shard stream (block + CRC32C trailer) and returns each verified block as the
- * list of views of network chunks that hold it: no copy, no large allocation per block, and a block is
- * handed out only after its checksum matched.
+ * Reads the frames of a shard stream (block + CRC32C trailer) and returns each verified block.
+ *
+ * Every network chunk is copied into one block buffer as soon as it arrives, so the chunk can be
+ * collected at once; the buffer is reused for the next block. A returned block is therefore valid only
+ * until the next call to `next()`, and it is returned only after its checksum matched.
  */
 export class BlockReader {
   private readonly iterator: AsyncIterator<Uint8Array>;
-  private chunk: Buffer = Buffer.alloc(0);
+  private readonly block: Buffer;
+  private readonly trailer = Buffer.alloc(CHECKSUM_BYTES);
+  private chunk: Uint8Array = new Uint8Array(0);
   private offset = 0;
 
   constructor(
     source: AsyncIterable<Uint8Array>,
-    private readonly blockBytes: number,
+    blockBytes: number,
     private readonly where: string,
+    private readonly onChunk: (bytes: number) => void = () => undefined,
   ) {
     this.iterator = source[Symbol.asyncIterator]();
+    this.block = Buffer.allocUnsafe(blockBytes);
   }
 
-  /** The next verified block, or undefined at a clean end of stream. */
-  async next(): Promise<Buffer[] | undefined> {
-    const pieces = await this.take(this.blockBytes, true);
-    if (pieces === undefined) return undefined;
-    const trailer = await this.take(CHECKSUM_BYTES, false);
-    if (trailer === undefined) throw new Error(`${this.where}: stream ended before a block's checksum`);
-    const expected = trailer.length === 1 ? trailer[0]!.readUInt32LE(0) : Buffer.concat(trailer).readUInt32LE(0);
-    if (checksumOfPieces(pieces) !== expected) throw new ChecksumMismatchError(`block checksum mismatch in ${this.where}`);
-    return pieces;
+  /** The next verified block (valid until the next call), or undefined at a clean end of stream. */
+  async next(): Promise<Buffer | undefined> {
+    if (!(await this.fill(this.block, true))) return undefined;
+    if (!(await this.fill(this.trailer, false))) throw new Error(`${this.where}: stream ended before a block's checksum`);
+    if (crc32c(this.block) !== this.trailer.readUInt32LE(0)) throw new ChecksumMismatchError(`block checksum mismatch in ${this.where}`);
+    return this.block;
   }
 
   async close(): Promise<void> {
     await this.iterator.return?.();
   }
 
-  /** Views of the next `n` bytes; undefined if the stream ends first (cleanly only at a boundary). */
-  private async take(n: number, atBoundary: boolean): Promise<Buffer[] | undefined> {
-    const pieces: Buffer[] = [];
-    let need = n;
-    while (need > 0) {
+  /** Copies the next target.length bytes into target; false if the stream ended cleanly before any. */
+  private async fill(target: Buffer, atBoundary: boolean): Promise<boolean> {
+    let filled = 0;
+    while (filled < target.length) {
       if (this.offset === this.chunk.length) {
         const r = await this.iterator.next();
         if (r.done) {
-          if (atBoundary && need === n) return undefined;
+          if (atBoundary && filled === 0) return false;
           throw new Error(`${this.where}: stream ended inside a frame`);
         }
-        const v = r.value;
-        this.chunk = Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+        this.chunk = r.value;
         this.offset = 0;
+        this.onChunk(r.value.length);
         continue;
       }
-      const k = Math.min(need, this.chunk.length - this.offset);
-      pieces.push(this.chunk.subarray(this.offset, this.offset + k));
-      this.offset += k;
-      need -= k;
+      const n = Math.min(target.length - filled, this.chunk.length - this.offset);
+      target.set(this.chunk.subarray(this.offset, this.offset + n), filled);
+      filled += n;
+      this.offset += n;
     }
-    return pieces;
+    return true;
   }
 }
