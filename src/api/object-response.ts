@@ -47,7 +47,6 @@ export async function sendObject(
   const started = Date.now();
   let sent = 0;
   reply.raw.once('close', () => {
-    request.transferBytes = sent;
     const complete = sent === length;
     svc.audit.record(auditEntry(request, 'download', object, sent, Date.now() - started, complete ? 'ok' : 'interrupted'));
   });
@@ -64,7 +63,7 @@ export async function sendObject(
   const raw = reply.raw;
   raw.writeHead(reply.statusCode, reply.getHeaders() as Record<string, string | number>);
   try {
-    await writePooled(raw, countedAs(all(), (n) => (sent += n)));
+    await writePooled(raw, countedAs(all(), (n) => (request.transferBytes = sent += n)));
     raw.end();
   } catch (error) {
     // Headers are out: the only honest signal left is to cut the connection short.

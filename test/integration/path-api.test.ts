@@ -2,6 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LocalCluster } from '../helpers/local-cluster.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
@@ -57,6 +59,16 @@ describe('path API on a real 8-node cluster (6+2)', () => {
     assert.equal((await get('images/ololo/file.jpg', { 'if-none-match': `"${md5(data)}"` })).status, 304);
     assert.equal((await get('images/ololo/file.jpg', { 'if-none-match': '"other"' })).status, 200);
     assert.equal((await get('images/ololo/file.jpg', { 'if-modified-since': new Date(Date.now() + 60_000).toUTCString() })).status, 304);
+
+    // One access-log line per request: method, path, status, bytes, duration ("POST /images/ololo/file.jpg 201 0.57s").
+    await new Promise((r) => setTimeout(r, 200));
+    const lines = readFileSync(join(cluster.dir, 'logs', 'gateway.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const post201 = lines.find((l) => l.method === 'POST' && l.path === '/images/ololo/file.jpg' && l.status === 201)!;
+    assert.match(String(post201.msg), /^POST \/images\/ololo\/file\.jpg 201 \d+\.\d{3}s$/);
+    assert.equal(post201.bytes, data.length);
+    const get200 = lines.find((l) => l.method === 'GET' && l.path === '/images/ololo/file.jpg' && l.status === 200)!;
+    assert.equal(get200.bytes, data.length);
+    assert.equal(typeof get200.duration, 'number');
   });
 
   test('byte ranges read only what they ask for: 206 exact, suffix, open-ended, 416', async () => {
