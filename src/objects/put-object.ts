@@ -49,17 +49,24 @@ export async function putObject(svc: ObjectServices, input: PutObjectInput): Pro
   const expectedSize = input.declaredSize ?? firstLength;
   const shardBytes = shardFileBytes(scheme, Math.max(expectedSize, firstLength));
 
-  const n = totalShards(scheme);
-  const nodeIds = choosePlacement(svc.nodes.placementCandidates(), n, shardBytes);
-  for (const id of nodeIds) svc.nodes.reserve(id, shardBytes);
-  const intent: UploadIntent = {
-    id: input.objectId ?? newObjectId(),
-    bucket: input.bucket,
-    key: input.key,
-    createdAt: Date.now(),
-    shards: nodeIds.map((nodeId) => ({ nodeId, shardId: newShardId() })),
-  };
-  await svc.metadata.intents.create(intent);
+  let intent: UploadIntent;
+  try {
+    const nodeIds = choosePlacement(svc.nodes.placementCandidates(), totalShards(scheme), shardBytes);
+    for (const id of nodeIds) svc.nodes.reserve(id, shardBytes);
+    intent = {
+      id: input.objectId ?? newObjectId(),
+      bucket: input.bucket,
+      key: input.key,
+      createdAt: Date.now(),
+      shards: nodeIds.map((nodeId) => ({ nodeId, shardId: newShardId() })),
+    };
+    await svc.metadata.intents.create(intent);
+  } catch (error) {
+    // Nothing reached a node yet: hand the first stripe back and stop reading the body.
+    if (!pending.done) buffers.release(pending.value.buffer);
+    await stripes.return(undefined);
+    throw error;
+  }
 
   const writer = new StripeWriter(
     scheme,
