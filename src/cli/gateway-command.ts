@@ -10,7 +10,7 @@ export function addGatewayCommand(program: Command): void {
     .description('run the client-facing gateway (path API, admin API)')
     .option('--port <port>', 'port to listen on', process.env.SHARDSTORE_PORT ?? '8080')
     .option('--host <host>', 'address to bind', process.env.SHARDSTORE_HOST ?? '127.0.0.1')
-    .option('--db <url>', 'metadata store: sqlite:FILE', process.env.SHARDSTORE_DB)
+    .option('--db <url>', 'metadata store: sqlite:FILE or postgres://…', process.env.SHARDSTORE_DB)
     .option('--node-secret <secret>', 'cluster secret shared with the storage nodes', process.env.SHARDSTORE_NODE_SECRET)
     .option('--admin-token <token>', 'bearer token for the admin endpoints', process.env.SHARDSTORE_ADMIN_TOKEN)
     .option('--data-shards <k>', 'data shards per object', process.env.SHARDSTORE_DATA_SHARDS ?? '6')

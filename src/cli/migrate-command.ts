@@ -5,14 +5,14 @@ export function addMigrateCommand(program: Command): void {
   program
     .command('migrate')
     .description('create or upgrade the metadata schema (idempotent)')
-    .option('--db <url>', 'metadata store: sqlite:FILE', process.env.SHARDSTORE_DB)
+    .option('--db <url>', 'metadata store: sqlite:FILE or postgres://…', process.env.SHARDSTORE_DB)
     .action(async (opts: { db?: string }) => {
       if (!opts.db) {
-        process.stderr.write('shardstore migrate: --db is required (e.g. sqlite:./data/meta.db)\n');
+        process.stderr.write('shardstore migrate: --db is required (e.g. sqlite:./data/meta.db or postgres://user@host/db)\n');
         process.exit(2);
       }
       // Opening the store applies every pending migration inside its own transaction.
-      const store = openMetadataStore(opts.db);
+      const store = await openMetadataStore(opts.db);
       await store.close();
       process.stdout.write(`schema of ${opts.db} is up to date\n`);
     });

@@ -6,8 +6,8 @@ export const gatewayConfigSchema = z
   .object({
     port,
     host: z.string().default('127.0.0.1'),
-    /** `sqlite:FILE` (or a bare file path). */
-    db: z.string().min(1, 'the metadata database is required (e.g. sqlite:./meta.db)'),
+    /** `sqlite:FILE` (or a bare file path), or `postgres://…`. */
+    db: z.string().min(1, 'the metadata database is required (e.g. sqlite:./meta.db or postgres://user@host/db)'),
     nodeSecret: z.string().min(8, 'the node secret is required (at least 8 characters)'),
     adminToken: z.string().min(8, 'the admin token is required (at least 8 characters)'),
     dataShards: positiveInt.default(6),

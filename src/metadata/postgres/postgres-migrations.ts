@@ -1,0 +1,100 @@
+/**
+ * Schema of the PostgreSQL metadata store, as ordered migrations (each in its own transaction, recorded in
+ * `schema_migrations`). The objects table is hash-partitioned by key into 16 partitions, as the user's
+ * design spreads keys by their hash; parts and shards are keyed by object id. Times are ms since the epoch.
+ */
+export const OBJECT_PARTITIONS = 16;
+
+const partitions = Array.from(
+  { length: OBJECT_PARTITIONS },
+  (_, i) => `CREATE TABLE objects_p${i} PARTITION OF objects FOR VALUES WITH (MODULUS ${OBJECT_PARTITIONS}, REMAINDER ${i});`,
+).join('\n');
+
+export const postgresMigrations: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE nodes (
+        id text PRIMARY KEY,
+        url text NOT NULL,
+        capacity bigint NOT NULL,
+        used bigint NOT NULL,
+        shards bigint NOT NULL,
+        first_seen bigint NOT NULL,
+        last_seen bigint NOT NULL
+      );
+      CREATE TABLE objects (
+        id text NOT NULL,
+        bucket text NOT NULL,
+        key text NOT NULL,
+        size bigint NOT NULL,
+        etag text NOT NULL,
+        sha256 text NOT NULL,
+        content_type text,
+        name text,
+        owner_key_hash text,
+        created_at bigint NOT NULL,
+        expires_at bigint,
+        deleted_at bigint,
+        PRIMARY KEY (key, id)
+      ) PARTITION BY HASH (key);
+      ${partitions}
+      -- One live object per key; the partition key is part of it, so each partition enforces its share.
+      CREATE UNIQUE INDEX objects_live_key ON objects (key, bucket) WHERE expires_at IS NULL;
+      CREATE INDEX objects_id ON objects (id);
+      CREATE INDEX objects_expired ON objects (expires_at) WHERE expires_at IS NOT NULL AND deleted_at IS NULL;
+      CREATE TABLE parts (
+        object_id text NOT NULL,
+        part_no integer NOT NULL,
+        "offset" bigint NOT NULL,
+        size bigint NOT NULL,
+        data_shards integer NOT NULL,
+        parity_shards integer NOT NULL,
+        block_size integer NOT NULL,
+        PRIMARY KEY (object_id, part_no)
+      );
+      CREATE TABLE shards (
+        object_id text NOT NULL,
+        part_no integer NOT NULL,
+        shard_index integer NOT NULL,
+        node_id text NOT NULL,
+        shard_id text NOT NULL UNIQUE,
+        size bigint NOT NULL,
+        PRIMARY KEY (object_id, part_no, shard_index),
+        FOREIGN KEY (object_id, part_no) REFERENCES parts (object_id, part_no) ON DELETE CASCADE
+      );
+      CREATE INDEX shards_node ON shards (node_id);
+      CREATE TABLE upload_intents (
+        id text PRIMARY KEY,
+        bucket text NOT NULL,
+        key text NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        shards jsonb NOT NULL
+      );
+      CREATE INDEX upload_intents_updated ON upload_intents (updated_at);
+      CREATE TABLE audit_log (
+        id bigserial PRIMARY KEY,
+        at bigint NOT NULL,
+        action text NOT NULL,
+        object_id text,
+        bucket text,
+        key text,
+        client text,
+        bytes bigint NOT NULL,
+        duration_ms bigint NOT NULL,
+        result text NOT NULL
+      );
+      CREATE INDEX audit_log_object ON audit_log (object_id, id);
+      CREATE INDEX audit_log_action ON audit_log (action, id);
+      CREATE TABLE leases (
+        name text PRIMARY KEY,
+        holder text NOT NULL,
+        expires_at bigint NOT NULL
+      );
+    `,
+  },
+];
+
+export const POSTGRES_SCHEMA_VERSION = postgresMigrations.at(-1)!.version;

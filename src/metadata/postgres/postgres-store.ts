@@ -1,0 +1,211 @@
+import pg from 'pg';
+import { IntentGoneError, KeyExistsError } from '../../core/errors.js';
+import type { MetadataStore } from '../metadata-store.js';
+import type { AuditAction, NodeRecord, ObjectRecord, PartRecord, UploadIntent } from '../records.js';
+import { migratePostgres } from './postgres-migrator.js';
+
+interface ObjectRow {
+  id: string; bucket: string; key: string; size: number; etag: string; sha256: string;
+  content_type: string | null; name: string | null; created_at: number; expires_at: number | null; deleted_at: number | null;
+}
+interface PartRow { object_id: string; part_no: number; offset: number; size: number; data_shards: number; parity_shards: number; block_size: number }
+interface ShardRow { object_id: string; part_no: number; shard_index: number; node_id: string; shard_id: string; size: number }
+
+/** bigint columns hold byte counts and ms timestamps, all far below 2^53: read them as numbers. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * The PostgreSQL metadata store: a connection pool, every multi-row change in one transaction, and the
+ * uniqueness of live keys enforced by the database (so concurrent POSTs through several gateways still
+ * give exactly one 201).
+ */
+export async function openPostgresStore(url: string): Promise<MetadataStore> {
+  const pool = new pg.Pool({ connectionString: url, max: 16, types });
+  pool.on('error', () => undefined); // an idle client's error surfaces on its next query
+  await migratePostgres(pool);
+
+  const readObjects = async (rows: ObjectRow[]): Promise<ObjectRecord[]> => {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const [parts, shards] = await Promise.all([
+      pool.query<PartRow>('SELECT * FROM parts WHERE object_id = ANY($1) ORDER BY part_no', [ids]),
+      pool.query<ShardRow>('SELECT * FROM shards WHERE object_id = ANY($1) ORDER BY part_no, shard_index', [ids]),
+    ]);
+    return rows.map((row) => {
+      const partRecords: PartRecord[] = parts.rows
+        .filter((p) => p.object_id === row.id)
+        .map((p) => ({
+          partNo: p.part_no,
+          offset: p.offset,
+          size: p.size,
+          scheme: { dataShards: p.data_shards, parityShards: p.parity_shards, blockSize: p.block_size },
+          shards: shards.rows
+            .filter((s) => s.object_id === row.id && s.part_no === p.part_no)
+            .map((s) => ({ index: s.shard_index, nodeId: s.node_id, shardId: s.shard_id, size: s.size })),
+        }));
+      return {
+        id: row.id, bucket: row.bucket, key: row.key, size: row.size, etag: row.etag, sha256: row.sha256,
+        contentType: row.content_type, name: row.name, createdAt: row.created_at, expiresAt: row.expires_at,
+        deletedAt: row.deleted_at, parts: partRecords,
+      };
+    });
+  };
+  const one = async (rows: ObjectRow[]) => (await readObjects(rows))[0];
+
+  const inTransaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+
+  return {
+    objects: {
+      async findLive(bucket, key) {
+        return one((await pool.query<ObjectRow>('SELECT * FROM objects WHERE key = $1 AND bucket = $2 AND expires_at IS NULL', [key, bucket])).rows);
+      },
+      async commit(object, intentId) {
+        try {
+          await inTransaction(async (c) => {
+            await c.query(
+              `INSERT INTO objects (id, bucket, key, size, etag, sha256, content_type, name, owner_key_hash, created_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+              [object.id, object.bucket, object.key, object.size, object.etag, object.sha256, object.contentType, object.name, object.ownerKeyHash ?? null, object.createdAt],
+            );
+            for (const part of object.parts) {
+              const s = part.scheme;
+              await c.query('INSERT INTO parts (object_id, part_no, "offset", size, data_shards, parity_shards, block_size) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+                object.id, part.partNo, part.offset, part.size, s.dataShards, s.parityShards, s.blockSize,
+              ]);
+              await c.query(
+                `INSERT INTO shards (object_id, part_no, shard_index, node_id, shard_id, size)
+                 SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::text[], $6::bigint[])`,
+                [object.id, part.partNo, part.shards.map((x) => x.index), part.shards.map((x) => x.nodeId), part.shards.map((x) => x.shardId), part.shards.map((x) => x.size)],
+              );
+            }
+            const gone = await c.query('DELETE FROM upload_intents WHERE id = $1', [intentId]);
+            if (gone.rowCount !== 1) throw new IntentGoneError(intentId);
+          });
+        } catch (error) {
+          if ((error as { code?: string; constraint?: string }).code === '23505' && /objects_.*live_key|objects_p\d+_key_bucket_idx/.test((error as { constraint?: string }).constraint ?? '')) {
+            throw new KeyExistsError(object.key);
+          }
+          throw error;
+        }
+      },
+      async findById(id) {
+        return one((await pool.query<ObjectRow>('SELECT * FROM objects WHERE id = $1', [id])).rows);
+      },
+      async ownerKeyHash(id) {
+        return (await pool.query<{ owner_key_hash: string | null }>('SELECT owner_key_hash FROM objects WHERE id = $1', [id])).rows[0]?.owner_key_hash ?? null;
+      },
+      async expire(id, now) {
+        return (await pool.query('UPDATE objects SET expires_at = $1 WHERE id = $2 AND expires_at IS NULL', [now, id])).rowCount === 1;
+      },
+      async expiredNotPurged(limit) {
+        return readObjects((await pool.query<ObjectRow>('SELECT * FROM objects WHERE expires_at IS NOT NULL AND deleted_at IS NULL ORDER BY expires_at LIMIT $1', [limit])).rows);
+      },
+      async markPurged(id, now) {
+        await pool.query('UPDATE objects SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL', [now, id]);
+      },
+      async referencedShards(shardIds) {
+        const { rows } = await pool.query<{ shard_id: string }>('SELECT shard_id FROM shards WHERE shard_id = ANY($1)', [shardIds]);
+        return new Set(rows.map((r) => r.shard_id));
+      },
+    },
+    nodes: {
+      async upsert(node, now) {
+        await pool.query(
+          `INSERT INTO nodes (id, url, capacity, used, shards, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $6)
+           ON CONFLICT (id) DO UPDATE SET url = excluded.url, capacity = excluded.capacity, used = excluded.used,
+             shards = excluded.shards, last_seen = GREATEST(nodes.last_seen, excluded.last_seen)`,
+          [node.id, node.url, node.capacity, node.used, node.shards, now],
+        );
+      },
+      async list(): Promise<NodeRecord[]> {
+        const { rows } = await pool.query<{ id: string; url: string; capacity: number; used: number; shards: number; first_seen: number; last_seen: number }>(
+          'SELECT * FROM nodes ORDER BY first_seen, id',
+        );
+        return rows.map((r) => ({ id: r.id, url: r.url, capacity: r.capacity, used: r.used, shards: r.shards, firstSeen: r.first_seen, lastSeen: r.last_seen }));
+      },
+    },
+    intents: {
+      async create(intent: UploadIntent) {
+        await pool.query('INSERT INTO upload_intents (id, bucket, key, created_at, updated_at, shards) VALUES ($1, $2, $3, $4, $5, $6)', [
+          intent.id, intent.bucket, intent.key, intent.createdAt, intent.updatedAt ?? intent.createdAt, JSON.stringify(intent.shards),
+        ]);
+      },
+      async touch(id, now) {
+        await pool.query('UPDATE upload_intents SET updated_at = $1 WHERE id = $2', [now, id]);
+      },
+      async remove(id) {
+        await pool.query('DELETE FROM upload_intents WHERE id = $1', [id]);
+      },
+      async claim(id, updatedBefore) {
+        return (await pool.query('DELETE FROM upload_intents WHERE id = $1 AND updated_at < $2', [id, updatedBefore])).rowCount === 1;
+      },
+      async olderThan(updatedBefore, limit) {
+        const { rows } = await pool.query<{ id: string; bucket: string; key: string; created_at: number; updated_at: number; shards: UploadIntent['shards'] }>(
+          'SELECT * FROM upload_intents WHERE updated_at < $1 ORDER BY updated_at LIMIT $2',
+          [updatedBefore, limit],
+        );
+        return rows.map((r) => ({ id: r.id, bucket: r.bucket, key: r.key, createdAt: r.created_at, updatedAt: r.updated_at, shards: r.shards }));
+      },
+      async openShardIds() {
+        const { rows } = await pool.query<{ shard_id: string }>(`SELECT s->>'shardId' AS shard_id FROM upload_intents, jsonb_array_elements(shards) s`);
+        return new Set(rows.map((r) => r.shard_id));
+      },
+    },
+    audit: {
+      async append(entries) {
+        if (entries.length === 0) return;
+        await pool.query(
+          `INSERT INTO audit_log (at, action, object_id, bucket, key, client, bytes, duration_ms, result)
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[])`,
+          [
+            entries.map((e) => e.at), entries.map((e) => e.action), entries.map((e) => e.objectId), entries.map((e) => e.bucket),
+            entries.map((e) => e.key), entries.map((e) => e.client), entries.map((e) => e.bytes), entries.map((e) => e.durationMs), entries.map((e) => e.result),
+          ],
+        );
+      },
+      async query({ objectId, action, limit }) {
+        const { rows } = await pool.query<{ id: number; at: number; action: AuditAction; object_id: string | null; bucket: string | null; key: string | null; client: string | null; bytes: number; duration_ms: number; result: string }>(
+          `SELECT * FROM audit_log WHERE ($1::text IS NULL OR object_id = $1) AND ($2::text IS NULL OR action = $2) ORDER BY id DESC LIMIT $3`,
+          [objectId ?? null, action ?? null, limit],
+        );
+        return rows.map((r) => ({
+          id: r.id, at: r.at, action: r.action, objectId: r.object_id, bucket: r.bucket, key: r.key, client: r.client,
+          bytes: r.bytes, durationMs: r.duration_ms, result: r.result,
+        }));
+      },
+    },
+    leases: {
+      async tryAcquire(name, holder, ttlMs, now) {
+        const res = await pool.query(
+          `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
+           ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+           WHERE leases.holder = excluded.holder OR leases.expires_at < $4`,
+          [name, holder, now + ttlMs, now],
+        );
+        return res.rowCount === 1;
+      },
+      async release(name, holder) {
+        await pool.query('DELETE FROM leases WHERE name = $1 AND holder = $2', [name, holder]);
+      },
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
