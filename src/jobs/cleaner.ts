@@ -91,6 +91,8 @@ export class Cleaner implements Worker<CleanerSummary> {
   /** Shard files on live nodes that no object and no open intent references, older than the grace. */
   private async removeOrphans(summary: CleanerSummary): Promise<void> {
     const graceSeconds = this.graceMs / 1000;
+    // Read once per pass: an intent created later only has shards younger than the grace.
+    const open = await this.metadata.intents.openShardIds();
     for (const node of this.nodes.list().filter((n) => n.state === 'up')) {
       const store = this.nodes.store(node.id);
       try {
@@ -100,7 +102,7 @@ export class Cleaner implements Worker<CleanerSummary> {
         let batch: { id: string; size: number }[] = [];
         const sweep = async () => {
           const ids = batch.map((s) => s.id);
-          const [referenced, open] = await Promise.all([this.metadata.objects.referencedShards(ids), this.metadata.intents.openShardIds()]);
+          const referenced = await this.metadata.objects.referencedShards(ids);
           for (const shard of batch) {
             if (referenced.has(shard.id) || open.has(shard.id)) continue;
             if (await store.delete(shard.id)) {

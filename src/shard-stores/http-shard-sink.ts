@@ -1,6 +1,7 @@
 import { Agent, request, type ClientRequest } from 'node:http';
 import { ShardUnavailableError } from '../core/errors.js';
 import { nodeRoutes } from '../node-protocol/protocol.js';
+import type { Socket } from 'node:net';
 import type { ShardSink } from './shard-store.js';
 
 /**
@@ -18,7 +19,7 @@ export function openHttpShardSink(agent: Agent, baseUrl: URL, auth: string, shar
     path: nodeRoutes.shard(shardId),
     headers: { authorization: auth, 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' },
   });
-  req.on('socket', (socket) => socket.setNoDelay(true));
+  req.on('socket', noDelay);
   const where = `node ${baseUrl.origin} shard ${shardId}`;
   const response = new Promise<number>((resolve, reject) => {
     req.on('error', (error) => reject(new ShardUnavailableError(`${where}: ${error.message}`, { cause: error })));
@@ -63,3 +64,8 @@ export function openHttpShardSink(agent: Agent, baseUrl: URL, auth: string, shar
     },
   };
 }
+
+/** Small requests and answers must not wait for delayed ACKs (Nagle): every node socket sends at once. */
+export const noDelay = (socket: Socket): void => {
+  socket.setNoDelay(true);
+};

@@ -1,9 +1,8 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
 import { ShardUnavailableError } from '../core/errors.js';
 import { bearer, nodeReportSchema, nodeRoutes, type NodeReport, type ShardListing, type TempPurge } from '../node-protocol/protocol.js';
 import type { ShardSink, ShardStore } from './shard-store.js';
-import { openHttpShardSink } from './http-shard-sink.js';
+import { noDelay, openHttpShardSink } from './http-shard-sink.js';
 
 /**
  * A storage node reached over the internal HTTP protocol with node:http and a keep-alive agent.
@@ -127,7 +126,3 @@ async function readText(res: IncomingMessage): Promise<string> {
 
 const ignore = (): void => undefined;
 
-/** Small requests and answers must not wait for delayed ACKs (Nagle): every node socket sends at once. */
-export const noDelay = (socket: Socket): void => {
-  socket.setNoDelay(true);
-};
