@@ -14,7 +14,7 @@ export async function runProcess(
   try {
     running = await start(log);
   } catch (error) {
-    if (error instanceof ShardstoreError && error.code === 'CONFIG_INVALID') {
+    if (error instanceof ShardstoreError && (error.code === 'CONFIG_INVALID' || error.code === 'SCHEMA_TOO_OLD')) {
       process.stderr.write(`shardstore ${name}: ${error.message}\n`);
       process.exit(2);
     }

@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { MetadataStore } from './metadata-store.js';
 import type { NewObject, UploadIntent } from './records.js';
-import { IntentGoneError, KeyExistsError } from '../core/errors.js';
+import { IntentGoneError, KeyExistsError, SchemaTooOldError } from '../core/errors.js';
+import type { OpenOptions } from './schema-check.js';
 
 /** The behaviour every MetadataStore implementation must have; each implementation runs this suite. */
 export function metadataStoreContract(name: string, open: () => Promise<MetadataStore>): void {
-  const object = (key: string, id = randomUUID()): NewObject => ({
-    id, bucket: 'b', key, size: 10, etag: 'e'.repeat(32), sha256: 's'.repeat(64), contentType: 'text/plain', name: null,
-    createdAt: 1_700_000_000_000,
+  const object = (key: string, id = randomUUID(), sha256 = 's'.repeat(64), createdAt = 1_700_000_000_000): NewObject => ({
+    id, bucket: 'b', key, size: 10, etag: 'e'.repeat(32), sha256, contentType: 'text/plain', name: null,
+    createdAt,
     parts: [{
       partNo: 1, offset: 0, size: 10, scheme: { dataShards: 2, parityShards: 1, blockSize: 8 },
       shards: [0, 1, 2].map((index) => ({ index, nodeId: `node-${index}`, shardId: randomUUID(), size: 12 })),
@@ -159,6 +160,82 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     }
   });
 
+  const commitNew = async (store: MetadataStore, o: NewObject) => {
+    await store.intents.create(intentFor(o));
+    await store.objects.commit(o, o.id);
+    return o;
+  };
+  const shardIdsOf = (o: { parts: readonly { shards: readonly { shardId: string }[] }[] }) =>
+    o.parts.flatMap((p) => p.shards.map((s) => s.shardId));
+
+  test(`${name}: duplicates come to share the oldest one's shards; the freed shards are queued once`, async () => {
+    const store = await open();
+    try {
+      const content = 'c'.repeat(64);
+      const first = await commitNew(store, object('dup/1', randomUUID(), content, 1000));
+      const second = await commitNew(store, object('dup/2', randomUUID(), content, 2000));
+      const third = await commitNew(store, object('dup/3', randomUUID(), content, 3000));
+      await commitNew(store, object('other', randomUUID(), 'd'.repeat(64), 500));
+      const groups = await store.sharing.duplicateGroups(10);
+      assert.deepEqual(groups, [{ sha256: content, size: 10, objectIds: [first.id, second.id, third.id] }]);
+
+      const freed = await store.sharing.share(first.id, second.id, 5000);
+      assert.deepEqual(new Set(freed!.map((s) => s.shardId)), new Set(shardIdsOf(second)));
+      assert.deepEqual(shardIdsOf((await store.objects.findById(second.id))!), shardIdsOf(first));
+      assert.equal((await store.objects.findById(second.id))!.key, 'dup/2', 'the sharer keeps its own identity');
+      assert.equal(await store.sharing.share(first.id, second.id, 5001), null, 'sharing twice changes nothing');
+      await store.sharing.share(first.id, third.id, 5002);
+      assert.deepEqual(await store.sharing.duplicateGroups(10), [], 'nothing left to share');
+      assert.equal(await store.sharing.sharers(first.id), 3);
+
+      const queued = await store.garbage.pending(10);
+      assert.deepEqual(new Set(queued.map((s) => s.shardId)), new Set([...shardIdsOf(second), ...shardIdsOf(third)]));
+      assert.deepEqual(queued.find((s) => s.shardId === shardIdsOf(second)[0]), second.parts[0]!.shards.map((s) => ({ nodeId: s.nodeId, shardId: s.shardId, size: s.size }))[0]);
+      await store.garbage.remove(shardIdsOf(second));
+      assert.deepEqual(new Set((await store.garbage.pending(10)).map((s) => s.shardId)), new Set(shardIdsOf(third)));
+      assert.equal((await store.garbage.pending(1)).length, 1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: a shared shard stays referenced until the last sharer is purged`, async () => {
+    const store = await open();
+    try {
+      const content = 'f'.repeat(64);
+      const a = await commitNew(store, object('s/a', randomUUID(), content, 1000));
+      const b = await commitNew(store, object('s/b', randomUUID(), content, 2000));
+      await store.sharing.share(a.id, b.id, 3000);
+      const shared = shardIdsOf(a);
+      assert.deepEqual(await store.objects.referencedShards(shared, a.id), new Set(shared), 'b still uses them');
+      await store.objects.expire(a.id, 4000);
+      await store.objects.markPurged(a.id, 4001);
+      assert.deepEqual(await store.objects.referencedShards(shared), new Set(shared), 'b, though a is purged');
+      assert.deepEqual(await store.objects.referencedShards(shared, b.id), new Set(), 'a purged object references nothing');
+      assert.equal(await store.sharing.sharers(b.id), 1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: only live objects with equal content share`, async () => {
+    const store = await open();
+    try {
+      const a = await commitNew(store, object('x/a', randomUUID(), 'a'.repeat(64), 1000));
+      const b = await commitNew(store, object('x/b', randomUUID(), 'b'.repeat(64), 2000));
+      assert.equal(await store.sharing.share(a.id, b.id, 3000), null, 'different content');
+      const c = await commitNew(store, object('x/c', randomUUID(), 'a'.repeat(64), 3000));
+      await store.objects.expire(a.id, 4000);
+      assert.equal(await store.sharing.share(a.id, c.id, 5000), null, 'an expired object shares nothing');
+      assert.equal(await store.sharing.share(c.id, a.id, 5000), null, 'nor is it given shards');
+      assert.deepEqual(await store.sharing.duplicateGroups(10), []);
+      assert.deepEqual(await store.garbage.pending(10), []);
+      assert.deepEqual(shardIdsOf((await store.objects.findById(c.id))!), shardIdsOf(c));
+    } finally {
+      await store.close();
+    }
+  });
+
   test(`${name}: a lease has one holder until it expires or is released`, async () => {
     const store = await open();
     try {
@@ -170,6 +247,52 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       assert.equal(await store.leases.tryAcquire('gc', 'g1', 1000, 1800), false, 'only the holder releases');
       await store.leases.release('gc', 'g2');
       assert.equal(await store.leases.tryAcquire('gc', 'g1', 1000, 1800), true);
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+/** Rows as the previous schema version wrote them: two path objects with the same content. */
+export const PREVIOUS_SCHEMA_ROWS = `
+  INSERT INTO objects (id, bucket, key, size, etag, sha256, content_type, name, owner_key_hash, created_at)
+    VALUES ('o1', '_paths', 'old/1', 10, 'e', 'h', NULL, NULL, NULL, 1), ('o2', '_paths', 'old/2', 10, 'e', 'h', NULL, NULL, NULL, 2);
+  INSERT INTO parts (object_id, part_no, "offset", size, data_shards, parity_shards, block_size)
+    VALUES ('o1', 1, 0, 10, 1, 1, 16), ('o2', 1, 0, 10, 1, 1, 16);
+  INSERT INTO shards (object_id, part_no, shard_index, node_id, shard_id, size)
+    VALUES ('o1', 1, 0, 'n0', 's10', 12), ('o1', 1, 1, 'n1', 's11', 12), ('o2', 1, 0, 'n0', 's20', 12), ('o2', 1, 1, 'n1', 's21', 12);`;
+
+export interface SchemaHooks {
+  /** A new database with no schema. */
+  empty(): Promise<string>;
+  /** A new database at the previous schema version holding PREVIOUS_SCHEMA_ROWS. */
+  previousWithRows(): Promise<string>;
+  open(url: string, options: OpenOptions): Promise<MetadataStore>;
+}
+
+/** Gateways refuse an old schema; `migrate` upgrades one without losing a row. */
+export function schemaUpgradeContract(name: string, hooks: SchemaHooks): void {
+  test(`${name}: without migrate, an empty or older schema is refused with the command to run`, async () => {
+    for (const url of [await hooks.empty(), await hooks.previousWithRows()]) {
+      await assert.rejects(hooks.open(url, { migrate: false }), (error: Error) => {
+        assert.ok(error instanceof SchemaTooOldError, String(error));
+        assert.match(error.message, /shardstore migrate --db /);
+        return true;
+      });
+    }
+  });
+
+  test(`${name}: migrating from the previous schema keeps every object, and they can share shards then`, async () => {
+    const url = await hooks.previousWithRows();
+    await (await hooks.open(url, { migrate: true })).close();
+    const store = await hooks.open(url, { migrate: false });
+    try {
+      const o1 = (await store.objects.findLive('_paths', 'old/1'))!;
+      assert.deepEqual(o1.parts[0]!.shards.map((s) => s.shardId), ['s10', 's11']);
+      assert.deepEqual(o1.parts[0]!.scheme, { dataShards: 1, parityShards: 1, blockSize: 16 });
+      assert.deepEqual(await store.sharing.duplicateGroups(5), [{ sha256: 'h', size: 10, objectIds: ['o1', 'o2'] }]);
+      assert.equal((await store.sharing.share('o1', 'o2', 10))!.length, 2);
+      assert.deepEqual((await store.objects.findLive('_paths', 'old/2'))!.parts[0]!.shards.map((s) => s.shardId), ['s10', 's11']);
     } finally {
       await store.close();
     }

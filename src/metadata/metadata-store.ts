@@ -1,4 +1,4 @@
-import type { AuditEntry, AuditQuery, NewObject, NodeRecord, ObjectRecord, UploadIntent } from './records.js';
+import type { AuditEntry, AuditQuery, DuplicateGroup, GarbageShard, NewObject, NodeRecord, ObjectRecord, UploadIntent } from './records.js';
 
 /** Objects in a (bucket, key) namespace; at most one live object per key. */
 export interface ObjectCatalog {
@@ -18,8 +18,36 @@ export interface ObjectCatalog {
   /** Expired objects whose shards have not been purged yet, oldest expiry first. */
   expiredNotPurged(limit: number): Promise<ObjectRecord[]>;
   markPurged(id: string, now: number): Promise<void>;
-  /** Which of these shard ids some object's metadata references. */
-  referencedShards(shardIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * Which of these shard ids an object not yet purged references, leaving out `exceptObjectId`. Objects
+   * with the same content share shards, so this is the reference count that decides a shard's deletion.
+   */
+  referencedShards(shardIds: readonly string[], exceptObjectId?: string): Promise<Set<string>>;
+}
+
+/**
+ * Deduplication: live objects with the same SHA-256 and size come to share one set of shards. A shard is
+ * referenced by every object whose parts name it, and deleted only when no unpurged object does.
+ */
+export interface ContentSharing {
+  /** Up to `limit` groups of live duplicates whose shards are not all shared yet. */
+  duplicateGroups(limit: number): Promise<DuplicateGroup[]>;
+  /**
+   * In one transaction, if both objects are live with the same content and different shards: points
+   * `duplicateId`'s parts at `canonicalId`'s shards and queues its former shards that nothing else
+   * references as garbage. Returns those shards, or null when nothing changed.
+   */
+  share(canonicalId: string, duplicateId: string, now: number): Promise<GarbageShard[] | null>;
+  /** How many live objects reference this object's shards, itself included (0 if it is not live). */
+  sharers(objectId: string): Promise<number>;
+}
+
+/** Shards freed by deduplication, waiting for the cleaner. */
+export interface ShardGarbage {
+  /** Oldest first. */
+  pending(limit: number): Promise<GarbageShard[]>;
+  /** Takes shards off the queue (deleted, or found referenced after all). */
+  remove(shardIds: readonly string[]): Promise<void>;
 }
 
 export interface NodeRegistry {
@@ -63,5 +91,7 @@ export interface MetadataStore {
   readonly intents: UploadIntents;
   readonly audit: AuditLog;
   readonly leases: Leases;
+  readonly sharing: ContentSharing;
+  readonly garbage: ShardGarbage;
   close(): Promise<void>;
 }

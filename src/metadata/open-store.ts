@@ -4,12 +4,13 @@ import { openSqliteStore } from './sqlite/sqlite-store.js';
 import { openPostgresStore } from './postgres/postgres-store.js';
 
 /**
- * Opens (and migrates) the metadata store named by a URL: `postgres://…` / `postgresql://…`, or
- * `sqlite:FILE`, `sqlite://FILE`, or a bare file path.
+ * Opens the metadata store named by a URL: `postgres://…` / `postgresql://…`, or `sqlite:FILE`,
+ * `sqlite://FILE`, or a bare file path. With `migrate` it creates or upgrades the schema first; without,
+ * it refuses a schema older than this code (SchemaTooOldError naming `shardstore migrate`).
  */
-export async function openMetadataStore(url: string): Promise<MetadataStore> {
-  if (/^postgres(ql)?:\/\//.test(url)) return openPostgresStore(url);
+export async function openMetadataStore(url: string, options: { migrate: boolean }): Promise<MetadataStore> {
+  if (/^postgres(ql)?:\/\//.test(url)) return openPostgresStore(url, { ...options, url });
   const file = url.replace(/^sqlite:(\/\/)?/, '');
   if (file.length === 0) throw new ConfigInvalidError(['--db: the SQLite file name is empty']);
-  return openSqliteStore(file);
+  return openSqliteStore(file, { ...options, url });
 }

@@ -68,7 +68,22 @@ export interface NodeRecord {
   readonly lastSeen: number;
 }
 
-export type AuditAction = 'create' | 'download' | 'expire' | 'purge' | 'abort';
+export type AuditAction = 'create' | 'download' | 'expire' | 'purge' | 'abort' | 'dedupe';
+
+/** A shard file that no object needs any more, waiting for the cleaner to delete it from its node. */
+export interface GarbageShard {
+  readonly nodeId: string;
+  readonly shardId: string;
+  readonly size: number;
+}
+
+/** Live objects with the same content (SHA-256 and size) that do not all share one set of shards yet. */
+export interface DuplicateGroup {
+  readonly sha256: string;
+  readonly size: number;
+  /** Oldest first: the first is the one whose shards the others come to share. */
+  readonly objectIds: readonly string[];
+}
 
 export interface AuditEntry {
   /** Assigned by the store, increasing. */

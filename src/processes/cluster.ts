@@ -9,6 +9,7 @@ import type { Logger } from '../observability/logger.js';
 import { newSecret } from '../core/ids.js';
 import { bearer } from '../core/bearer.js';
 import { RUNTIME_ENV, RUNTIME_FLAGS } from './runtime-flags.js';
+import { openMetadataStore } from '../metadata/open-store.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
@@ -60,9 +61,12 @@ export async function startCluster(config: ClusterConfig, log: Logger, say: (lin
 
   const gatewayPort = config.port === 0 ? await freePort(config.host) : config.port;
   const gatewayUrl = `http://${config.host}:${gatewayPort}`;
+  const db = config.db ?? `sqlite:${join(dir, 'meta.db')}`;
+  // The local cluster is the one-command setup, so it does what an operator runs first: `migrate`.
+  await (await openMetadataStore(db, { migrate: true })).close();
   const gatewayArgs = [
     'gateway', '--port', String(gatewayPort), '--host', config.host,
-    '--db', config.db ?? `sqlite:${join(dir, 'meta.db')}`,
+    '--db', db,
     '--node-secret', nodeSecret, '--admin-token', adminToken,
     '--data-shards', String(config.dataShards), '--parity-shards', String(config.parityShards),
   ];

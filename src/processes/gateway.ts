@@ -26,7 +26,7 @@ export interface RunningGateway {
 /** Composition root of the gateway: the only place that builds adapters and wires them together. */
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
   if (!exposedGc()) log.warn('started without --expose-gc (use the shardstore binary): memory use will be higher and less even');
-  const metadata = await openMetadataStore(config.db);
+  const metadata = await openMetadataStore(config.db, { migrate: false });
   const directory = new NodeDirectory(metadata.nodes, config.nodeSecret, config.nodeDownAfterMs);
   await directory.start();
 

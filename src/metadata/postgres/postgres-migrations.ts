@@ -1,8 +1,11 @@
+import { PATHS_BUCKET } from '../records.js';
+
 /**
  * Schema of the PostgreSQL metadata store, as ordered migrations (each in its own transaction, recorded in
  * `schema_migrations`). The objects table is hash-partitioned by key into 16 partitions, as the user's
  * design spreads keys by their hash; parts and shards are keyed by object id. Times are ms since the epoch.
  */
+
 export const OBJECT_PARTITIONS = 16;
 
 const partitions = Array.from(
@@ -93,6 +96,45 @@ export const postgresMigrations: readonly { version: number; name: string; sql: 
         holder text NOT NULL,
         expires_at bigint NOT NULL
       );
+    `,
+  },
+  {
+    version: 2,
+    name: 'objects with the same content share shards; garbage queue; exist() and delete()',
+    sql: `
+      -- Deduplicated objects name the same shard ids.
+      ALTER TABLE shards DROP CONSTRAINT shards_shard_id_key;
+      CREATE INDEX shards_shard ON shards (shard_id);
+      CREATE INDEX objects_content ON objects (sha256, size) WHERE expires_at IS NULL;
+      -- Shards that deduplication freed, until the cleaner has deleted them from their nodes.
+      CREATE TABLE shard_garbage (
+        shard_id text PRIMARY KEY,
+        node_id text NOT NULL,
+        size bigint NOT NULL,
+        queued_at bigint NOT NULL
+      );
+      CREATE INDEX shard_garbage_queued ON shard_garbage (queued_at);
+      -- The user's SQL interface [001], for the verbs that make sense inside the database. KEY is a
+      -- path-API key. delete() only marks the object: the gateways' cleaner deletes its shards.
+      CREATE FUNCTION exist(object_key text) RETURNS boolean LANGUAGE sql STABLE AS $$
+        SELECT EXISTS (SELECT 1 FROM objects WHERE key = object_key AND bucket = '${PATHS_BUCKET}' AND expires_at IS NULL)
+      $$;
+      CREATE FUNCTION delete(object_key text) RETURNS boolean LANGUAGE plpgsql AS $$
+      DECLARE
+        now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+        expired record;
+      BEGIN
+        UPDATE objects SET expires_at = now_ms
+          WHERE key = object_key AND bucket = '${PATHS_BUCKET}' AND expires_at IS NULL
+          RETURNING id, size INTO expired;
+        IF NOT FOUND THEN
+          RETURN false;
+        END IF;
+        INSERT INTO audit_log (at, action, object_id, bucket, key, client, bytes, duration_ms, result)
+          VALUES (now_ms, 'expire', expired.id, '${PATHS_BUCKET}', object_key, 'sql:' || current_user, expired.size, 0, 'ok');
+        RETURN true;
+      END
+      $$;
     `,
   },
 ];

@@ -5,11 +5,12 @@ import { postgresMigrations } from './postgres-migrations.js';
 const MIGRATION_LOCK = 7_314_159;
 
 /** Applies the migrations not yet recorded, each in its own transaction; safe to run concurrently. */
-export async function migratePostgres(pool: pg.Pool): Promise<number[]> {
+/** `upTo` stops at a version (tests upgrade a database from an older schema). */
+export async function migratePostgres(pool: pg.Pool, upTo = Number.POSITIVE_INFINITY): Promise<number[]> {
   const client = await pool.connect();
   const applied: number[] = [];
   try {
-    for (const migration of postgresMigrations) {
+    for (const migration of postgresMigrations.filter((m) => m.version <= upTo)) {
       await client.query('BEGIN');
       try {
         await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -30,4 +31,12 @@ export async function migratePostgres(pool: pg.Pool): Promise<number[]> {
     client.release();
   }
   return applied;
+}
+
+/** The newest migration applied to this database; 0 when it has no Shardstore schema. */
+export async function postgresSchemaVersion(pool: pg.Pool): Promise<number> {
+  const table = await pool.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`);
+  if (table.rows[0]?.t == null) return 0;
+  const { rows } = await pool.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+  return rows[0]?.v ?? 0;
 }

@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { metadataStoreContract } from '../metadata-store.contract.js';
+import { metadataStoreContract, PREVIOUS_SCHEMA_ROWS, schemaUpgradeContract } from '../metadata-store.contract.js';
 import { openPostgresStore } from './postgres-store.js';
 import { migratePostgres } from './postgres-migrator.js';
 import { OBJECT_PARTITIONS, POSTGRES_SCHEMA_VERSION } from './postgres-migrations.js';
@@ -11,6 +11,41 @@ const databases = new TestDatabases();
 const freshDatabase = () => databases.fresh();
 
 metadataStoreContract('postgres', async () => openPostgresStore(await freshDatabase()));
+schemaUpgradeContract('postgres', {
+  empty: freshDatabase,
+  async previousWithRows() {
+    const url = await freshDatabase();
+    const pool = new pg.Pool({ connectionString: url });
+    await migratePostgres(pool, POSTGRES_SCHEMA_VERSION - 1);
+    await pool.query(PREVIOUS_SCHEMA_ROWS);
+    await pool.end();
+    return url;
+  },
+  open: (url, options) => openPostgresStore(url, options),
+});
+
+test('postgres: exist() and delete() answer for path keys inside the database', async () => {
+  const url = await freshDatabase();
+  const store = await openPostgresStore(url);
+  const pool = new pg.Pool({ connectionString: url });
+  try {
+    await pool.query(PREVIOUS_SCHEMA_ROWS);
+    const ask = async (sql: string) => (await pool.query<{ r: boolean }>(`SELECT ${sql} AS r`)).rows[0]!.r;
+    assert.equal(await ask(`exist('old/1')`), true);
+    assert.equal(await ask(`exist('old/none')`), false);
+    assert.equal(await ask(`delete('old/1')`), true);
+    assert.equal(await ask(`delete('old/1')`), false, 'already deleted');
+    assert.equal(await ask(`exist('old/1')`), false);
+    assert.equal(await store.objects.findLive('_paths', 'old/1'), undefined);
+    assert.deepEqual((await store.objects.expiredNotPurged(10)).map((o) => o.id), ['o1'], 'the cleaner will purge it');
+    const [entry] = await store.audit.query({ objectId: 'o1', limit: 1 });
+    assert.equal(entry!.action, 'expire');
+    assert.match(entry!.client!, /^sql:postgres$/);
+  } finally {
+    await pool.end();
+    await store.close();
+  }
+});
 
 test('postgres: migrations are idempotent, safe concurrently, and objects are hash-partitioned by key', async () => {
   const url = await freshDatabase();

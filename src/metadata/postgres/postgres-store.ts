@@ -1,8 +1,11 @@
 import pg from 'pg';
 import { IntentGoneError, KeyExistsError } from '../../core/errors.js';
 import type { MetadataStore } from '../metadata-store.js';
-import type { AuditAction, NodeRecord, ObjectRecord, PartRecord, UploadIntent } from '../records.js';
-import { migratePostgres } from './postgres-migrator.js';
+import type { AuditAction, GarbageShard, NodeRecord, ObjectRecord, PartRecord, UploadIntent } from '../records.js';
+import { migratePostgres, postgresSchemaVersion } from './postgres-migrator.js';
+import { POSTGRES_SCHEMA_VERSION } from './postgres-migrations.js';
+import { requireSchema, type OpenOptions } from '../schema-check.js';
+import { DUPLICATES_SQL, groupDuplicates, sameShards, type DuplicateRow } from '../duplicates.js';
 
 interface ObjectRow {
   id: string; bucket: string; key: string; size: number; etag: string; sha256: string;
@@ -22,30 +25,62 @@ const types = {
  * uniqueness of live keys enforced by the database (so concurrent POSTs through several gateways still
  * give exactly one 201).
  */
-export async function openPostgresStore(url: string): Promise<MetadataStore> {
+export async function openPostgresStore(url: string, options: OpenOptions = { migrate: true }): Promise<MetadataStore> {
   const pool = new pg.Pool({ connectionString: url, max: 16, types });
   pool.on('error', () => undefined); // an idle client's error surfaces on its next query
-  await migratePostgres(pool);
+  try {
+    if (options.migrate) await migratePostgres(pool);
+    else requireSchema(await postgresSchemaVersion(pool), POSTGRES_SCHEMA_VERSION, options.url ?? url);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+
+  /** Parts with their shards of each object, in one round trip per table. */
+  const readParts = async (db: pg.Pool | pg.PoolClient, ids: readonly string[]): Promise<Map<string, PartRecord[]>> => {
+    const [parts, shards] = await Promise.all([
+      db.query<PartRow>('SELECT * FROM parts WHERE object_id = ANY($1) ORDER BY part_no', [ids]),
+      db.query<ShardRow>('SELECT * FROM shards WHERE object_id = ANY($1) ORDER BY part_no, shard_index', [ids]),
+    ]);
+    return new Map(ids.map((id) => [id, parts.rows
+      .filter((p) => p.object_id === id)
+      .map((p) => ({
+        partNo: p.part_no,
+        offset: p.offset,
+        size: p.size,
+        scheme: { dataShards: p.data_shards, parityShards: p.parity_shards, blockSize: p.block_size },
+        shards: shards.rows
+          .filter((s) => s.object_id === id && s.part_no === p.part_no)
+          .map((s) => ({ index: s.shard_index, nodeId: s.node_id, shardId: s.shard_id, size: s.size })),
+      }))]));
+  };
+  const insertParts = async (c: pg.PoolClient, objectId: string, parts: readonly PartRecord[]) => {
+    for (const part of parts) {
+      const s = part.scheme;
+      await c.query('INSERT INTO parts (object_id, part_no, "offset", size, data_shards, parity_shards, block_size) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+        objectId, part.partNo, part.offset, part.size, s.dataShards, s.parityShards, s.blockSize,
+      ]);
+      await c.query(
+        `INSERT INTO shards (object_id, part_no, shard_index, node_id, shard_id, size)
+         SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::text[], $6::bigint[])`,
+        [objectId, part.partNo, part.shards.map((x) => x.index), part.shards.map((x) => x.nodeId), part.shards.map((x) => x.shardId), part.shards.map((x) => x.size)],
+      );
+    }
+  };
+  const referenced = async (db: pg.Pool | pg.PoolClient, shardIds: readonly string[], exceptObjectId = '') => {
+    const { rows } = await db.query<{ shard_id: string }>(
+      `SELECT DISTINCT s.shard_id FROM shards s JOIN objects o ON o.id = s.object_id
+       WHERE s.shard_id = ANY($1) AND o.deleted_at IS NULL AND s.object_id <> $2`,
+      [shardIds, exceptObjectId],
+    );
+    return new Set(rows.map((r) => r.shard_id));
+  };
 
   const readObjects = async (rows: ObjectRow[]): Promise<ObjectRecord[]> => {
     if (rows.length === 0) return [];
-    const ids = rows.map((r) => r.id);
-    const [parts, shards] = await Promise.all([
-      pool.query<PartRow>('SELECT * FROM parts WHERE object_id = ANY($1) ORDER BY part_no', [ids]),
-      pool.query<ShardRow>('SELECT * FROM shards WHERE object_id = ANY($1) ORDER BY part_no, shard_index', [ids]),
-    ]);
+    const parts = await readParts(pool, rows.map((r) => r.id));
     return rows.map((row) => {
-      const partRecords: PartRecord[] = parts.rows
-        .filter((p) => p.object_id === row.id)
-        .map((p) => ({
-          partNo: p.part_no,
-          offset: p.offset,
-          size: p.size,
-          scheme: { dataShards: p.data_shards, parityShards: p.parity_shards, blockSize: p.block_size },
-          shards: shards.rows
-            .filter((s) => s.object_id === row.id && s.part_no === p.part_no)
-            .map((s) => ({ index: s.shard_index, nodeId: s.node_id, shardId: s.shard_id, size: s.size })),
-        }));
+      const partRecords = parts.get(row.id) ?? [];
       return {
         id: row.id, bucket: row.bucket, key: row.key, size: row.size, etag: row.etag, sha256: row.sha256,
         contentType: row.content_type, name: row.name, createdAt: row.created_at, expiresAt: row.expires_at,
@@ -83,17 +118,7 @@ export async function openPostgresStore(url: string): Promise<MetadataStore> {
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
               [object.id, object.bucket, object.key, object.size, object.etag, object.sha256, object.contentType, object.name, object.ownerKeyHash ?? null, object.createdAt],
             );
-            for (const part of object.parts) {
-              const s = part.scheme;
-              await c.query('INSERT INTO parts (object_id, part_no, "offset", size, data_shards, parity_shards, block_size) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-                object.id, part.partNo, part.offset, part.size, s.dataShards, s.parityShards, s.blockSize,
-              ]);
-              await c.query(
-                `INSERT INTO shards (object_id, part_no, shard_index, node_id, shard_id, size)
-                 SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::text[], $6::bigint[])`,
-                [object.id, part.partNo, part.shards.map((x) => x.index), part.shards.map((x) => x.nodeId), part.shards.map((x) => x.shardId), part.shards.map((x) => x.size)],
-              );
-            }
+            await insertParts(c, object.id, object.parts);
             const gone = await c.query('DELETE FROM upload_intents WHERE id = $1', [intentId]);
             if (gone.rowCount !== 1) throw new IntentGoneError(intentId);
           });
@@ -119,9 +144,62 @@ export async function openPostgresStore(url: string): Promise<MetadataStore> {
       async markPurged(id, now) {
         await pool.query('UPDATE objects SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL', [now, id]);
       },
-      async referencedShards(shardIds) {
-        const { rows } = await pool.query<{ shard_id: string }>('SELECT shard_id FROM shards WHERE shard_id = ANY($1)', [shardIds]);
-        return new Set(rows.map((r) => r.shard_id));
+      async referencedShards(shardIds, exceptObjectId) {
+        return referenced(pool, shardIds, exceptObjectId);
+      },
+    },
+    sharing: {
+      async duplicateGroups(limit) {
+        return groupDuplicates((await pool.query<DuplicateRow>(DUPLICATES_SQL, [limit])).rows);
+      },
+      async share(canonicalId, duplicateId, now) {
+        return inTransaction(async (c) => {
+          // Row locks (in id order, so two passes cannot deadlock) keep both objects live until the
+          // commit: an expiry waits, so the cleaner never purges shards that are being shared.
+          const { rows } = await c.query<{ id: string; sha256: string; size: number }>(
+            'SELECT id, sha256, size FROM objects WHERE id = ANY($1) AND expires_at IS NULL ORDER BY id FOR UPDATE',
+            [[canonicalId, duplicateId]],
+          );
+          const [a, b] = rows;
+          if (!a || !b || a.sha256 !== b.sha256 || a.size !== b.size) return null;
+          const parts = await readParts(c, [canonicalId, duplicateId]);
+          const shared = parts.get(canonicalId)!;
+          const former = parts.get(duplicateId)!;
+          if (sameShards(shared, former)) return null;
+          await c.query('DELETE FROM parts WHERE object_id = $1', [duplicateId]);
+          await insertParts(c, duplicateId, shared);
+          const formerShards = former.flatMap((p) => p.shards);
+          const still = await referenced(c, formerShards.map((s) => s.shardId));
+          const freed: GarbageShard[] = formerShards
+            .filter((s) => !still.has(s.shardId))
+            .map((s) => ({ nodeId: s.nodeId, shardId: s.shardId, size: s.size }));
+          await c.query(
+            `INSERT INTO shard_garbage (shard_id, node_id, size, queued_at)
+             SELECT *, $4 FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING`,
+            [freed.map((s) => s.shardId), freed.map((s) => s.nodeId), freed.map((s) => s.size), now],
+          );
+          return freed;
+        });
+      },
+      async sharers(objectId) {
+        const { rows } = await pool.query<{ n: number }>(
+          `SELECT count(DISTINCT s.object_id)::int AS n FROM shards s JOIN objects o ON o.id = s.object_id
+           WHERE o.expires_at IS NULL AND s.shard_id = (SELECT min(shard_id) FROM shards WHERE object_id = $1)`,
+          [objectId],
+        );
+        return rows[0]?.n ?? 0;
+      },
+    },
+    garbage: {
+      async pending(limit) {
+        const { rows } = await pool.query<{ shard_id: string; node_id: string; size: number }>(
+          'SELECT * FROM shard_garbage ORDER BY queued_at LIMIT $1',
+          [limit],
+        );
+        return rows.map((r) => ({ nodeId: r.node_id, shardId: r.shard_id, size: r.size }));
+      },
+      async remove(shardIds) {
+        await pool.query('DELETE FROM shard_garbage WHERE shard_id = ANY($1)', [shardIds]);
       },
     },
     nodes: {

@@ -95,6 +95,38 @@ export const sqliteMigrations: readonly { version: number; name: string; sql: st
       CREATE INDEX audit_log_action ON audit_log (action, id);
     `,
   },
+  {
+    version: 3,
+    name: 'objects with the same content share shards; garbage queue',
+    sql: `
+      -- Deduplicated objects name the same shard ids, so shard_id is no longer unique. SQLite cannot drop a
+      -- column constraint: the table is rebuilt.
+      CREATE TABLE shards_v3 (
+        object_id TEXT NOT NULL,
+        part_no INTEGER NOT NULL,
+        shard_index INTEGER NOT NULL,
+        node_id TEXT NOT NULL,
+        shard_id TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        PRIMARY KEY (object_id, part_no, shard_index),
+        FOREIGN KEY (object_id, part_no) REFERENCES parts (object_id, part_no) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+      INSERT INTO shards_v3 SELECT object_id, part_no, shard_index, node_id, shard_id, size FROM shards;
+      DROP TABLE shards;
+      ALTER TABLE shards_v3 RENAME TO shards;
+      CREATE INDEX shards_node ON shards (node_id);
+      CREATE INDEX shards_shard ON shards (shard_id);
+      CREATE INDEX objects_content ON objects (sha256, size) WHERE expires_at IS NULL;
+      -- Shards that deduplication freed, until the cleaner has deleted them from their nodes.
+      CREATE TABLE shard_garbage (
+        shard_id TEXT PRIMARY KEY,
+        node_id TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        queued_at INTEGER NOT NULL
+      );
+      CREATE INDEX shard_garbage_queued ON shard_garbage (queued_at);
+    `,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations.at(-1)!.version;

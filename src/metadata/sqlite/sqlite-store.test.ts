@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { metadataStoreContract } from '../metadata-store.contract.js';
+import { metadataStoreContract, PREVIOUS_SCHEMA_ROWS, schemaUpgradeContract } from '../metadata-store.contract.js';
 import { openSqliteStore } from './sqlite-store.js';
 import { migrateSqlite } from './sqlite-migrator.js';
 import { SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
@@ -12,6 +12,22 @@ import { SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
 const dir = mkdtempSync(join(tmpdir(), 'shardstore-sqlite-'));
 let n = 0;
 metadataStoreContract('sqlite', async () => openSqliteStore(join(dir, `meta-${n++}.db`)));
+schemaUpgradeContract('sqlite', {
+  async empty() {
+    return `sqlite:${join(dir, `empty-${n++}.db`)}`;
+  },
+  async previousWithRows() {
+    const file = join(dir, `previous-${n++}.db`);
+    const db = new Database(file);
+    migrateSqlite(db, SQLITE_SCHEMA_VERSION - 1);
+    db.exec(PREVIOUS_SCHEMA_ROWS);
+    db.close();
+    return `sqlite:${file}`;
+  },
+  async open(url, options) {
+    return openSqliteStore(url.slice('sqlite:'.length), { ...options, url });
+  },
+});
 
 test('sqlite: migrations are idempotent and recorded', () => {
   const db = new Database(join(dir, 'migrate.db'));

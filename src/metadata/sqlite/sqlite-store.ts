@@ -3,8 +3,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { IntentGoneError, KeyExistsError } from '../../core/errors.js';
 import type { MetadataStore } from '../metadata-store.js';
-import type { AuditAction, AuditEntry, NewObject, NodeRecord, ObjectRecord, PartRecord, ShardLocation, UploadIntent } from '../records.js';
-import { migrateSqlite } from './sqlite-migrator.js';
+import type { AuditAction, AuditEntry, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRecord, ShardLocation, UploadIntent } from '../records.js';
+import { migrateSqlite, sqliteSchemaVersion } from './sqlite-migrator.js';
+import { SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
+import { requireSchema, type OpenOptions } from '../schema-check.js';
+import { DUPLICATES_SQL, groupDuplicates, sameShards, type DuplicateRow } from '../duplicates.js';
 
 interface ObjectRow {
   id: string; bucket: string; key: string; size: number; etag: string; sha256: string;
@@ -20,7 +23,7 @@ interface AuditRow { id: number; at: number; action: AuditAction; object_id: str
  * The SQLite metadata store: one real file in WAL mode. better-sqlite3 is synchronous and answers in
  * microseconds, so the async interface resolves immediately; every multi-row change is one transaction.
  */
-export function openSqliteStore(file: string): MetadataStore {
+export function openSqliteStore(file: string, options: OpenOptions = { migrate: true }): MetadataStore {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -28,7 +31,8 @@ export function openSqliteStore(file: string): MetadataStore {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrateSqlite(db);
+  if (options.migrate) migrateSqlite(db);
+  else requireSchema(sqliteSchemaVersion(db), SQLITE_SCHEMA_VERSION, options.url ?? `sqlite:${file}`);
 
   const q = {
     findObject: db.prepare<[string, string], ObjectRow>(
@@ -61,7 +65,20 @@ export function openSqliteStore(file: string): MetadataStore {
       'SELECT * FROM objects WHERE expires_at IS NOT NULL AND deleted_at IS NULL ORDER BY expires_at LIMIT ?',
     ),
     markPurged: db.prepare('UPDATE objects SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL'),
-    shardKnown: db.prepare<[string], { n: number }>('SELECT 1 AS n FROM shards WHERE shard_id = ?'),
+    shardReferenced: db.prepare<[string, string], { n: number }>(
+      `SELECT 1 AS n FROM shards s JOIN objects o ON o.id = s.object_id
+       WHERE s.shard_id = ? AND o.deleted_at IS NULL AND s.object_id <> ? LIMIT 1`,
+    ),
+    duplicates: db.prepare<[number], DuplicateRow>(DUPLICATES_SQL.replace('$1', '?')),
+    liveContent: db.prepare<[string], { sha256: string; size: number }>('SELECT sha256, size FROM objects WHERE id = ? AND expires_at IS NULL'),
+    deleteParts: db.prepare('DELETE FROM parts WHERE object_id = ?'),
+    queueGarbage: db.prepare('INSERT OR IGNORE INTO shard_garbage (shard_id, node_id, size, queued_at) VALUES (?, ?, ?, ?)'),
+    garbage: db.prepare<[number], { shard_id: string; node_id: string; size: number }>('SELECT * FROM shard_garbage ORDER BY queued_at LIMIT ?'),
+    unqueueGarbage: db.prepare('DELETE FROM shard_garbage WHERE shard_id = ?'),
+    sharers: db.prepare<[string], { n: number }>(
+      `SELECT count(DISTINCT s.object_id) AS n FROM shards s JOIN objects o ON o.id = s.object_id
+       WHERE o.expires_at IS NULL AND s.shard_id = (SELECT min(shard_id) FROM shards WHERE object_id = ?)`,
+    ),
     insertIntent: db.prepare('INSERT INTO upload_intents (id, bucket, key, created_at, updated_at, shards) VALUES (?, ?, ?, ?, ?, ?)'),
     touchIntent: db.prepare('UPDATE upload_intents SET updated_at = ? WHERE id = ?'),
     deleteIntent: db.prepare('DELETE FROM upload_intents WHERE id = ?'),
@@ -91,19 +108,13 @@ export function openSqliteStore(file: string): MetadataStore {
 
   const commit = db.transaction((object: NewObject, intentId: string) => {
     q.insertObject.run({ ...object, ownerKeyHash: object.ownerKeyHash ?? null });
-    for (const part of object.parts) {
-      const s = part.scheme;
-      q.insertPart.run(object.id, part.partNo, part.offset, part.size, s.dataShards, s.parityShards, s.blockSize);
-      for (const shard of part.shards) {
-        q.insertShard.run(object.id, part.partNo, shard.index, shard.nodeId, shard.shardId, shard.size);
-      }
-    }
+    insertParts(object.id, object.parts);
     if (q.deleteIntent.run(intentId).changes !== 1) throw new IntentGoneError(intentId);
   });
 
-  const readObject = (row: ObjectRow): ObjectRecord => {
-    const shardRows = q.shards.all(row.id);
-    const parts: PartRecord[] = q.parts.all(row.id).map((p) => ({
+  const readParts = (objectId: string): PartRecord[] => {
+    const shardRows = q.shards.all(objectId);
+    return q.parts.all(objectId).map((p) => ({
       partNo: p.part_no,
       offset: p.offset,
       size: p.size,
@@ -112,6 +123,35 @@ export function openSqliteStore(file: string): MetadataStore {
         .filter((s) => s.part_no === p.part_no)
         .map((s): ShardLocation => ({ index: s.shard_index, nodeId: s.node_id, shardId: s.shard_id, size: s.size })),
     }));
+  };
+  const insertParts = (objectId: string, parts: readonly PartRecord[]) => {
+    for (const part of parts) {
+      const s = part.scheme;
+      q.insertPart.run(objectId, part.partNo, part.offset, part.size, s.dataShards, s.parityShards, s.blockSize);
+      for (const shard of part.shards) q.insertShard.run(objectId, part.partNo, shard.index, shard.nodeId, shard.shardId, shard.size);
+    }
+  };
+  const isReferenced = (shardId: string, exceptObjectId = '') => q.shardReferenced.get(shardId, exceptObjectId) !== undefined;
+
+  const share = db.transaction((canonicalId: string, duplicateId: string, now: number): GarbageShard[] | null => {
+    const canonical = q.liveContent.get(canonicalId);
+    const duplicate = q.liveContent.get(duplicateId);
+    if (!canonical || !duplicate || canonical.sha256 !== duplicate.sha256 || canonical.size !== duplicate.size) return null;
+    const shared = readParts(canonicalId);
+    const former = readParts(duplicateId);
+    if (sameShards(shared, former)) return null;
+    q.deleteParts.run(duplicateId);
+    insertParts(duplicateId, shared);
+    const freed: GarbageShard[] = former
+      .flatMap((p) => p.shards)
+      .filter((s) => !isReferenced(s.shardId))
+      .map((s) => ({ nodeId: s.nodeId, shardId: s.shardId, size: s.size }));
+    for (const s of freed) q.queueGarbage.run(s.shardId, s.nodeId, s.size, now);
+    return freed;
+  });
+
+  const readObject = (row: ObjectRow): ObjectRecord => {
+    const parts = readParts(row.id);
     return {
       id: row.id, bucket: row.bucket, key: row.key, size: row.size, etag: row.etag, sha256: row.sha256,
       contentType: row.content_type, name: row.name, createdAt: row.created_at, expiresAt: row.expires_at,
@@ -152,8 +192,29 @@ export function openSqliteStore(file: string): MetadataStore {
       async markPurged(id, now) {
         q.markPurged.run(now, id);
       },
-      async referencedShards(shardIds) {
-        return new Set(shardIds.filter((id) => q.shardKnown.get(id) !== undefined));
+      async referencedShards(shardIds, exceptObjectId) {
+        return new Set(shardIds.filter((id) => isReferenced(id, exceptObjectId)));
+      },
+    },
+    sharing: {
+      async duplicateGroups(limit) {
+        return groupDuplicates(q.duplicates.all(limit));
+      },
+      async share(canonicalId, duplicateId, now) {
+        return share.immediate(canonicalId, duplicateId, now);
+      },
+      async sharers(objectId) {
+        return q.sharers.get(objectId)?.n ?? 0;
+      },
+    },
+    garbage: {
+      async pending(limit) {
+        return q.garbage.all(limit).map((r) => ({ nodeId: r.node_id, shardId: r.shard_id, size: r.size }));
+      },
+      async remove(shardIds) {
+        db.transaction(() => {
+          for (const id of shardIds) q.unqueueGarbage.run(id);
+        })();
       },
     },
     nodes: {
