@@ -20,6 +20,7 @@ export function addGatewayCommand(program: Command): void {
     .option('--idle-timeout <ms>', 'abort an upload whose client sends nothing for this long', '30000')
     .option('--gc-interval <seconds>', 'seconds between cleaner passes (0: only on POST /_gc)', process.env.SHARDSTORE_GC_INTERVAL ?? '60')
     .option('--gc-grace <seconds>', 'orphans and abandoned uploads younger than this are kept', process.env.SHARDSTORE_GC_GRACE ?? '3600')
+    .option('--dedupe-interval <seconds>', 'seconds between deduplication passes (0: only on POST /_dedupe)', process.env.SHARDSTORE_DEDUPE_INTERVAL ?? '0')
     .action(async (opts: Record<string, string | undefined>) => {
       await runProcess('gateway', async (log) => {
         const config = validateConfig(gatewayConfigSchema, {
@@ -35,6 +36,7 @@ export function addGatewayCommand(program: Command): void {
           idleTimeoutMs: opts.idleTimeout,
           gcIntervalSec: opts.gcInterval,
           gcGraceSec: opts.gcGrace,
+          dedupeIntervalSec: opts.dedupeInterval,
         });
         return startGateway(config, log);
       });

@@ -3,6 +3,11 @@ import { addGatewayCommand } from './gateway-command.js';
 import { addNodeCommand } from './node-command.js';
 import { addClusterCommand } from './cluster-command.js';
 import { addMigrateCommand } from './migrate-command.js';
+import { addImportCommand } from './verbs/import-command.js';
+import { addExistsCommand } from './verbs/exists-command.js';
+import { addExportCommand } from './verbs/export-command.js';
+import { addDeleteCommand } from './verbs/delete-command.js';
+import { addDedupeCommand } from './verbs/dedupe-command.js';
 
 const program = new Command('shardstore')
   .description('Shardstore: a distributed, erasure-coded object store')
@@ -11,4 +16,9 @@ addClusterCommand(program);
 addGatewayCommand(program);
 addNodeCommand(program);
 addMigrateCommand(program);
+addImportCommand(program);
+addExistsCommand(program);
+addExportCommand(program);
+addDeleteCommand(program);
+addDedupeCommand(program);
 await program.parseAsync(process.argv);

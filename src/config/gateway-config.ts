@@ -19,6 +19,8 @@ export const gatewayConfigSchema = z
     idleTimeoutMs: positiveInt.default(30000),
     /** Seconds between cleaner passes (0: only on POST /_gc). */
     gcIntervalSec: z.coerce.number().min(0).default(60),
+    /** Seconds between deduplication passes (0: only on POST /_dedupe). */
+    dedupeIntervalSec: z.coerce.number().min(0).default(0),
     /** Orphans, abandoned intents and temp files younger than this are never touched. */
     gcGraceSec: z.coerce.number().min(2, 'the cleaner grace must be at least 2 seconds').default(3600),
   })

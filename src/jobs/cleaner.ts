@@ -10,6 +10,11 @@ export interface CleanerSummary {
   purged: number;
   /** Expired objects left for a later pass because a node holding a shard is down. */
   purgesPending: number;
+  /** Shards of purged objects kept because a live duplicate shares them. */
+  sharedShardsKept: number;
+  /** Shards that deduplication freed, deleted from their nodes. */
+  freedShards: number;
+  freedBytes: number;
   /** Abandoned upload intents whose shards were deleted. */
   intentsCleared: number;
   /** Shard files no metadata references, older than the grace, deleted. */
@@ -47,11 +52,12 @@ export class Cleaner implements Worker<CleanerSummary> {
     const started = this.now();
     await this.nodes.refresh();
     const summary: CleanerSummary = {
-      purged: 0, purgesPending: 0, intentsCleared: 0, orphanShards: 0, orphanBytes: 0, tempFiles: 0, tempBytes: 0,
+      purged: 0, purgesPending: 0, sharedShardsKept: 0, freedShards: 0, freedBytes: 0, intentsCleared: 0, orphanShards: 0, orphanBytes: 0, tempFiles: 0, tempBytes: 0,
       nodesSkipped: this.nodes.list().filter((n) => n.state !== 'up').map((n) => n.id),
       durationMs: 0,
     };
     await this.purgeExpired(summary);
+    await this.deleteFreedShards(summary);
     await this.clearAbandonedIntents(summary);
     await this.removeOrphans(summary);
     summary.durationMs = this.now() - started;
@@ -63,7 +69,11 @@ export class Cleaner implements Worker<CleanerSummary> {
   private async purgeExpired(summary: CleanerSummary): Promise<void> {
     for (const object of await this.metadata.objects.expiredNotPurged(BATCH)) {
       const started = this.now();
-      const shards = object.parts.flatMap((p) => p.shards.map((s) => ({ nodeId: s.nodeId, shardId: s.shardId })));
+      const all = object.parts.flatMap((p) => p.shards.map((s) => ({ nodeId: s.nodeId, shardId: s.shardId })));
+      // A duplicate that is still live (or not yet purged) shares these shards: they stay.
+      const shared = await this.metadata.objects.referencedShards(all.map((s) => s.shardId), object.id);
+      const shards = all.filter((s) => !shared.has(s.shardId));
+      summary.sharedShardsKept += all.length - shards.length;
       if (!(await this.deleteShards(shards))) {
         summary.purgesPending += 1;
         continue;
@@ -74,6 +84,30 @@ export class Cleaner implements Worker<CleanerSummary> {
         bytes: object.size, durationMs: this.now() - started, result: 'ok',
       });
       summary.purged += 1;
+    }
+  }
+
+  /**
+   * Shards that deduplication freed. Nothing can come to reference them again (sharing only copies the
+   * references of live objects), but the check before deleting costs little and guards the invariant.
+   */
+  private async deleteFreedShards(summary: CleanerSummary): Promise<void> {
+    for (;;) {
+      const queued = await this.metadata.garbage.pending(BATCH);
+      if (queued.length === 0) return;
+      const referenced = await this.metadata.objects.referencedShards(queued.map((s) => s.shardId));
+      const done: string[] = [];
+      for (const shard of queued) {
+        if (!referenced.has(shard.shardId)) {
+          if (!(await this.deleteShards([shard]))) continue;
+          summary.freedShards += 1;
+          summary.freedBytes += shard.size;
+        }
+        done.push(shard.shardId);
+      }
+      if (done.length > 0) await this.metadata.garbage.remove(done);
+      // Whatever is left waits for its node to come back.
+      if (done.length < queued.length) return;
     }
   }
 

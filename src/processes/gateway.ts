@@ -17,6 +17,8 @@ import { registerFilestoreRoutes } from '../api/filestore/filestore-routes.js';
 import { AuditRecorder } from '../objects/audit-recorder.js';
 import { Cleaner } from '../jobs/cleaner.js';
 import { PeriodicRunner } from '../jobs/periodic-runner.js';
+import { Deduper } from '../jobs/deduper.js';
+import { registerObjectAdminRoutes } from '../api/admin/object-admin-routes.js';
 
 export interface RunningGateway {
   url: string;
@@ -35,6 +37,12 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     new Cleaner(metadata, directory, audit, config.gcGraceSec * 1000, log.child({ component: 'cleaner' })),
     metadata.leases,
     config.gcIntervalSec * 1000,
+    log,
+  );
+  const deduper = new PeriodicRunner(
+    new Deduper(metadata.sharing, audit, log.child({ component: 'dedupe' })),
+    metadata.leases,
+    config.dedupeIntervalSec * 1000,
     log,
   );
   const coders = new Map<string, ErasureCoder>();
@@ -75,6 +83,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       runCleaner: () => cleaner.runNow(),
     }),
   );
+  await app.register(async (scope) =>
+    registerObjectAdminRoutes(scope, { svc, adminToken: config.adminToken, runDedupe: () => deduper.runNow() }),
+  );
   await app.register(async (scope) => registerFilestoreRoutes(scope, svc));
   await app.register(async (scope) => registerPathRoutes(scope, svc));
 
@@ -82,12 +93,14 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const address = app.server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
   if (config.gcIntervalSec > 0) cleaner.start();
+  if (config.dedupeIntervalSec > 0) deduper.start();
   log.info({ url, scheme: svc.scheme }, 'gateway listening');
   return {
     url,
     async close() {
       await app.close();
       await cleaner.stop();
+      await deduper.stop();
       await audit.flush();
       await directory.close();
       await metadata.close();

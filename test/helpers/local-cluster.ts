@@ -91,6 +91,24 @@ export class LocalCluster {
     await waitUntil(async () => (await this.nodes()).some((n) => n.id === node.id && n.state === 'up' && n.url !== node.url), 20_000, 'the node to be back');
   }
 
+  /**
+   * Starts another gateway process on the same metadata store (`db`, PostgreSQL for several gateways) and
+   * secrets; it finds the nodes through the shared registry. Stopped with the cluster.
+   */
+  async addGateway(db: string, flags: string[] = []): Promise<string> {
+    const port = await freePort('127.0.0.1');
+    const child = spawn(
+      process.execPath,
+      [...RUNTIME_FLAGS, CLI, 'gateway', '--port', String(port), '--db', db,
+        '--node-secret', this.state.nodeSecret, '--admin-token', this.state.adminToken, ...flags],
+      { stdio: 'ignore', env: { ...process.env, ...RUNTIME_ENV } },
+    );
+    this.extras.push(child);
+    const url = `http://127.0.0.1:${port}`;
+    await waitUntil(async () => (await fetch(`${url}/_health`).catch(() => undefined))?.status === 200, 20_000, 'the second gateway');
+    return url;
+  }
+
   /** Starts one more storage node process that joins the running cluster. */
   async addNode(capacity?: number): Promise<string> {
     const dir = join(this.dir, `extra-${this.extras.length + 1}`);

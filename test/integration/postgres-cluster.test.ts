@@ -1,43 +1,98 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { CLI, LocalCluster } from '../helpers/local-cluster.js';
+import { spawnSync } from 'node:child_process';
+import pg from 'pg';
+import { CLI, LocalCluster, waitUntil, type NodeListing } from '../helpers/local-cluster.js';
 import { TestDatabases } from '../helpers/postgres.js';
 import { RUNTIME_FLAGS } from '../../src/processes/runtime-flags.js';
 
-describe('a cluster on PostgreSQL metadata', () => {
+const bytesOf = async (res: Response) => Buffer.from(await res.arrayBuffer());
+
+describe('two gateways on one PostgreSQL and one set of nodes', () => {
   const databases = new TestDatabases();
   let cluster: LocalCluster;
   let db: string;
+  let a: string;
+  let b: string;
+  const adminOf = (gateway: string, path: string, init: RequestInit = {}) =>
+    fetch(gateway + path, { ...init, headers: { ...init.headers, authorization: `Bearer ${cluster.state.adminToken}` } });
+
   before(async () => {
     db = await databases.fresh();
-    cluster = await LocalCluster.start(8, ['--db', db]);
+    // Both gateways run the cleaner every second: the lease must keep it to one of them at a time.
+    cluster = await LocalCluster.start(8, ['--db', db, '--gc-interval', '1']);
+    a = cluster.url;
+    b = await cluster.addGateway(db, ['--gc-interval', '1']);
   });
   after(async () => {
     await cluster.stop();
     await databases.dropAll();
   });
 
-  test('path API, file store, cleaner and log work the same', async () => {
-    const data = randomBytes(2_000_000);
-    assert.equal((await fetch(`${cluster.url}/pg/a.bin`, { method: 'POST', body: data })).status, 201);
-    assert.equal((await fetch(`${cluster.url}/pg/a.bin`, { method: 'POST', body: data })).status, 405);
-    assert.ok(Buffer.from(await (await fetch(`${cluster.url}/pg/a.bin`)).arrayBuffer()).equals(data));
-    const statuses = await Promise.all(Array.from({ length: 6 }, () => fetch(`${cluster.url}/pg/race.bin`, { method: 'POST', body: randomBytes(50_000) }).then((r) => r.status)));
-    assert.equal(statuses.filter((s) => s === 201).length, 1, `one winner: ${statuses}`);
-
-    const file = (await (await fetch(`${cluster.url}/filestore`, { method: 'POST', body: data })).json()) as { id: string; owner_key: string };
-    assert.equal((await fetch(`${cluster.url}/filestore/${file.id}?owner_key=${file.owner_key}`, { method: 'DELETE' })).status, 200);
-    const gc = (await (await cluster.admin('/_gc', { method: 'POST' })).json()) as { purged: number };
-    assert.equal(gc.purged, 1);
-    const log = (await (await cluster.admin(`/_log?object=${file.id}`)).json()) as { entries: { action: string }[] };
-    assert.deepEqual(log.entries.map((e) => e.action), ['purge', 'expire', 'create']);
-    assert.equal((await cluster.nodes()).length, 8);
+  test('the second gateway sees every node through the shared registry', async () => {
+    await waitUntil(async () => {
+      const nodes = ((await (await adminOf(b, '/_nodes')).json()) as { nodes: NodeListing[] }).nodes;
+      return nodes.length === 8 && nodes.every((n) => n.state === 'up');
+    }, 10_000, 'gateway B to see 8 live nodes');
   });
 
-  test('shardstore migrate is idempotent against a live database', () => {
-    const out = execFileSync(process.execPath, [...RUNTIME_FLAGS, CLI, 'migrate', '--db', db], { encoding: 'utf8' });
-    assert.match(out, /up to date/);
+  test('what one gateway stores the other serves: path objects, file store ids, the log', async () => {
+    const data = randomBytes(3_000_000);
+    assert.equal((await fetch(`${a}/shared/x.bin`, { method: 'POST', body: data })).status, 201);
+    assert.ok((await bytesOf(await fetch(`${b}/shared/x.bin`))).equals(data));
+    assert.equal((await fetch(`${b}/shared/x.bin`, { method: 'POST', body: data })).status, 405, 'write-once across gateways');
+
+    const file = (await (await fetch(`${b}/filestore`, { method: 'POST', body: data })).json()) as { id: string; owner_key: string };
+    assert.equal((await fetch(`${a}/fileinfo/${file.id}`)).status, 200);
+    assert.ok((await bytesOf(await fetch(`${a}/filestore/${file.id}`))).equals(data));
+    assert.equal((await fetch(`${a}/filestore/${file.id}?owner_key=${file.owner_key}`, { method: 'DELETE' })).status, 200);
+    assert.equal((await fetch(`${b}/filestore/${file.id}`)).status, 410);
+    await waitUntil(async () => {
+      const log = (await (await adminOf(b, `/_log?object=${file.id}`)).json()) as { entries: { action: string }[] };
+      return log.entries.some((e) => e.action === 'purge');
+    }, 15_000, 'one of the cleaners to purge the file');
+    const log = (await (await adminOf(a, `/_log?object=${file.id}`)).json()) as { entries: { action: string }[] };
+    assert.deepEqual(log.entries.map((e) => e.action).filter((x) => x !== 'download'), ['purge', 'expire', 'create'], 'purged once');
+  });
+
+  test('racing POSTs of one new path through both gateways: exactly one 201', async () => {
+    for (let round = 0; round < 8; round++) {
+      const statuses = await Promise.all(
+        [a, b, a, b].map((gw) => fetch(`${gw}/race/${round}`, { method: 'POST', body: randomBytes(200_000) }).then((r) => r.status)),
+      );
+      assert.deepEqual(statuses.sort(), [201, 405, 405, 405], `round ${round}`);
+    }
+  });
+
+  test('the cleaner runs in one gateway at a time, and on demand in either', async () => {
+    const pool = new pg.Pool({ connectionString: db });
+    try {
+      const holders = new Set<string>();
+      for (let i = 0; i < 6; i++) {
+        const { rows } = await pool.query<{ holder: string }>(`SELECT holder FROM leases WHERE name = 'cleaner' AND expires_at > $1`, [Date.now()]);
+        assert.ok(rows.length <= 1);
+        if (rows[0]) holders.add(rows[0].holder);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.equal(holders.size, 1, 'one gateway keeps the lease from pass to pass');
+    } finally {
+      await pool.end();
+    }
+    const passes = await Promise.all([adminOf(a, '/_gc', { method: 'POST' }), adminOf(b, '/_gc', { method: 'POST' })]);
+    assert.deepEqual(passes.map((r) => r.status), [200, 200], 'passes in both at once do no harm');
+  });
+
+  test('a gateway refuses a database without the current schema and names the command to run', async () => {
+    const empty = await databases.fresh();
+    const run = spawnSync(process.execPath, [...RUNTIME_FLAGS, CLI, 'gateway', '--port', '0', '--db', empty,
+      '--node-secret', cluster.state.nodeSecret, '--admin-token', cluster.state.adminToken], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(run.status, 2, run.stderr);
+    assert.match(run.stderr, /has no Shardstore schema yet.*shardstore migrate --db postgres:/s);
+    const migrate = spawnSync(process.execPath, [...RUNTIME_FLAGS, CLI, 'migrate', '--db', empty], { encoding: 'utf8' });
+    assert.equal(migrate.status, 0, migrate.stderr);
+    assert.match(migrate.stdout, /up to date/);
+    const again = spawnSync(process.execPath, [...RUNTIME_FLAGS, CLI, 'migrate', '--db', empty], { encoding: 'utf8' });
+    assert.equal(again.status, 0, 'migrate is idempotent');
   });
 });

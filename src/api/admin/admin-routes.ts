@@ -10,7 +10,7 @@ import type { AuditAction } from '../../metadata/records.js';
 import type { AuditRecorder } from '../../objects/audit-recorder.js';
 import type { CleanerSummary } from '../../jobs/cleaner.js';
 
-const ACTIONS: readonly AuditAction[] = ['create', 'download', 'expire', 'purge', 'abort'];
+const ACTIONS: readonly AuditAction[] = ['create', 'download', 'expire', 'purge', 'abort', 'dedupe'];
 
 export interface AdminDeps {
   registry: NodeRegistry;
