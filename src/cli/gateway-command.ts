@@ -21,6 +21,10 @@ export function addGatewayCommand(program: Command): void {
     .option('--gc-interval <seconds>', 'seconds between cleaner passes (0: only on POST /_gc)', process.env.SHARDSTORE_GC_INTERVAL ?? '60')
     .option('--gc-grace <seconds>', 'orphans and abandoned uploads younger than this are kept', process.env.SHARDSTORE_GC_GRACE ?? '3600')
     .option('--dedupe-interval <seconds>', 'seconds between deduplication passes (0: only on POST /_dedupe)', process.env.SHARDSTORE_DEDUPE_INTERVAL ?? '0')
+    .option('--repair-after <seconds>', 'a node down this long is lost; its shards are rebuilt elsewhere', process.env.SHARDSTORE_REPAIR_AFTER ?? '600')
+    .option('--repair-interval <seconds>', 'seconds between repair passes (0: only on POST /_repair)', process.env.SHARDSTORE_REPAIR_INTERVAL ?? '60')
+    .option('--rebalance-interval <seconds>', 'seconds between rebalance checks (0: only on POST /_rebalance)', process.env.SHARDSTORE_REBALANCE_INTERVAL ?? '60')
+    .option('--rebalance-rate <bytes>', 'bytes per second the rebalancer copies at most (e.g. 64MiB)', process.env.SHARDSTORE_REBALANCE_RATE ?? '64MiB')
     .action(async (opts: Record<string, string | undefined>) => {
       await runProcess('gateway', async (log) => {
         const config = validateConfig(gatewayConfigSchema, {
@@ -37,6 +41,10 @@ export function addGatewayCommand(program: Command): void {
           gcIntervalSec: opts.gcInterval,
           gcGraceSec: opts.gcGrace,
           dedupeIntervalSec: opts.dedupeInterval,
+          repairAfterSec: opts.repairAfter,
+          repairIntervalSec: opts.repairInterval,
+          rebalanceIntervalSec: opts.rebalanceInterval,
+          rebalanceRate: opts.rebalanceRate,
         });
         return startGateway(config, log);
       });

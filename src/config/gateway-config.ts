@@ -21,6 +21,14 @@ export const gatewayConfigSchema = z
     gcIntervalSec: z.coerce.number().min(0).default(60),
     /** Seconds between deduplication passes (0: only on POST /_dedupe). */
     dedupeIntervalSec: z.coerce.number().min(0).default(0),
+    /** A node down this long is lost: the repairer rebuilds its shards elsewhere. */
+    repairAfterSec: z.coerce.number().min(0).default(600),
+    /** Seconds between repair passes (0: only on POST /_repair). */
+    repairIntervalSec: z.coerce.number().min(0).default(60),
+    /** Seconds between rebalance checks (0: only on POST /_rebalance). */
+    rebalanceIntervalSec: z.coerce.number().min(0).default(60),
+    /** Bytes per second the rebalancer copies at most. */
+    rebalanceRate: byteSize.default(64 * 1024 * 1024),
     /** Orphans, abandoned intents and temp files younger than this are never touched. */
     gcGraceSec: z.coerce.number().min(2, 'the cleaner grace must be at least 2 seconds').default(3600),
   })

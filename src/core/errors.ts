@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'GONE'
   | 'INSUFFICIENT_STORAGE'
   | 'NODE_PROTOCOL'
+  | 'METHOD_NOT_ALLOWED'
   | 'SCHEMA_TOO_OLD'
   | 'CONFIG_INVALID';
 
@@ -74,6 +75,9 @@ export class ShardUnavailableError extends ShardstoreError {
   }
 }
 
+/** The node answers but no longer has the shard: a loss for the repairer, not a node failure. */
+export class ShardMissingError extends ShardUnavailableError {}
+
 export class ChecksumMismatchError extends ShardstoreError {
   constructor(message: string) {
     super('CHECKSUM_MISMATCH', message);
@@ -120,6 +124,14 @@ export class GoneError extends ShardstoreError {
 export class NodeProtocolError extends ShardstoreError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('NODE_PROTOCOL', message, options);
+  }
+}
+
+export class MethodNotAllowedError extends ShardstoreError {
+  readonly allow: readonly string[];
+  constructor(method: string, path: string, allow: readonly string[]) {
+    super('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use ${allow.join(' or ')}`);
+    this.allow = allow;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { RangeNotSatisfiableError, ShardstoreError, type ErrorCode } from '../core/errors.js';
+import { MethodNotAllowedError, RangeNotSatisfiableError, ShardstoreError, type ErrorCode } from '../core/errors.js';
 
 /** The one place where domain errors become HTTP statuses for the JSON APIs. */
 const STATUS: Record<ErrorCode, number> = {
@@ -18,6 +18,7 @@ const STATUS: Record<ErrorCode, number> = {
   GONE: 410,
   INSUFFICIENT_STORAGE: 507,
   NODE_PROTOCOL: 502,
+  METHOD_NOT_ALLOWED: 405,
   SCHEMA_TOO_OLD: 500,
   CONFIG_INVALID: 500,
 };
@@ -28,6 +29,7 @@ export function sendError(error: FastifyError | Error, request: FastifyRequest, 
   if (error instanceof ShardstoreError) {
     const status = STATUS[error.code];
     if (error.code === 'KEY_EXISTS') reply.header('allow', 'GET, HEAD');
+    if (error instanceof MethodNotAllowedError) reply.header('allow', error.allow.join(', '));
     if (error instanceof RangeNotSatisfiableError) reply.header('content-range', `bytes */${error.size}`);
     if (status >= 500) request.log.error({ err: error }, error.message);
     return reply.code(status).send({ error: error.code, message: error.message });

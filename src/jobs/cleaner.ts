@@ -93,7 +93,8 @@ export class Cleaner implements Worker<CleanerSummary> {
    */
   private async deleteFreedShards(summary: CleanerSummary): Promise<void> {
     for (;;) {
-      const queued = await this.metadata.garbage.pending(BATCH);
+      const up = this.nodes.list().filter((n) => n.state === 'up').map((n) => n.id);
+      const queued = await this.metadata.garbage.pending(BATCH, up);
       if (queued.length === 0) return;
       const referenced = await this.metadata.objects.referencedShards(queued.map((s) => s.shardId));
       const done: string[] = [];

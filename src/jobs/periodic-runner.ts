@@ -13,6 +13,8 @@ export class PeriodicRunner<Summary> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<Summary> | undefined;
   private stopped = false;
+  private last: { startedAt: number; finishedAt: number; summary?: Summary; error?: string } | undefined;
+  private runningSince: number | undefined;
 
   constructor(
     private readonly worker: Worker<Summary>,
@@ -25,10 +27,40 @@ export class PeriodicRunner<Summary> {
     this.schedule();
   }
 
-  /** One pass now; if a pass is already running here, its result. */
-  runNow(): Promise<Summary> {
-    this.running ??= this.worker.runOnce().finally(() => (this.running = undefined));
+  /**
+   * One pass now (`task`: the worker run with other options); if a pass is already running here, its
+   * result.
+   */
+  runNow(task: () => Promise<Summary> = () => this.worker.runOnce()): Promise<Summary> {
+    if (!this.running) {
+      const startedAt = Date.now();
+      this.runningSince = startedAt;
+      this.running = task().then(
+        (summary) => {
+          this.last = { startedAt, finishedAt: Date.now(), summary };
+          return summary;
+        },
+        (error: unknown) => {
+          this.last = { startedAt, finishedAt: Date.now(), error: (error as Error).message };
+          throw error;
+        },
+      ).finally(() => {
+        this.running = undefined;
+        this.runningSince = undefined;
+      });
+    }
     return this.running;
+  }
+
+  /** What the job is doing here: whether a pass runs (since when) and how the last one ended. */
+  status(): { job: string; running: boolean; runningSince: string | null; last: { startedAt: string; finishedAt: string; summary?: Summary; error?: string } | null } {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    return {
+      job: this.worker.name,
+      running: this.running !== undefined,
+      runningSince: this.runningSince === undefined ? null : iso(this.runningSince),
+      last: this.last ? { ...this.last, startedAt: iso(this.last.startedAt), finishedAt: iso(this.last.finishedAt) } : null,
+    };
   }
 
   async stop(): Promise<void> {

@@ -188,12 +188,12 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       assert.deepEqual(await store.sharing.duplicateGroups(10), [], 'nothing left to share');
       assert.equal(await store.sharing.sharers(first.id), 3);
 
-      const queued = await store.garbage.pending(10);
+      const queued = await store.garbage.pending(10, ['node-0', 'node-1', 'node-2']);
       assert.deepEqual(new Set(queued.map((s) => s.shardId)), new Set([...shardIdsOf(second), ...shardIdsOf(third)]));
       assert.deepEqual(queued.find((s) => s.shardId === shardIdsOf(second)[0]), second.parts[0]!.shards.map((s) => ({ nodeId: s.nodeId, shardId: s.shardId, size: s.size }))[0]);
       await store.garbage.remove(shardIdsOf(second));
-      assert.deepEqual(new Set((await store.garbage.pending(10)).map((s) => s.shardId)), new Set(shardIdsOf(third)));
-      assert.equal((await store.garbage.pending(1)).length, 1);
+      assert.deepEqual(new Set((await store.garbage.pending(10, ['node-0', 'node-1', 'node-2'])).map((s) => s.shardId)), new Set(shardIdsOf(third)));
+      assert.equal((await store.garbage.pending(1, ['node-0', 'node-1', 'node-2'])).length, 1);
     } finally {
       await store.close();
     }
@@ -229,8 +229,49 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       assert.equal(await store.sharing.share(a.id, c.id, 5000), null, 'an expired object shares nothing');
       assert.equal(await store.sharing.share(c.id, a.id, 5000), null, 'nor is it given shards');
       assert.deepEqual(await store.sharing.duplicateGroups(10), []);
-      assert.deepEqual(await store.garbage.pending(10), []);
+      assert.deepEqual(await store.garbage.pending(10, ['node-0', 'node-1', 'node-2']), []);
       assert.deepEqual(shardIdsOf((await store.objects.findById(c.id))!), shardIdsOf(c));
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: parts to repair, and a moved shard followed by every object that shares it`, async () => {
+    const store = await open();
+    try {
+      const content = '9'.repeat(64);
+      const a = await commitNew(store, object('m/a', randomUUID(), content, 1000));
+      const b = await commitNew(store, object('m/b', randomUUID(), content, 2000));
+      await store.sharing.share(a.id, b.id, 2500);
+      const other = await commitNew(store, object('m/other', randomUUID(), 'o'.repeat(64), 3000));
+      const all = ['node-0', 'node-1', 'node-2'];
+      await store.garbage.remove((await store.garbage.pending(100, all)).map((g) => g.shardId));
+
+      const refs = (parts: { objectId: string; partNo: number }[]) => parts.map((p) => p.objectId).sort();
+      assert.deepEqual(refs(await store.placement.partsToRepair(['node-9'], 10)), [], 'nothing on an unknown node');
+      assert.deepEqual(refs(await store.placement.partsToRepair(['node-1'], 10)), [a.id, b.id, other.id].sort());
+      const victim = a.parts[0]!.shards[2]!;
+      await store.placement.reportDamaged(victim, 'checksum', 4000);
+      await store.placement.reportDamaged(victim, 'checksum again', 4001);
+      assert.deepEqual(await store.placement.damaged(10), new Set([victim.shardId]));
+      assert.deepEqual(refs(await store.placement.partsToRepair([], 10)), [a.id, b.id].sort());
+      assert.deepEqual(
+        (await store.placement.shardsOnNode('node-2', 10)).map((s) => s.shardId).sort(),
+        [victim.shardId, victim.shardId, other.parts[0]!.shards[2]!.shardId].sort(),
+      );
+
+      const intent = { id: randomUUID(), bucket: 'b', key: 'm/a', createdAt: 5000, shards: [{ nodeId: 'node-7', shardId: 'new-shard' }] };
+      await store.intents.create(intent);
+      const move = { from: { shardId: victim.shardId, nodeId: victim.nodeId }, to: { shardId: 'new-shard', nodeId: 'node-7', size: 12 } };
+      assert.equal(await store.placement.moveShards([move], intent.id, 5001), 2, 'both sharers follow');
+      for (const id of [a.id, b.id]) {
+        const shard = (await store.objects.findById(id))!.parts[0]!.shards[2]!;
+        assert.deepEqual(shard, { index: 2, nodeId: 'node-7', shardId: 'new-shard', size: 12 });
+      }
+      assert.deepEqual(await store.placement.damaged(10), new Set(), 'the damage report is settled');
+      assert.deepEqual(await store.garbage.pending(10, all), [{ nodeId: 'node-2', shardId: victim.shardId, size: 12 }], 'the old copy is garbage');
+      assert.deepEqual(await store.intents.olderThan(Date.now() + 1, 10), [], 'the intent is dropped');
+      await assert.rejects(store.placement.moveShards([move], intent.id, 5002), IntentGoneError, 'no intent, no move');
     } finally {
       await store.close();
     }

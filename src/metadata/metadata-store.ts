@@ -1,4 +1,4 @@
-import type { AuditEntry, AuditQuery, DuplicateGroup, GarbageShard, NewObject, NodeRecord, ObjectRecord, UploadIntent } from './records.js';
+import type { AuditEntry, AuditQuery, DuplicateGroup, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRef, ShardLocation, ShardMove, UploadIntent } from './records.js';
 
 /** Objects in a (bucket, key) namespace; at most one live object per key. */
 export interface ObjectCatalog {
@@ -44,8 +44,8 @@ export interface ContentSharing {
 
 /** Shards freed by deduplication, waiting for the cleaner. */
 export interface ShardGarbage {
-  /** Oldest first. */
-  pending(limit: number): Promise<GarbageShard[]>;
+  /** Oldest first, on these nodes only (a down node's garbage must not hold up the others'). */
+  pending(limit: number, nodeIds: readonly string[]): Promise<GarbageShard[]>;
   /** Takes shards off the queue (deleted, or found referenced after all). */
   remove(shardIds: readonly string[]): Promise<void>;
 }
@@ -85,6 +85,28 @@ export interface Leases {
   release(name: string, holder: string): Promise<void>;
 }
 
+/**
+ * What the repairer and the rebalancer need: which parts lost shards, and switching a part's shard to a
+ * new copy. Shards are switched by shard id, so every object sharing the shard (deduplication) follows.
+ */
+export interface ShardPlacement {
+  /** Notes a shard whose bytes failed a checksum or that its node no longer has. */
+  reportDamaged(shard: { shardId: string; nodeId: string }, reason: string, now: number): Promise<void>;
+  /** Shard ids reported damaged and not repaired yet. */
+  damaged(limit: number): Promise<Set<string>>;
+  /** Parts of live objects with a shard on one of these nodes or a shard reported damaged. */
+  partsToRepair(lostNodeIds: readonly string[], limit: number): Promise<PartRef[]>;
+  /** Shards on a node held by live objects, largest first (rebalancing candidates). */
+  shardsOnNode(nodeId: string, limit: number): Promise<(ShardLocation & PartRef)[]>;
+  /**
+   * In one transaction: points every row naming `move.from` at the new copy, forgets damage reports of
+   * the old shard, queues the old copy as garbage (deleted by the cleaner once its node is up) unless
+   * `keepOld`, and drops the intent that protected the new copy. Returns how many rows now name it (0:
+   * no object uses the old shard any more; the new copy is then an orphan for the caller to delete).
+   */
+  moveShards(moves: readonly ShardMove[], intentId: string, now: number): Promise<number>;
+}
+
 export interface MetadataStore {
   readonly objects: ObjectCatalog;
   readonly nodes: NodeRegistry;
@@ -93,5 +115,6 @@ export interface MetadataStore {
   readonly leases: Leases;
   readonly sharing: ContentSharing;
   readonly garbage: ShardGarbage;
+  readonly placement: ShardPlacement;
   close(): Promise<void>;
 }

@@ -70,6 +70,18 @@ export interface NodeRecord {
 
 export type AuditAction = 'create' | 'download' | 'expire' | 'purge' | 'abort' | 'dedupe';
 
+/** One part of one object. */
+export interface PartRef {
+  readonly objectId: string;
+  readonly partNo: number;
+}
+
+/** A shard's bytes copied (moved or rebuilt) to a new shard id on another node. */
+export interface ShardMove {
+  readonly from: { readonly shardId: string; readonly nodeId: string };
+  readonly to: { readonly shardId: string; readonly nodeId: string; readonly size: number };
+}
+
 /** A shard file that no object needs any more, waiting for the cleaner to delete it from its node. */
 export interface GarbageShard {
   readonly nodeId: string;

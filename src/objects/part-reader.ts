@@ -1,5 +1,5 @@
 import { shardByteRangeForStripes, type ErasureScheme } from '../core/erasure-scheme.js';
-import { ChecksumMismatchError, ShardUnavailableError } from '../core/errors.js';
+import { ChecksumMismatchError, ShardMissingError, ShardUnavailableError } from '../core/errors.js';
 import type { PartRecord, ShardLocation } from '../metadata/records.js';
 import { BlockReader } from '../streams/block-reader.js';
 import type { ObjectServices } from './object-services.js';
@@ -29,8 +29,11 @@ export class PartReader {
     private readonly part: PartRecord,
     private readonly lastStripe: number,
     signal: AbortSignal,
+    /** Shard indexes never to read (the repairer's lost and damaged shards). */
+    avoid: Iterable<number> = [],
   ) {
     this.scheme = part.scheme;
+    for (const index of avoid) this.unusable.add(index);
     signal.addEventListener('abort', () => this.abortAll.abort(signal.reason), { once: true });
   }
 
@@ -119,11 +122,19 @@ export class PartReader {
     if (!source) return;
     this.closeSource(source);
     const corrupt = reason instanceof ChecksumMismatchError;
-    // A node that cannot be reached is taken out of use until its next heartbeat.
-    if (!corrupt) this.svc.nodes.markFailed(source.shard.nodeId);
+    const missing = reason instanceof ShardMissingError;
+    if (corrupt || missing) {
+      // Bitrot or a lost file: the repairer rebuilds this shard elsewhere.
+      this.svc.metadata.placement
+        .reportDamaged(source.shard, corrupt ? 'checksum mismatch' : 'missing on its node', Date.now())
+        .catch((error: unknown) => this.svc.log.error({ err: error }, 'could not record a damaged shard'));
+    } else {
+      // A node that cannot be reached is taken out of use until its next heartbeat.
+      this.svc.nodes.markFailed(source.shard.nodeId);
+    }
     this.svc.log.warn(
       { shard: source.shard.shardId, node: source.shard.nodeId, index, err: (reason as Error)?.message },
-      corrupt ? 'corrupt shard block; rebuilding from parity' : 'shard read failed; falling back to another shard',
+      corrupt || missing ? 'damaged shard; rebuilding from parity and queued for repair' : 'shard read failed; falling back to another shard',
     );
   }
 

@@ -19,6 +19,9 @@ import { Cleaner } from '../jobs/cleaner.js';
 import { PeriodicRunner } from '../jobs/periodic-runner.js';
 import { Deduper } from '../jobs/deduper.js';
 import { registerObjectAdminRoutes } from '../api/admin/object-admin-routes.js';
+import { registerJobRoutes } from '../api/admin/job-routes.js';
+import { Repairer } from '../jobs/repairer.js';
+import { Rebalancer } from '../jobs/rebalancer.js';
 
 export interface RunningGateway {
   url: string;
@@ -33,14 +36,16 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   await directory.start();
 
   const audit = new AuditRecorder(metadata.audit, log.child({ component: 'audit' }));
+  const cleanerWorker = new Cleaner(metadata, directory, audit, config.gcGraceSec * 1000, log.child({ component: 'cleaner' }));
   const cleaner = new PeriodicRunner(
-    new Cleaner(metadata, directory, audit, config.gcGraceSec * 1000, log.child({ component: 'cleaner' })),
+    cleanerWorker,
     metadata.leases,
     config.gcIntervalSec * 1000,
     log,
   );
+  const deduperWorker = new Deduper(metadata.sharing, audit, log.child({ component: 'dedupe' }));
   const deduper = new PeriodicRunner(
-    new Deduper(metadata.sharing, audit, log.child({ component: 'dedupe' })),
+    deduperWorker,
     metadata.leases,
     config.dedupeIntervalSec * 1000,
     log,
@@ -80,11 +85,31 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       nodeSecret: config.nodeSecret,
       audit: metadata.audit,
       recorder: audit,
-      runCleaner: () => cleaner.runNow(),
+    }),
+  );
+  const repairer = new Repairer(svc, config.repairAfterSec * 1000, log.child({ component: 'repair' }));
+  const repairs = new PeriodicRunner(repairer, metadata.leases, config.repairIntervalSec * 1000, log);
+  const rebalancer = new Rebalancer(
+    svc,
+    { startAbove: 0.1, stopAt: 0.05, bytesPerSecond: config.rebalanceRate, passBudgetMs: 10 * 60_000 },
+    log.child({ component: 'rebalance' }),
+  );
+  const rebalances = new PeriodicRunner(rebalancer, metadata.leases, config.rebalanceIntervalSec * 1000, log);
+  const control = <S>(runner: PeriodicRunner<S>, run: () => Promise<S>, background = false) => ({
+    run: () => runner.runNow(run),
+    status: () => runner.status(),
+    background,
+  });
+  await app.register(async (scope) =>
+    registerJobRoutes(scope, config.adminToken, {
+      '/_gc': control(cleaner, () => cleanerWorker.runOnce()),
+      '/_dedupe': control(deduper, () => deduperWorker.runOnce()),
+      '/_repair': control(repairs, () => repairer.runOnce({ downNowIsLost: true })),
+      '/_rebalance': control(rebalances, () => rebalancer.runOnce(true), true),
     }),
   );
   await app.register(async (scope) =>
-    registerObjectAdminRoutes(scope, { svc, adminToken: config.adminToken, runDedupe: () => deduper.runNow() }),
+    registerObjectAdminRoutes(scope, { svc, adminToken: config.adminToken }),
   );
   await app.register(async (scope) => registerFilestoreRoutes(scope, svc));
   await app.register(async (scope) => registerPathRoutes(scope, svc));
@@ -94,6 +119,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
   if (config.gcIntervalSec > 0) cleaner.start();
   if (config.dedupeIntervalSec > 0) deduper.start();
+  if (config.repairIntervalSec > 0) repairs.start();
+  if (config.rebalanceIntervalSec > 0) rebalances.start();
   log.info({ url, scheme: svc.scheme }, 'gateway listening');
   return {
     url,
@@ -101,6 +128,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       await app.close();
       await cleaner.stop();
       await deduper.stop();
+      await repairs.stop();
+      await rebalances.stop();
       await audit.flush();
       await directory.close();
       await metadata.close();

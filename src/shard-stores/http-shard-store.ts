@@ -1,5 +1,5 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
-import { ShardUnavailableError } from '../core/errors.js';
+import { ShardUnavailableError, ShardMissingError } from '../core/errors.js';
 import { bearer, nodeReportSchema, nodeRoutes, type NodeReport, type ShardListing, type TempPurge } from '../node-protocol/protocol.js';
 import type { ShardSink, ShardStore } from './shard-store.js';
 import { noDelay, openHttpShardSink } from './http-shard-sink.js';
@@ -33,7 +33,8 @@ export class HttpShardStore implements ShardStore {
     const res = await this.send('GET', nodeRoutes.shard(shardId), headers, signal);
     if (res.statusCode !== 200 && res.statusCode !== 206) {
       const text = await readText(res).catch(() => '');
-      throw new ShardUnavailableError(`node ${this.url} could not serve shard ${shardId}: ${res.statusCode} ${text}`);
+      const message = `node ${this.url} could not serve shard ${shardId}: ${res.statusCode} ${text}`;
+      throw res.statusCode === 404 ? new ShardMissingError(message) : new ShardUnavailableError(message);
     }
     return res;
   }

@@ -8,7 +8,7 @@ import { requireBearer } from '../../http/bearer-auth.js';
 import type { AuditLog } from '../../metadata/metadata-store.js';
 import type { AuditAction } from '../../metadata/records.js';
 import type { AuditRecorder } from '../../objects/audit-recorder.js';
-import type { CleanerSummary } from '../../jobs/cleaner.js';
+import { refuseOtherMethods } from './job-routes.js';
 
 const ACTIONS: readonly AuditAction[] = ['create', 'download', 'expire', 'purge', 'abort', 'dedupe'];
 
@@ -19,8 +19,6 @@ export interface AdminDeps {
   nodeSecret: string;
   audit: AuditLog;
   recorder: AuditRecorder;
-  /** Runs one cleaner pass now. */
-  runCleaner: () => Promise<CleanerSummary>;
 }
 
 /** System endpoints under the reserved `_` prefix. */
@@ -63,10 +61,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     };
   });
 
-  app.post('/_gc', async (request) => {
-    requireBearer(request, deps.adminToken, 'admin token');
-    return deps.runCleaner();
-  });
+  refuseOtherMethods(app, '/_log', ['GET'], deps.adminToken);
 
   // Registration and heartbeat of storage nodes.
   app.post('/_nodes', async (request) => {

@@ -1,20 +1,19 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../../core/errors.js';
+import { isParityShard } from '../../core/erasure-scheme.js';
 import { keyFromUrlPath } from '../../core/object-key.js';
 import { PATHS_BUCKET, type ObjectRecord } from '../../metadata/records.js';
 import type { ObjectServices } from '../../objects/object-services.js';
 import { requireBearer } from '../../http/bearer-auth.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
-import type { DedupeSummary } from '../../jobs/deduper.js';
 import { auditEntry } from '../audit-entry.js';
+import { refuseOtherMethods } from './job-routes.js';
 
 const PREFIX = '/_objects';
 
 export interface ObjectAdminDeps {
   svc: ObjectServices;
   adminToken: string;
-  /** Runs one deduplication pass now. */
-  runDedupe: () => Promise<DedupeSummary>;
 }
 
 /**
@@ -57,7 +56,7 @@ export function registerObjectAdminRoutes(app: FastifyInstance, deps: ObjectAdmi
         scheme: p.scheme,
         shards: p.shards.map((s) => ({
           index: s.index,
-          kind: s.index < p.scheme.dataShards ? 'data' : 'parity',
+          kind: isParityShard(p.scheme, s.index) ? 'parity' : 'data',
           node: s.nodeId,
           nodeUrl: urls.get(s.nodeId) ?? null,
           shardId: s.shardId,
@@ -67,6 +66,8 @@ export function registerObjectAdminRoutes(app: FastifyInstance, deps: ObjectAdmi
     };
   });
 
+  refuseOtherMethods(app, `${PREFIX}/*`, ['GET', 'HEAD', 'DELETE'], deps.adminToken);
+
   app.delete(`${PREFIX}/*`, async (request, reply) => {
     const started = Date.now();
     const object = await liveObject(request);
@@ -74,10 +75,5 @@ export function registerObjectAdminRoutes(app: FastifyInstance, deps: ObjectAdmi
     if (!(await svc.metadata.objects.expire(object.id, Date.now()))) throw new NotFoundError(`no object at '${object.key}'`);
     svc.audit.record(auditEntry(request, 'expire', object, 0, Date.now() - started, 'ok'));
     return reply.code(204).send();
-  });
-
-  app.post('/_dedupe', async (request) => {
-    requireBearer(request, deps.adminToken, 'admin token');
-    return deps.runDedupe();
   });
 }

@@ -137,6 +137,21 @@ export const postgresMigrations: readonly { version: number; name: string; sql: 
       $$;
     `,
   },
+  {
+    version: 3,
+    name: 'damaged shards awaiting repair',
+    sql: `
+      -- Shards whose bytes failed a checksum, or that their node no longer has, until the repairer
+      -- has rebuilt them elsewhere.
+      CREATE TABLE shard_damage (
+        shard_id text PRIMARY KEY,
+        node_id text NOT NULL,
+        reason text NOT NULL,
+        found_at bigint NOT NULL
+      );
+      CREATE INDEX shard_garbage_node ON shard_garbage (node_id, queued_at);
+    `,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = postgresMigrations.at(-1)!.version;

@@ -191,10 +191,10 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
       },
     },
     garbage: {
-      async pending(limit) {
+      async pending(limit, nodeIds) {
         const { rows } = await pool.query<{ shard_id: string; node_id: string; size: number }>(
-          'SELECT * FROM shard_garbage ORDER BY queued_at LIMIT $1',
-          [limit],
+          'SELECT * FROM shard_garbage WHERE node_id = ANY($2) ORDER BY queued_at LIMIT $1',
+          [limit, nodeIds],
         );
         return rows.map((r) => ({ nodeId: r.node_id, shardId: r.shard_id, size: r.size }));
       },
@@ -280,6 +280,53 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
       },
       async release(name, holder) {
         await pool.query('DELETE FROM leases WHERE name = $1 AND holder = $2', [name, holder]);
+      },
+    },
+    placement: {
+      async reportDamaged(shard, reason, now) {
+        await pool.query('INSERT INTO shard_damage (shard_id, node_id, reason, found_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
+          shard.shardId, shard.nodeId, reason, now,
+        ]);
+      },
+      async damaged(limit) {
+        const { rows } = await pool.query<{ shard_id: string }>('SELECT shard_id FROM shard_damage ORDER BY found_at LIMIT $1', [limit]);
+        return new Set(rows.map((r) => r.shard_id));
+      },
+      async partsToRepair(lostNodeIds, limit) {
+        const { rows } = await pool.query<{ object_id: string; part_no: number }>(
+          `SELECT DISTINCT s.object_id, s.part_no FROM shards s JOIN objects o ON o.id = s.object_id
+           WHERE o.expires_at IS NULL
+             AND (s.node_id = ANY($1) OR EXISTS (SELECT 1 FROM shard_damage d WHERE d.shard_id = s.shard_id))
+           LIMIT $2`,
+          [lostNodeIds, limit],
+        );
+        return rows.map((r) => ({ objectId: r.object_id, partNo: r.part_no }));
+      },
+      async shardsOnNode(nodeId, limit) {
+        const { rows } = await pool.query<ShardRow>(
+          `SELECT s.* FROM shards s JOIN objects o ON o.id = s.object_id
+           WHERE s.node_id = $1 AND o.expires_at IS NULL ORDER BY s.size DESC LIMIT $2`,
+          [nodeId, limit],
+        );
+        return rows.map((r) => ({ objectId: r.object_id, partNo: r.part_no, index: r.shard_index, nodeId: r.node_id, shardId: r.shard_id, size: r.size }));
+      },
+      async moveShards(moves, intentId, now) {
+        return inTransaction(async (c) => {
+          let rows = 0;
+          for (const { from, to } of moves) {
+            const changed = (await c.query('UPDATE shards SET node_id = $1, shard_id = $2, size = $3 WHERE shard_id = $4', [to.nodeId, to.shardId, to.size, from.shardId])).rowCount ?? 0;
+            rows += changed;
+            await c.query('DELETE FROM shard_damage WHERE shard_id = $1', [from.shardId]);
+            if (changed > 0) {
+              await c.query('INSERT INTO shard_garbage (shard_id, node_id, size, queued_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
+                from.shardId, from.nodeId, to.size, now,
+              ]);
+            }
+          }
+          const gone = await c.query('DELETE FROM upload_intents WHERE id = $1', [intentId]);
+          if (gone.rowCount !== 1) throw new IntentGoneError(intentId);
+          return rows;
+        });
       },
     },
     async close() {

@@ -127,6 +127,21 @@ export const sqliteMigrations: readonly { version: number; name: string; sql: st
       CREATE INDEX shard_garbage_queued ON shard_garbage (queued_at);
     `,
   },
+  {
+    version: 4,
+    name: 'damaged shards awaiting repair',
+    sql: `
+      -- Shards whose bytes failed a checksum, or that their node no longer has, until the repairer
+      -- has rebuilt them elsewhere.
+      CREATE TABLE shard_damage (
+        shard_id TEXT PRIMARY KEY,
+        node_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        found_at INTEGER NOT NULL
+      );
+      CREATE INDEX shard_garbage_node ON shard_garbage (node_id, queued_at);
+    `,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations.at(-1)!.version;

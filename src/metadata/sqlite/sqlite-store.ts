@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { IntentGoneError, KeyExistsError } from '../../core/errors.js';
 import type { MetadataStore } from '../metadata-store.js';
-import type { AuditAction, AuditEntry, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRecord, ShardLocation, UploadIntent } from '../records.js';
+import type { AuditAction, AuditEntry, GarbageShard, ShardMove, NewObject, NodeRecord, ObjectRecord, PartRecord, ShardLocation, UploadIntent } from '../records.js';
 import { migrateSqlite, sqliteSchemaVersion } from './sqlite-migrator.js';
 import { SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
 import { requireSchema, type OpenOptions } from '../schema-check.js';
@@ -73,7 +73,23 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
     liveContent: db.prepare<[string], { sha256: string; size: number }>('SELECT sha256, size FROM objects WHERE id = ? AND expires_at IS NULL'),
     deleteParts: db.prepare('DELETE FROM parts WHERE object_id = ?'),
     queueGarbage: db.prepare('INSERT OR IGNORE INTO shard_garbage (shard_id, node_id, size, queued_at) VALUES (?, ?, ?, ?)'),
-    garbage: db.prepare<[number], { shard_id: string; node_id: string; size: number }>('SELECT * FROM shard_garbage ORDER BY queued_at LIMIT ?'),
+    garbage: db.prepare<[string, number], { shard_id: string; node_id: string; size: number }>(
+      'SELECT * FROM shard_garbage WHERE node_id IN (SELECT value FROM json_each(?)) ORDER BY queued_at LIMIT ?',
+    ),
+    reportDamaged: db.prepare('INSERT OR IGNORE INTO shard_damage (shard_id, node_id, reason, found_at) VALUES (?, ?, ?, ?)'),
+    damaged: db.prepare<[number], { shard_id: string }>('SELECT shard_id FROM shard_damage ORDER BY found_at LIMIT ?'),
+    forgetDamage: db.prepare('DELETE FROM shard_damage WHERE shard_id = ?'),
+    partsToRepair: db.prepare<[string, number], { object_id: string; part_no: number }>(
+      `SELECT DISTINCT s.object_id, s.part_no FROM shards s JOIN objects o ON o.id = s.object_id
+       WHERE o.expires_at IS NULL
+         AND (s.node_id IN (SELECT value FROM json_each(?)) OR s.shard_id IN (SELECT shard_id FROM shard_damage))
+       LIMIT ?`,
+    ),
+    shardsOnNode: db.prepare<[string, number], { object_id: string; part_no: number; shard_index: number; node_id: string; shard_id: string; size: number }>(
+      `SELECT s.* FROM shards s JOIN objects o ON o.id = s.object_id
+       WHERE s.node_id = ? AND o.expires_at IS NULL ORDER BY s.size DESC LIMIT ?`,
+    ),
+    moveShard: db.prepare('UPDATE shards SET node_id = ?, shard_id = ?, size = ? WHERE shard_id = ?'),
     unqueueGarbage: db.prepare('DELETE FROM shard_garbage WHERE shard_id = ?'),
     sharers: db.prepare<[string], { n: number }>(
       `SELECT count(DISTINCT s.object_id) AS n FROM shards s JOIN objects o ON o.id = s.object_id
@@ -150,6 +166,18 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
     return freed;
   });
 
+  const moveShards = db.transaction((moves: readonly ShardMove[], intentId: string, now: number): number => {
+    let rows = 0;
+    for (const { from, to } of moves) {
+      const changed = q.moveShard.run(to.nodeId, to.shardId, to.size, from.shardId).changes;
+      rows += changed;
+      q.forgetDamage.run(from.shardId);
+      if (changed > 0) q.queueGarbage.run(from.shardId, from.nodeId, to.size, now);
+    }
+    if (q.deleteIntent.run(intentId).changes !== 1) throw new IntentGoneError(intentId);
+    return rows;
+  });
+
   const readObject = (row: ObjectRow): ObjectRecord => {
     const parts = readParts(row.id);
     return {
@@ -208,8 +236,8 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       },
     },
     garbage: {
-      async pending(limit) {
-        return q.garbage.all(limit).map((r) => ({ nodeId: r.node_id, shardId: r.shard_id, size: r.size }));
+      async pending(limit, nodeIds) {
+        return q.garbage.all(JSON.stringify(nodeIds), limit).map((r) => ({ nodeId: r.node_id, shardId: r.shard_id, size: r.size }));
       },
       async remove(shardIds) {
         db.transaction(() => {
@@ -269,6 +297,25 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       },
       async release(name, holder) {
         q.releaseLease.run(name, holder);
+      },
+    },
+    placement: {
+      async reportDamaged(shard, reason, now) {
+        q.reportDamaged.run(shard.shardId, shard.nodeId, reason, now);
+      },
+      async damaged(limit) {
+        return new Set(q.damaged.all(limit).map((r) => r.shard_id));
+      },
+      async partsToRepair(lostNodeIds, limit) {
+        return q.partsToRepair.all(JSON.stringify(lostNodeIds), limit).map((r) => ({ objectId: r.object_id, partNo: r.part_no }));
+      },
+      async shardsOnNode(nodeId, limit) {
+        return q.shardsOnNode.all(nodeId, limit).map((r) => ({
+          objectId: r.object_id, partNo: r.part_no, index: r.shard_index, nodeId: r.node_id, shardId: r.shard_id, size: r.size,
+        }));
+      },
+      async moveShards(moves, intentId, now) {
+        return moveShards.immediate(moves, intentId, now);
       },
     },
     async close() {

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import { MethodNotAllowedError } from '../../core/errors.js';
+import { requireBearer } from '../../http/bearer-auth.js';
+import { acceptRawBodies } from '../../http/raw-body.js';
+
+/** A background job as the admin API drives it. */
+export interface JobControl {
+  /** One pass now; resolves with its summary. */
+  run(): Promise<unknown>;
+  /** What it is doing: running or not, the last pass's summary. */
+  status(): unknown;
+  /** Whether `POST` returns at once (202) instead of waiting for the pass (long jobs). */
+  readonly background?: boolean;
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+
+/**
+ * `GET /_<job>` (status) and `POST /_<job>` (a pass now) for the cleaner (`_gc`), deduplication, the
+ * repairer and the rebalancer; every other method is a 405 — after the token check, so that an
+ * unauthenticated caller learns nothing about the endpoints.
+ */
+export function registerJobRoutes(app: FastifyInstance, adminToken: string, jobs: Record<string, JobControl>): void {
+  acceptRawBodies(app);
+  for (const [path, job] of Object.entries(jobs)) {
+    app.get(path, async (request) => {
+      requireBearer(request, adminToken, 'admin token');
+      return job.status();
+    });
+    app.post(path, async (request, reply) => {
+      requireBearer(request, adminToken, 'admin token');
+      if (!job.background) return job.run();
+      job.run().catch(() => undefined); // the outcome is in the job's status and the log
+      return reply.code(202).send(job.status());
+    });
+    refuseOtherMethods(app, path, ['GET', 'POST'], adminToken);
+  }
+}
+
+/** Answers the methods a path does not serve with 405 and its `Allow`, once the caller is authorised. */
+export function refuseOtherMethods(app: FastifyInstance, path: string, allowed: readonly string[], token: string): void {
+  const others = METHODS.filter((m) => !allowed.includes(m) && !(m === 'HEAD' && allowed.includes('GET')));
+  app.route({
+    method: others,
+    url: path,
+    handler: async (request) => {
+      requireBearer(request, token, 'admin token');
+      throw new MethodNotAllowedError(request.method, path, allowed);
+    },
+  });
+}

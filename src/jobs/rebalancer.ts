@@ -1,0 +1,149 @@
+import { fillRatio, fillSpread, type NodeLoad } from '../core/placement.js';
+import { ChecksumMismatchError } from '../core/errors.js';
+import type { ObjectServices } from '../objects/object-services.js';
+import { replaceShards } from '../objects/shard-replacement.js';
+import { copiedShard } from '../objects/shard-sources.js';
+import type { PartRef, ShardLocation } from '../metadata/records.js';
+import type { Logger } from '../observability/logger.js';
+import type { Worker } from './worker.js';
+
+export interface RebalanceSummary {
+  spreadBefore: number;
+  spreadAfter: number;
+  moves: number;
+  bytesMoved: number;
+  failed: number;
+  /** `balanced`, `no-move` (nothing left that would help), `time` (the pass's budget ran out) or `nodes` (< 2 up). */
+  stopped: 'balanced' | 'no-move' | 'time' | 'nodes';
+  durationMs: number;
+}
+
+export interface RebalanceOptions {
+  /** A pass starts moving only above this spread of fill ratios, (max − min) / mean … */
+  readonly startAbove: number;
+  /** … and moves until the spread is at most this. */
+  readonly stopAt: number;
+  /** Bytes copied per second at most, so client traffic keeps the disks and the network. */
+  readonly bytesPerSecond: number;
+  /** Wall-clock budget of one pass; the next pass continues. */
+  readonly passBudgetMs: number;
+}
+
+type Candidate = ShardLocation & PartRef;
+const CANDIDATES_PER_NODE = 2000;
+
+/**
+ * The rebalancer: while the fill ratios of the live nodes are spread more than the target, moves the
+ * largest shard that does not overshoot from the fullest node to the emptiest one that holds no other
+ * shard of its part — copy (every frame's checksum verified) → metadata switch in one transaction →
+ * delete the old copy. A read that still uses the old copy keeps its open stream, or re-reads the part's
+ * shard list when it has to open a shard again.
+ */
+export class Rebalancer implements Worker<RebalanceSummary> {
+  readonly name = 'rebalance';
+
+  constructor(
+    private readonly svc: ObjectServices,
+    private readonly options: RebalanceOptions,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** `requested` (`POST /_rebalance`): move down to the target even below the automatic threshold. */
+  async runOnce(requested = false): Promise<RebalanceSummary> {
+    const started = this.now();
+    await this.svc.nodes.refresh();
+    const loads = new Map<string, { id: string; capacity: number; used: number }>(
+      (await this.svc.nodes.listLive()).filter((n) => n.state === 'up' && n.capacity > 0).map((n) => [n.id, { id: n.id, capacity: n.capacity, used: n.used }]),
+    );
+    const spread = () => fillSpread([...loads.values()]);
+    const summary: RebalanceSummary = { spreadBefore: spread(), spreadAfter: 0, moves: 0, bytesMoved: 0, failed: 0, stopped: 'balanced', durationMs: 0 };
+    const lists = new Map<string, Candidate[]>();
+    const skip = new Set<string>();
+    if (loads.size < 2) summary.stopped = 'nodes';
+    else if (summary.spreadBefore > (requested ? this.options.stopAt : this.options.startAbove)) {
+      for (;;) {
+        if (spread() <= this.options.stopAt) break;
+        if (this.now() - started > this.options.passBudgetMs) {
+          summary.stopped = 'time';
+          break;
+        }
+        const move = await this.nextMove([...loads.values()], lists, skip);
+        if (!move) {
+          summary.stopped = 'no-move';
+          break;
+        }
+        const copyStarted = this.now();
+        try {
+          const bytes = await this.moveShard(move.shard, move.to);
+          if (bytes > 0) {
+            summary.moves += 1;
+            summary.bytesMoved += bytes;
+          }
+          loads.get(move.shard.nodeId)!.used -= move.shard.size;
+          loads.get(move.to)!.used += move.shard.size;
+        } catch (error) {
+          summary.failed += 1;
+          skip.add(move.shard.shardId);
+          this.log.warn({ shard: move.shard.shardId, from: move.shard.nodeId, to: move.to, err: (error as Error).message }, 'shard move failed');
+        }
+        // Pace to the rate: a move of n bytes takes at least n / rate seconds.
+        const minMs = (move.shard.size / this.options.bytesPerSecond) * 1000;
+        const spent = this.now() - copyStarted;
+        if (spent < minMs) await new Promise((r) => setTimeout(r, minMs - spent));
+      }
+    } else {
+      summary.stopped = 'balanced';
+    }
+    summary.spreadAfter = spread();
+    summary.durationMs = this.now() - started;
+    this.log.info({ ...summary }, 'rebalance pass done');
+    return summary;
+  }
+
+  /** The largest shard on the fullest node that can go to the emptiest node that may take it. */
+  private async nextMove(nodes: NodeLoad[], lists: Map<string, Candidate[]>, skip: Set<string>): Promise<{ shard: Candidate; to: string } | undefined> {
+    const byFill = [...nodes].sort((a, b) => fillRatio(b) - fillRatio(a));
+    for (const from of byFill.slice(0, 3)) {
+      for (const to of [...byFill].reverse()) {
+        if (to.id === from.id || fillRatio(to) >= fillRatio(from)) break;
+        // Moving x bytes changes the two fills by x / capacity each; more than this would overshoot.
+        const most = (fillRatio(from) - fillRatio(to)) / (1 / from.capacity + 1 / to.capacity);
+        let list = lists.get(from.id);
+        if (!list) {
+          const seen = new Set<string>();
+          list = (await this.svc.metadata.placement.shardsOnNode(from.id, CANDIDATES_PER_NODE)).filter((s) => !seen.has(s.shardId) && seen.add(s.shardId));
+          lists.set(from.id, list);
+        }
+        for (const shard of list) {
+          if (shard.size > most || skip.has(shard.shardId)) continue;
+          const object = await this.svc.metadata.objects.findById(shard.objectId);
+          const part = object?.parts.find((p) => p.partNo === shard.partNo);
+          const current = part?.shards.find((s) => s.index === shard.index);
+          if (!part || current?.shardId !== shard.shardId) {
+            skip.add(shard.shardId);
+            continue;
+          }
+          if (part.shards.some((s) => s.nodeId === to.id)) continue;
+          list.splice(list.indexOf(shard), 1);
+          return { shard, to: to.id };
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private async moveShard(shard: Candidate, to: string): Promise<number> {
+    const object = await this.svc.metadata.objects.findById(shard.objectId);
+    const part = object?.parts.find((p) => p.partNo === shard.partNo);
+    if (!object || !part) return 0;
+    try {
+      return await replaceShards(this.svc, object, [{ from: shard, toNodeId: to }], copiedShard(this.svc, shard, part.scheme.blockSize, new AbortController().signal));
+    } catch (error) {
+      if (error instanceof ChecksumMismatchError) {
+        await this.svc.metadata.placement.reportDamaged(shard, 'checksum mismatch while moving', this.now());
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,122 @@
+import { choosePlacement } from '../core/placement.js';
+import type { ObjectServices } from '../objects/object-services.js';
+import { replaceShards } from '../objects/shard-replacement.js';
+import { rebuiltShards } from '../objects/shard-sources.js';
+import type { PartRef } from '../metadata/records.js';
+import type { Logger } from '../observability/logger.js';
+import type { Worker } from './worker.js';
+
+export interface RepairSummary {
+  /** Nodes whose shards were treated as lost in this pass. */
+  lostNodes: string[];
+  partsChecked: number;
+  shardsRebuilt: number;
+  bytesRebuilt: number;
+  /** Parts with fewer than k readable shards: their data is gone (kept in the metadata for forensics). */
+  unrecoverable: number;
+  /** Parts that could not be repaired now (no spare node, a read failed); a later pass retries them. */
+  deferred: number;
+  durationMs: number;
+}
+
+export interface RepairOptions {
+  /** Treat every node that is down now (or does not answer a probe) as lost — `POST /_repair`. */
+  readonly downNowIsLost?: boolean;
+}
+
+const PARTS_PER_PASS = 1000;
+const PROBE_TIMEOUT_MS = 1500;
+
+/**
+ * The repairer: finds parts with shards on lost nodes (down longer than `repairAfterMs`) or shards
+ * reported damaged (a checksum that failed on a read, a file its node no longer has), rebuilds those
+ * shards from the others onto live nodes that hold no other shard of the part, and switches the metadata
+ * in one transaction per part. Idempotent: a crash midway leaves the old metadata and orphans.
+ */
+export class Repairer implements Worker<RepairSummary> {
+  readonly name = 'repair';
+
+  constructor(
+    private readonly svc: ObjectServices,
+    private readonly repairAfterMs: number,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async runOnce(options: RepairOptions = {}): Promise<RepairSummary> {
+    const started = this.now();
+    const lost = await this.lostNodes(options.downNowIsLost ?? false);
+    const summary: RepairSummary = {
+      lostNodes: [...lost], partsChecked: 0, shardsRebuilt: 0, bytesRebuilt: 0, unrecoverable: 0, deferred: 0, durationMs: 0,
+    };
+    const damaged = await this.svc.metadata.placement.damaged(100_000);
+    const targets = await this.svc.metadata.placement.partsToRepair([...lost], PARTS_PER_PASS);
+    for (const target of targets) {
+      summary.partsChecked += 1;
+      try {
+        await this.repairPart(target, lost, damaged, summary);
+      } catch (error) {
+        summary.deferred += 1;
+        this.log.warn({ object: target.objectId, part: target.partNo, err: (error as Error).message }, 'repair of a part deferred');
+      }
+    }
+    summary.durationMs = this.now() - started;
+    this.log.info({ ...summary }, 'repair pass done');
+    return summary;
+  }
+
+  private async lostNodes(downNowIsLost: boolean): Promise<Set<string>> {
+    await this.svc.nodes.refresh();
+    const lost = new Set<string>();
+    await Promise.all(
+      this.svc.nodes.list().map(async (node) => {
+        if (node.state === 'down') {
+          if (downNowIsLost || this.now() - node.lastSeen > this.repairAfterMs) lost.add(node.id);
+          return;
+        }
+        if (!downNowIsLost) return;
+        // Asked to repair now: a node that heartbeats but does not answer is as good as lost.
+        try {
+          await this.svc.nodes.store(node.id).status(PROBE_TIMEOUT_MS);
+        } catch {
+          this.svc.nodes.markFailed(node.id);
+          lost.add(node.id);
+        }
+      }),
+    );
+    return lost;
+  }
+
+  private async repairPart(target: PartRef, lost: Set<string>, damaged: Set<string>, summary: RepairSummary): Promise<void> {
+    const object = await this.svc.metadata.objects.findById(target.objectId);
+    const part = object?.parts.find((p) => p.partNo === target.partNo);
+    if (!object || !part || object.expiresAt !== null) return;
+    // Another object sharing these shards may have been repaired first: decide on what is there now.
+    const bad = part.shards.filter((s) => lost.has(s.nodeId) || damaged.has(s.shardId));
+    if (bad.length === 0) return;
+    const good = part.shards.filter((s) => !bad.includes(s));
+    if (good.length < part.scheme.dataShards) {
+      summary.unrecoverable += 1;
+      this.log.error({ object: object.id, key: object.key, part: part.partNo, readable: good.length }, 'part has fewer than k readable shards');
+      return;
+    }
+    const holders = new Set(good.map((s) => s.nodeId));
+    const candidates = this.svc.nodes.placementCandidates().filter((n) => !holders.has(n.id) && !lost.has(n.id));
+    const count = Math.min(bad.length, candidates.length);
+    if (count === 0) throw new Error('no live node without a shard of this part is free');
+    const shardBytes = bad[0]!.size;
+    const chosen = choosePlacement(candidates, count, shardBytes);
+    const repairing = bad.slice(0, count);
+    const signal = new AbortController().signal;
+    const bytes = await replaceShards(
+      this.svc,
+      object,
+      repairing.map((from, i) => ({ from, toNodeId: chosen[i]! })),
+      rebuiltShards(this.svc, part, repairing.map((s) => s.index), bad.map((s) => s.index), signal),
+    );
+    summary.shardsRebuilt += repairing.length;
+    summary.bytesRebuilt += bytes;
+    this.log.info({ object: object.id, key: object.key, part: part.partNo, shards: repairing.map((s) => s.index), to: chosen }, 'shards rebuilt');
+    if (count < bad.length) summary.deferred += 1;
+  }
+}

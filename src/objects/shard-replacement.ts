@@ -1,0 +1,76 @@
+import { IntentGoneError, UploadAbortedError } from '../core/errors.js';
+import { newObjectId, newShardId } from '../core/ids.js';
+import type { ObjectRecord, ShardLocation, ShardMove } from '../metadata/records.js';
+import type { ShardSink } from '../shard-stores/shard-store.js';
+import type { ObjectServices } from './object-services.js';
+
+export interface Replacement {
+  readonly from: ShardLocation;
+  readonly toNodeId: string;
+}
+
+/**
+ * Puts new copies of some shards of an object on other nodes: the same discipline as an upload. An intent
+ * names the new shard ids before a byte is written (a crash leaves orphans the cleaner finds); `fill`
+ * streams the bytes; once every node has made its copy durable, one metadata transaction switches every
+ * object that names the old shards to the new ones. The old copies are then deleted at once where their
+ * node is up (the cleaner's garbage queue keeps the rest). Returns the bytes written.
+ */
+export async function replaceShards(
+  svc: ObjectServices,
+  object: ObjectRecord,
+  replacements: readonly Replacement[],
+  fill: (sinks: readonly ShardSink[]) => Promise<void>,
+): Promise<number> {
+  const targets = replacements.map((r) => ({ nodeId: r.toNodeId, shardId: newShardId() }));
+  const intent = { id: newObjectId(), bucket: object.bucket, key: object.key, createdAt: Date.now(), shards: targets };
+  await svc.metadata.intents.create(intent);
+  replacements.forEach((r, i) => svc.nodes.reserve(targets[i]!.nodeId, r.from.size));
+  const sinks = targets.map((t) => svc.nodes.store(t.nodeId).create(t.shardId));
+  const discardNew = async () => {
+    const results = await Promise.allSettled(targets.map((t) => svc.nodes.store(t.nodeId).delete(t.shardId)));
+    // Only when every new copy is gone may the intent go; otherwise the cleaner removes them later.
+    if (results.every((r) => r.status === 'fulfilled')) await svc.metadata.intents.remove(intent.id).catch(() => undefined);
+  };
+  let moves: ShardMove[];
+  // A long copy keeps its intent fresh, as an upload does, so the cleaner never takes it for abandoned.
+  const refresh = setInterval(() => void svc.metadata.intents.touch(intent.id, Date.now()).catch(() => undefined), svc.intentRefreshMs);
+  try {
+    await fill(sinks);
+    clearInterval(refresh);
+    const sizes = await Promise.all(sinks.map((s) => s.end()));
+    sizes.forEach((size, i) => {
+      const expected = replacements[i]!.from.size;
+      if (size !== expected) throw new UploadAbortedError(`node stored ${size} bytes of a shard copy, expected ${expected}`);
+    });
+    moves = replacements.map((r, i) => ({
+      from: { shardId: r.from.shardId, nodeId: r.from.nodeId },
+      to: { ...targets[i]!, size: sizes[i]! },
+    }));
+    const rows = await svc.metadata.placement.moveShards(moves, intent.id, Date.now());
+    if (rows === 0) {
+      // Nothing uses the old shards any more (deleted or deduplicated meanwhile): the copies are orphans.
+      await discardNew();
+      return 0;
+    }
+  } catch (error) {
+    clearInterval(refresh);
+    for (const sink of sinks) sink.abort(error);
+    if (!(error instanceof IntentGoneError)) await discardNew();
+    throw error;
+  }
+  const deleted: string[] = [];
+  await Promise.all(
+    moves.map(async ({ from }) => {
+      if (!svc.nodes.isUp(from.nodeId)) return;
+      try {
+        await svc.nodes.store(from.nodeId).delete(from.shardId);
+        deleted.push(from.shardId);
+      } catch {
+        // left in the garbage queue for the cleaner
+      }
+    }),
+  );
+  if (deleted.length > 0) await svc.metadata.garbage.remove(deleted);
+  return moves.reduce((sum, m) => sum + m.to.size, 0);
+}
