@@ -1,0 +1,89 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocalCluster, waitUntil } from '../helpers/local-cluster.js';
+
+interface ShardMap { parts: { shards: { index: number; node: string; shardId: string }[] }[] }
+interface RepairSummary { lostNodes: string[]; shardsRebuilt: number; unrecoverable: number; deferred: number }
+
+describe('repair: damaged shards and lost nodes are rebuilt elsewhere', () => {
+  let cluster: LocalCluster;
+  // 10 nodes: an object's 8 shards leave two spares to rebuild onto.
+  before(async () => {
+    cluster = await LocalCluster.start(10);
+  });
+  after(() => cluster.stop());
+
+  const shardMap = async (key: string) => ((await (await cluster.admin(`/_objects/${key}`)).json()) as ShardMap).parts[0]!.shards;
+  const shardFile = (s: { node: string; shardId: string }) =>
+    join(cluster.state.nodes.find((n) => n.id === s.node)!.dir, 'shards', ...s.shardId.split('-'));
+  const nodeIndex = (id: string) => cluster.state.nodes.findIndex((n) => n.id === id);
+  const read = async (key: string) => Buffer.from(await (await fetch(`${cluster.url}/${key}`)).arrayBuffer());
+  const repair = async () => (await (await cluster.admin('/_repair', { method: 'POST' })).json()) as RepairSummary;
+
+  test('a rotten shard found by a read is rebuilt, so the object then survives two dead nodes', async () => {
+    const data = randomBytes(4_000_000);
+    assert.equal((await fetch(`${cluster.url}/rot/one`, { method: 'POST', body: data })).status, 201);
+    const before = await shardMap('rot/one');
+    const fd = openSync(shardFile(before[0]!), 'r+');
+    writeSync(fd, Buffer.from('BITROT-BITROT'), 0, 13, 300_000);
+    closeSync(fd);
+    assert.ok((await read('rot/one')).equals(data), 'the read rebuilds the rotten block from parity');
+    await new Promise((r) => setTimeout(r, 200)); // the damage report is written after the read
+
+    const summary = await repair();
+    assert.equal(summary.shardsRebuilt, 1);
+    const after = await shardMap('rot/one');
+    assert.notEqual(after[0]!.shardId, before[0]!.shardId, 'shard 0 is a new file');
+    assert.deepEqual(after.slice(1), before.slice(1), 'the other shards are untouched');
+    assert.equal(new Set(after.map((s) => s.node)).size, 8, 'still 8 distinct nodes');
+    assert.equal((await repair()).shardsRebuilt, 0, 'nothing left to repair');
+
+    cluster.killNode(nodeIndex(after[1]!.node));
+    cluster.killNode(nodeIndex(after[2]!.node));
+    assert.ok((await read('rot/one')).equals(data), 'needs the repaired shard 0');
+  });
+
+  test('shards of dead nodes and of a deleted file are rebuilt on live nodes holding no other shard', async () => {
+    const data = randomBytes(3_000_000);
+    assert.equal((await fetch(`${cluster.url}/lost/one`, { method: 'POST', body: data })).status, 201);
+    const before = await shardMap('lost/one');
+    // The first test left 8 live nodes: this object is on all of them. Lose a file, then read.
+    rmSync(shardFile(before[3]!));
+    assert.ok((await read('lost/one')).equals(data));
+    await new Promise((r) => setTimeout(r, 200));
+    const summary = await repair();
+    assert.ok(summary.lostNodes.length >= 2, 'the nodes killed earlier count as lost');
+    assert.equal(summary.unrecoverable, 0);
+    const after = await shardMap('lost/one');
+    assert.notEqual(after[3]!.shardId, before[3]!.shardId, 'the missing file was rebuilt');
+
+    // Two nodes join and two holders die; a repair moves the lost shards onto the newcomers, the only
+    // live nodes without a shard of this object.
+    const joined = [await cluster.addNode(), await cluster.addNode()];
+    await waitUntil(async () => (await cluster.nodes()).filter((n) => joined.includes(n.id) && n.state === 'up').length === 2, 20_000, 'two new nodes');
+    const victims = [after[4]!.node, after[5]!.node];
+    for (const v of victims) cluster.killNode(nodeIndex(v));
+    await new Promise((r) => setTimeout(r, 300));
+    const second = await repair();
+    assert.ok(victims.every((v) => second.lostNodes.includes(v)), 'POST /_repair treats nodes down now as lost');
+    const healed = await shardMap('lost/one');
+    assert.ok(healed.every((s) => !victims.includes(s.node)), 'no shard left on a dead node');
+    assert.deepEqual(healed.filter((s) => joined.includes(s.node)).map((s) => s.index).sort(), [4, 5]);
+    assert.equal(new Set(healed.map((s) => s.node)).size, 8);
+    assert.ok((await read('lost/one')).equals(data));
+  });
+
+  test('GET /_repair tells how the last pass ended; other methods are refused after the token check', async () => {
+    const status = (await (await cluster.admin('/_repair')).json()) as { job: string; running: boolean; last: { summary: RepairSummary } };
+    assert.equal(status.job, 'repair');
+    assert.equal(status.running, false);
+    assert.ok(status.last.summary.lostNodes.length >= 4);
+    assert.equal((await fetch(`${cluster.url}/_repair`, { method: 'DELETE' })).status, 401);
+    const refused = await cluster.admin('/_repair', { method: 'DELETE' });
+    assert.equal(refused.status, 405);
+    assert.equal(refused.headers.get('allow'), 'GET, POST');
+  });
+});
