@@ -15,6 +15,11 @@ export const gatewayConfigSchema = z
     blockSize: byteSize.default(256 * 1024),
     /** A node whose last heartbeat is older than this is down. */
     nodeDownAfterMs: positiveInt.default(5000),
+    /**
+     * A shard read that delivers no frame for this long is dropped for parity: a hung node (SIGSTOP, a
+     * dying disk) costs a GET this much once, after which the node is out of use until it heartbeats.
+     */
+    shardTimeoutMs: positiveInt.default(2000),
     /** An upload whose client sends nothing for this long is aborted. */
     idleTimeoutMs: positiveInt.default(30000),
     /** Seconds between cleaner passes (0: only on POST /_gc). */

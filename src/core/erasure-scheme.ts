@@ -30,6 +30,8 @@ export function validateScheme(scheme: ErasureScheme): string[] {
 }
 
 export const totalShards = (s: ErasureScheme): number => s.dataShards + s.parityShards;
+/** The fewest durable shards an acknowledged object may have: k + 1, so that one more loss is survivable (k without parity). */
+export const minimumShards = (s: ErasureScheme): number => s.dataShards + Math.min(1, s.parityShards);
 export const stripeDataBytes = (s: ErasureScheme): number => s.dataShards * s.blockSize;
 export const frameBytes = (s: ErasureScheme): number => s.blockSize + CHECKSUM_BYTES;
 

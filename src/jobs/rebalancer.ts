@@ -138,7 +138,8 @@ export class Rebalancer implements Worker<RebalanceSummary> {
     const part = object?.parts.find((p) => p.partNo === shard.partNo);
     if (!object || !part) return 0;
     try {
-      return await replaceShards(this.svc, object, [{ from: shard, toNodeId: to }], copiedShard(this.svc, shard, part.scheme.blockSize, new AbortController().signal));
+      const replacement = { part: { objectId: object.id, partNo: part.partNo, index: shard.index }, from: shard, size: shard.size, toNodeId: to };
+      return await replaceShards(this.svc, object, [replacement], copiedShard(this.svc, shard, part.scheme.blockSize, new AbortController().signal));
     } catch (error) {
       if (error instanceof ChecksumMismatchError) {
         await this.svc.metadata.placement.reportDamaged(shard, 'checksum mismatch while moving', this.now());

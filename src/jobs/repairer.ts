@@ -2,7 +2,8 @@ import { choosePlacement } from '../core/placement.js';
 import type { ObjectServices } from '../objects/object-services.js';
 import { replaceShards } from '../objects/shard-replacement.js';
 import { rebuiltShards } from '../objects/shard-sources.js';
-import type { PartRef } from '../metadata/records.js';
+import type { PartRef, ShardLocation } from '../metadata/records.js';
+import { shardFileBytes, totalShards } from '../core/erasure-scheme.js';
 import type { Logger } from '../observability/logger.js';
 import type { Worker } from './worker.js';
 
@@ -93,7 +94,12 @@ export class Repairer implements Worker<RepairSummary> {
     if (!object || !part || object.expiresAt !== null) return;
     // Another object sharing these shards may have been repaired first: decide on what is there now.
     const bad = part.shards.filter((s) => lost.has(s.nodeId) || damaged.has(s.shardId));
-    if (bad.length === 0) return;
+    const present = new Set(part.shards.map((s) => s.index));
+    const absent = [...Array(totalShards(part.scheme)).keys()].filter((i) => !present.has(i));
+    if (bad.length === 0 && absent.length === 0) {
+      await this.svc.metadata.placement.settle(target);
+      return;
+    }
     const good = part.shards.filter((s) => !bad.includes(s));
     if (good.length < part.scheme.dataShards) {
       summary.unrecoverable += 1;
@@ -102,21 +108,23 @@ export class Repairer implements Worker<RepairSummary> {
     }
     const holders = new Set(good.map((s) => s.nodeId));
     const candidates = this.svc.nodes.placementCandidates().filter((n) => !holders.has(n.id) && !lost.has(n.id));
-    const count = Math.min(bad.length, candidates.length);
+    const wanted = [...bad.map((s) => ({ index: s.index, from: s as ShardLocation | null })), ...absent.map((index) => ({ index, from: null }))];
+    const count = Math.min(wanted.length, candidates.length);
     if (count === 0) throw new Error('no live node without a shard of this part is free');
-    const shardBytes = bad[0]!.size;
+    const shardBytes = shardFileBytes(part.scheme, part.size);
     const chosen = choosePlacement(candidates, count, shardBytes);
-    const repairing = bad.slice(0, count);
+    const repairing = wanted.slice(0, count);
     const signal = new AbortController().signal;
     const bytes = await replaceShards(
       this.svc,
       object,
-      repairing.map((from, i) => ({ from, toNodeId: chosen[i]! })),
-      rebuiltShards(this.svc, part, repairing.map((s) => s.index), bad.map((s) => s.index), signal),
+      repairing.map((r, i) => ({ part: { ...target, index: r.index }, from: r.from, size: shardBytes, toNodeId: chosen[i]! })),
+      rebuiltShards(this.svc, part, repairing.map((r) => r.index), bad.map((s) => s.index), signal),
     );
     summary.shardsRebuilt += repairing.length;
     summary.bytesRebuilt += bytes;
-    this.log.info({ object: object.id, key: object.key, part: part.partNo, shards: repairing.map((s) => s.index), to: chosen }, 'shards rebuilt');
-    if (count < bad.length) summary.deferred += 1;
+    this.log.info({ object: object.id, key: object.key, part: part.partNo, shards: repairing.map((r) => r.index), to: chosen }, 'shards rebuilt');
+    if (count < wanted.length) summary.deferred += 1;
+    else await this.svc.metadata.placement.settle(target);
   }
 }

@@ -262,7 +262,7 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
 
       const intent = { id: randomUUID(), bucket: 'b', key: 'm/a', createdAt: 5000, shards: [{ nodeId: 'node-7', shardId: 'new-shard' }] };
       await store.intents.create(intent);
-      const move = { from: { shardId: victim.shardId, nodeId: victim.nodeId }, to: { shardId: 'new-shard', nodeId: 'node-7', size: 12 } };
+      const move = { part: { objectId: a.id, partNo: 1, index: 2 }, from: { shardId: victim.shardId, nodeId: victim.nodeId }, to: { shardId: 'new-shard', nodeId: 'node-7', size: 12 } };
       assert.equal(await store.placement.moveShards([move], intent.id, 5001), 2, 'both sharers follow');
       for (const id of [a.id, b.id]) {
         const shard = (await store.objects.findById(id))!.parts[0]!.shards[2]!;
@@ -272,6 +272,27 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       assert.deepEqual(await store.garbage.pending(10, all), [{ nodeId: 'node-2', shardId: victim.shardId, size: 12 }], 'the old copy is garbage');
       assert.deepEqual(await store.intents.olderThan(Date.now() + 1, 10), [], 'the intent is dropped');
       await assert.rejects(store.placement.moveShards([move], intent.id, 5002), IntentGoneError, 'no intent, no move');
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: an under-replicated part is listed for repair until a shard is added and it is settled`, async () => {
+    const store = await open();
+    try {
+      const full = object('u/full');
+      const o = { ...full, parts: [{ ...full.parts[0]!, shards: full.parts[0]!.shards.slice(0, 2) }] };
+      await commitNew(store, o);
+      assert.deepEqual(await store.placement.partsToRepair([], 10), [{ objectId: o.id, partNo: 1 }]);
+      await store.placement.settle({ objectId: o.id, partNo: 1 });
+      assert.equal((await store.placement.partsToRepair([], 10)).length, 1, 'still missing a shard');
+      const intent = { id: randomUUID(), bucket: 'b', key: 'u/full', createdAt: 1, shards: [{ nodeId: 'node-5', shardId: 'added' }] };
+      await store.intents.create(intent);
+      const add = { part: { objectId: o.id, partNo: 1, index: 2 }, from: null, to: { shardId: 'added', nodeId: 'node-5', size: 12 } };
+      assert.equal(await store.placement.moveShards([add], intent.id, 2), 1);
+      assert.deepEqual((await store.objects.findById(o.id))!.parts[0]!.shards.map((s) => s.shardId), [...shardIdsOf(o), 'added']);
+      await store.placement.settle({ objectId: o.id, partNo: 1 });
+      assert.deepEqual(await store.placement.partsToRepair([], 10), []);
     } finally {
       await store.close();
     }

@@ -94,15 +94,21 @@ export interface ShardPlacement {
   reportDamaged(shard: { shardId: string; nodeId: string }, reason: string, now: number): Promise<void>;
   /** Shard ids reported damaged and not repaired yet. */
   damaged(limit: number): Promise<Set<string>>;
-  /** Parts of live objects with a shard on one of these nodes or a shard reported damaged. */
+  /**
+   * Parts of live objects with a shard on one of these nodes, a shard reported damaged, or fewer shards
+   * than their scheme (committed under-replicated).
+   */
   partsToRepair(lostNodeIds: readonly string[], limit: number): Promise<PartRef[]>;
+  /** Forgets that a part was under-replicated, if it now has all its shards. */
+  settle(part: PartRef): Promise<void>;
   /** Shards on a node held by live objects, largest first (rebalancing candidates). */
   shardsOnNode(nodeId: string, limit: number): Promise<(ShardLocation & PartRef)[]>;
   /**
-   * In one transaction: points every row naming `move.from` at the new copy, forgets damage reports of
-   * the old shard, queues the old copy as garbage (deleted by the cleaner once its node is up) unless
-   * `keepOld`, and drops the intent that protected the new copy. Returns how many rows now name it (0:
-   * no object uses the old shard any more; the new copy is then an orphan for the caller to delete).
+   * In one transaction: points every row naming `move.from` at the new copy (or, without `from`, adds
+   * the shard to the part of every object sharing it), forgets damage reports of the old shard, queues
+   * the old copy as garbage (deleted by the cleaner once its node is up), and drops the intent that
+   * protected the new copy. Returns how many rows now name the new copies (0: no object uses the old
+   * shards any more; the new copies are then orphans for the caller to delete).
    */
   moveShards(moves: readonly ShardMove[], intentId: string, now: number): Promise<number>;
 }

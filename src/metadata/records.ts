@@ -76,9 +76,13 @@ export interface PartRef {
   readonly partNo: number;
 }
 
-/** A shard's bytes copied (moved or rebuilt) to a new shard id on another node. */
+/**
+ * A shard's bytes copied (moved or rebuilt) to a new shard id on another node; `from` is null for a shard
+ * the part never had (an under-replicated upload), which is then added to the part.
+ */
 export interface ShardMove {
-  readonly from: { readonly shardId: string; readonly nodeId: string };
+  readonly part: PartRef & { readonly index: number };
+  readonly from: { readonly shardId: string; readonly nodeId: string } | null;
   readonly to: { readonly shardId: string; readonly nodeId: string; readonly size: number };
 }
 

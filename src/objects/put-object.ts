@@ -1,5 +1,5 @@
-import { schemeForSize, shardFileBytes, stripeDataBytes, totalShards } from '../core/erasure-scheme.js';
-import { KeyExistsError, UploadAbortedError, UploadIncompleteError } from '../core/errors.js';
+import { minimumShards, schemeForSize, shardFileBytes, stripeDataBytes, totalShards, type ErasureScheme } from '../core/erasure-scheme.js';
+import { KeyExistsError, NotEnoughNodesError, UploadAbortedError, UploadIncompleteError } from '../core/errors.js';
 import { newObjectId, newShardId } from '../core/ids.js';
 import { choosePlacement } from '../core/placement.js';
 import type { NewObject, ObjectRecord, UploadIntent } from '../metadata/records.js';
@@ -51,7 +51,7 @@ export async function putObject(svc: ObjectServices, input: PutObjectInput): Pro
 
   let intent: UploadIntent;
   try {
-    const nodeIds = choosePlacement(svc.nodes.placementCandidates(), totalShards(scheme), shardBytes);
+    const nodeIds = placeShards(svc, scheme, shardBytes);
     for (const id of nodeIds) svc.nodes.reserve(id, shardBytes);
     intent = {
       id: input.objectId ?? newObjectId(),
@@ -68,10 +68,15 @@ export async function putObject(svc: ObjectServices, input: PutObjectInput): Pro
     throw error;
   }
 
+  // Shard i goes to intent.shards[i]: the data shards always, the parity shards as far as nodes allow.
+  const sinks = Array.from({ length: totalShards(scheme) }, (_, i) => {
+    const shard = intent.shards[i];
+    return shard && svc.nodes.store(shard.nodeId).create(shard.shardId);
+  });
   const writer = new StripeWriter(
     scheme,
     svc.coderFor(scheme),
-    intent.shards.map((s) => svc.nodes.store(s.nodeId).create(s.shardId)),
+    sinks,
     svc.stripeBuffers,
     svc.parityBuffers,
   );
@@ -94,7 +99,7 @@ export async function putObject(svc: ObjectServices, input: PutObjectInput): Pro
     const sizes = await writer.finish();
     const expected = shardFileBytes(scheme, bytes);
     sizes.forEach((size, i) => {
-      if (size !== expected) throw new UploadAbortedError(`node stored ${size} bytes of shard ${i}, expected ${expected}`);
+      if (size !== undefined && size !== expected) throw new UploadAbortedError(`node stored ${size} bytes of shard ${i}, expected ${expected}`);
     });
     const object: NewObject = {
       id: intent.id,
@@ -129,6 +134,19 @@ export async function putObject(svc: ObjectServices, input: PutObjectInput): Pro
   } finally {
     input.signal.removeEventListener('abort', onClientGone);
   }
+}
+
+/**
+ * The nodes for an upload's shards, data shards first. With fewer live nodes than k + m but at least
+ * k + 1, the upload goes ahead with fewer parity shards (under-replicated; the repairer adds the rest
+ * when nodes come back or join): one lost node must still never lose an acknowledged object.
+ */
+function placeShards(svc: ObjectServices, scheme: ErasureScheme, shardBytes: number): string[] {
+  const candidates = svc.nodes.placementCandidates();
+  const withRoom = candidates.filter((n) => n.capacity - n.used >= shardBytes).length;
+  const floor = minimumShards(scheme);
+  if (withRoom < floor) throw new NotEnoughNodesError(floor, withRoom);
+  return choosePlacement(candidates, Math.min(totalShards(scheme), withRoom), shardBytes);
 }
 
 async function* tap(body: AsyncIterable<Uint8Array>, digest: ContentDigest, onChunk: (bytes: number) => void): AsyncGenerator<Uint8Array> {

@@ -1,11 +1,15 @@
 import { IntentGoneError, UploadAbortedError } from '../core/errors.js';
 import { newObjectId, newShardId } from '../core/ids.js';
-import type { ObjectRecord, ShardLocation, ShardMove } from '../metadata/records.js';
+import type { ObjectRecord, PartRef, ShardLocation, ShardMove } from '../metadata/records.js';
 import type { ShardSink } from '../shard-stores/shard-store.js';
 import type { ObjectServices } from './object-services.js';
 
 export interface Replacement {
-  readonly from: ShardLocation;
+  readonly part: PartRef & { readonly index: number };
+  /** The copy replaced; null for a shard the part lacks (an under-replicated upload). */
+  readonly from: ShardLocation | null;
+  /** Bytes of the shard file. */
+  readonly size: number;
   readonly toNodeId: string;
 }
 
@@ -25,7 +29,7 @@ export async function replaceShards(
   const targets = replacements.map((r) => ({ nodeId: r.toNodeId, shardId: newShardId() }));
   const intent = { id: newObjectId(), bucket: object.bucket, key: object.key, createdAt: Date.now(), shards: targets };
   await svc.metadata.intents.create(intent);
-  replacements.forEach((r, i) => svc.nodes.reserve(targets[i]!.nodeId, r.from.size));
+  replacements.forEach((r, i) => svc.nodes.reserve(targets[i]!.nodeId, r.size));
   const sinks = targets.map((t) => svc.nodes.store(t.nodeId).create(t.shardId));
   const discardNew = async () => {
     const results = await Promise.allSettled(targets.map((t) => svc.nodes.store(t.nodeId).delete(t.shardId)));
@@ -40,11 +44,12 @@ export async function replaceShards(
     clearInterval(refresh);
     const sizes = await Promise.all(sinks.map((s) => s.end()));
     sizes.forEach((size, i) => {
-      const expected = replacements[i]!.from.size;
+      const expected = replacements[i]!.size;
       if (size !== expected) throw new UploadAbortedError(`node stored ${size} bytes of a shard copy, expected ${expected}`);
     });
     moves = replacements.map((r, i) => ({
-      from: { shardId: r.from.shardId, nodeId: r.from.nodeId },
+      part: r.part,
+      from: r.from && { shardId: r.from.shardId, nodeId: r.from.nodeId },
       to: { ...targets[i]!, size: sizes[i]! },
     }));
     const rows = await svc.metadata.placement.moveShards(moves, intent.id, Date.now());
@@ -62,7 +67,7 @@ export async function replaceShards(
   const deleted: string[] = [];
   await Promise.all(
     moves.map(async ({ from }) => {
-      if (!svc.nodes.isUp(from.nodeId)) return;
+      if (!from || !svc.nodes.isUp(from.nodeId)) return;
       try {
         await svc.nodes.store(from.nodeId).delete(from.shardId);
         deleted.push(from.shardId);

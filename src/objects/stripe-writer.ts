@@ -20,7 +20,8 @@ export class StripeWriter {
   constructor(
     private readonly scheme: ErasureScheme,
     private readonly coder: ErasureCoder,
-    private readonly sinks: readonly ShardSink[],
+    /** By shard index; a degraded upload has no sink for the parity shards it could not place. */
+    private readonly sinks: readonly (ShardSink | undefined)[],
     private readonly stripes: BufferPool,
     private readonly parities: BufferPool,
   ) {}
@@ -47,8 +48,8 @@ export class StripeWriter {
     const writes: Promise<void>[] = [];
     for (let i = 0; i < k + m; i++) {
       const block = i < k ? data.subarray(i * bs, (i + 1) * bs) : parity.subarray((i - k) * bs, (i - k + 1) * bs);
-      const sink = this.sinks[i]!;
-      writes.push(sink.write(block), sink.write(blockChecksum(block)));
+      const sink = this.sinks[i];
+      if (sink) writes.push(sink.write(block), sink.write(blockChecksum(block)));
     }
     const sent = Promise.all(writes).then(
       () => release(),
@@ -62,15 +63,18 @@ export class StripeWriter {
     this.throwIfFailed();
   }
 
-  /** Waits for every stripe to leave, then ends each shard and waits for the nodes' confirmations. */
-  async finish(): Promise<number[]> {
+  /**
+   * Waits for every stripe to leave, then ends each shard and waits for the nodes' confirmations: the
+   * stored sizes by shard index (undefined where there is no sink).
+   */
+  async finish(): Promise<(number | undefined)[]> {
     await Promise.all(this.inFlight.splice(0));
     this.throwIfFailed();
-    return Promise.all(this.sinks.map((s) => s.end()));
+    return Promise.all(this.sinks.map((s) => s?.end()));
   }
 
   async abort(reason: unknown): Promise<void> {
-    for (const s of this.sinks) s.abort(reason);
+    for (const s of this.sinks) s?.abort(reason);
     await Promise.all(this.inFlight.splice(0));
   }
 

@@ -87,3 +87,45 @@ describe('repair: damaged shards and lost nodes are rebuilt elsewhere', () => {
     assert.equal(refused.headers.get('allow'), 'GET, POST');
   });
 });
+
+describe('degraded writes: fewer than k + m live nodes', () => {
+  let cluster: LocalCluster;
+  before(async () => {
+    cluster = await LocalCluster.start(8);
+  });
+  after(() => cluster.stop());
+
+  const shardMap = async (key: string) => ((await (await cluster.admin(`/_objects/${key}`)).json()) as ShardMap).parts[0]!.shards;
+  const liveNodes = async () => (await cluster.nodes()).filter((n) => n.state === 'up').length;
+
+  test('with k + 1 live nodes an upload is stored under-replicated and the repairer completes it', async () => {
+    cluster.killNode(7);
+    await waitUntil(async () => (await liveNodes()) === 7, 15_000, 'the node to be seen down');
+    const data = randomBytes(2_500_000);
+    assert.equal((await fetch(`${cluster.url}/degraded/a`, { method: 'POST', body: data })).status, 201);
+    const partial = await shardMap('degraded/a');
+    assert.deepEqual(partial.map((s) => s.index), [0, 1, 2, 3, 4, 5, 6], 'all data shards and one parity shard');
+    assert.ok(Buffer.from(await (await fetch(`${cluster.url}/degraded/a`)).arrayBuffer()).equals(data));
+
+    const pass = (await (await cluster.admin('/_repair', { method: 'POST' })).json()) as RepairSummary;
+    assert.equal(pass.deferred, 1, 'no eighth node yet: the repair waits');
+    const joined = await cluster.addNode();
+    await waitUntil(async () => (await liveNodes()) === 8, 15_000, 'a new node');
+    const done = (await (await cluster.admin('/_repair', { method: 'POST' })).json()) as RepairSummary;
+    assert.equal(done.shardsRebuilt, 1);
+    const full = await shardMap('degraded/a');
+    assert.deepEqual(full.map((s) => s.index), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(full[7]!.node, joined);
+    // The rebuilt parity shard is real: with two data shards' nodes gone the object still reads.
+    cluster.killNode(cluster.state.nodes.findIndex((n) => n.id === full[0]!.node));
+    cluster.killNode(cluster.state.nodes.findIndex((n) => n.id === full[1]!.node));
+    assert.ok(Buffer.from(await (await fetch(`${cluster.url}/degraded/a`)).arrayBuffer()).equals(data));
+  });
+
+  test('below k + 1 live nodes an upload is refused with 503 and a clear message', async () => {
+    await waitUntil(async () => (await liveNodes()) === 6, 15_000, 'two nodes down');
+    const res = await fetch(`${cluster.url}/degraded/b`, { method: 'POST', body: randomBytes(100_000) });
+    assert.equal(res.status, 503);
+    assert.match(((await res.json()) as { message: string }).message, /need 7 live storage nodes/);
+  });
+});

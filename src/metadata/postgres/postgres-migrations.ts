@@ -139,7 +139,7 @@ export const postgresMigrations: readonly { version: number; name: string; sql: 
   },
   {
     version: 3,
-    name: 'damaged shards awaiting repair',
+    name: 'damaged shards and under-replicated parts awaiting repair',
     sql: `
       -- Shards whose bytes failed a checksum, or that their node no longer has, until the repairer
       -- has rebuilt them elsewhere.
@@ -150,6 +150,13 @@ export const postgresMigrations: readonly { version: number; name: string; sql: 
         found_at bigint NOT NULL
       );
       CREATE INDEX shard_garbage_node ON shard_garbage (node_id, queued_at);
+      -- Parts committed with fewer shards than their scheme (too few live nodes), until repaired.
+      CREATE TABLE part_repairs (
+        object_id text NOT NULL,
+        part_no integer NOT NULL,
+        queued_at bigint NOT NULL,
+        PRIMARY KEY (object_id, part_no)
+      );
     `,
   },
 ];

@@ -6,6 +6,7 @@ import { migratePostgres, postgresSchemaVersion } from './postgres-migrator.js';
 import { POSTGRES_SCHEMA_VERSION } from './postgres-migrations.js';
 import { requireSchema, type OpenOptions } from '../schema-check.js';
 import { DUPLICATES_SQL, groupDuplicates, sameShards, type DuplicateRow } from '../duplicates.js';
+import { underReplicated } from '../under-replicated.js';
 
 interface ObjectRow {
   id: string; bucket: string; key: string; size: number; etag: string; sha256: string;
@@ -119,6 +120,9 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
               [object.id, object.bucket, object.key, object.size, object.etag, object.sha256, object.contentType, object.name, object.ownerKeyHash ?? null, object.createdAt],
             );
             await insertParts(c, object.id, object.parts);
+            for (const part of underReplicated(object)) {
+              await c.query('INSERT INTO part_repairs (object_id, part_no, queued_at) VALUES ($1, $2, $3)', [object.id, part.partNo, object.createdAt]);
+            }
             const gone = await c.query('DELETE FROM upload_intents WHERE id = $1', [intentId]);
             if (gone.rowCount !== 1) throw new IntentGoneError(intentId);
           });
@@ -297,10 +301,20 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
           `SELECT DISTINCT s.object_id, s.part_no FROM shards s JOIN objects o ON o.id = s.object_id
            WHERE o.expires_at IS NULL
              AND (s.node_id = ANY($1) OR EXISTS (SELECT 1 FROM shard_damage d WHERE d.shard_id = s.shard_id))
+           UNION
+           SELECT r.object_id, r.part_no FROM part_repairs r JOIN objects o ON o.id = r.object_id WHERE o.expires_at IS NULL
            LIMIT $2`,
           [lostNodeIds, limit],
         );
         return rows.map((r) => ({ objectId: r.object_id, partNo: r.part_no }));
+      },
+      async settle(part) {
+        await pool.query(
+          `DELETE FROM part_repairs r WHERE object_id = $1 AND part_no = $2
+             AND (SELECT count(*) FROM shards WHERE object_id = $1 AND part_no = $2)
+               >= (SELECT data_shards + parity_shards FROM parts WHERE object_id = $1 AND part_no = $2)`,
+          [part.objectId, part.partNo],
+        );
       },
       async shardsOnNode(nodeId, limit) {
         const { rows } = await pool.query<ShardRow>(
@@ -313,7 +327,17 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
       async moveShards(moves, intentId, now) {
         return inTransaction(async (c) => {
           let rows = 0;
-          for (const { from, to } of moves) {
+          for (const { part, from, to } of moves) {
+            if (!from) {
+              rows += (await c.query(
+                `INSERT INTO shards (object_id, part_no, shard_index, node_id, shard_id, size)
+                 SELECT DISTINCT s.object_id, s.part_no, $3::int, $4, $5, $6::bigint FROM shards s
+                 WHERE s.shard_id = (SELECT shard_id FROM shards WHERE object_id = $1 AND part_no = $2 LIMIT 1)
+                 ON CONFLICT DO NOTHING`,
+                [part.objectId, part.partNo, part.index, to.nodeId, to.shardId, to.size],
+              )).rowCount ?? 0;
+              continue;
+            }
             const changed = (await c.query('UPDATE shards SET node_id = $1, shard_id = $2, size = $3 WHERE shard_id = $4', [to.nodeId, to.shardId, to.size, from.shardId])).rowCount ?? 0;
             rows += changed;
             await c.query('DELETE FROM shard_damage WHERE shard_id = $1', [from.shardId]);

@@ -129,7 +129,7 @@ export const sqliteMigrations: readonly { version: number; name: string; sql: st
   },
   {
     version: 4,
-    name: 'damaged shards awaiting repair',
+    name: 'damaged shards and under-replicated parts awaiting repair',
     sql: `
       -- Shards whose bytes failed a checksum, or that their node no longer has, until the repairer
       -- has rebuilt them elsewhere.
@@ -140,6 +140,13 @@ export const sqliteMigrations: readonly { version: number; name: string; sql: st
         found_at INTEGER NOT NULL
       );
       CREATE INDEX shard_garbage_node ON shard_garbage (node_id, queued_at);
+      -- Parts committed with fewer shards than their scheme (too few live nodes), until repaired.
+      CREATE TABLE part_repairs (
+        object_id TEXT NOT NULL,
+        part_no INTEGER NOT NULL,
+        queued_at INTEGER NOT NULL,
+        PRIMARY KEY (object_id, part_no)
+      );
     `,
   },
 ];

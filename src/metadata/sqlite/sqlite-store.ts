@@ -8,6 +8,7 @@ import { migrateSqlite, sqliteSchemaVersion } from './sqlite-migrator.js';
 import { SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
 import { requireSchema, type OpenOptions } from '../schema-check.js';
 import { DUPLICATES_SQL, groupDuplicates, sameShards, type DuplicateRow } from '../duplicates.js';
+import { underReplicated } from '../under-replicated.js';
 
 interface ObjectRow {
   id: string; bucket: string; key: string; size: number; etag: string; sha256: string;
@@ -83,7 +84,20 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       `SELECT DISTINCT s.object_id, s.part_no FROM shards s JOIN objects o ON o.id = s.object_id
        WHERE o.expires_at IS NULL
          AND (s.node_id IN (SELECT value FROM json_each(?)) OR s.shard_id IN (SELECT shard_id FROM shard_damage))
+       UNION
+       SELECT r.object_id, r.part_no FROM part_repairs r JOIN objects o ON o.id = r.object_id WHERE o.expires_at IS NULL
        LIMIT ?`,
+    ),
+    queueRepair: db.prepare('INSERT OR IGNORE INTO part_repairs (object_id, part_no, queued_at) VALUES (?, ?, ?)'),
+    settle: db.prepare(
+      `DELETE FROM part_repairs WHERE object_id = @objectId AND part_no = @partNo
+         AND (SELECT count(*) FROM shards WHERE object_id = @objectId AND part_no = @partNo)
+           >= (SELECT data_shards + parity_shards FROM parts WHERE object_id = @objectId AND part_no = @partNo)`,
+    ),
+    addShard: db.prepare(
+      `INSERT OR IGNORE INTO shards (object_id, part_no, shard_index, node_id, shard_id, size)
+       SELECT DISTINCT s.object_id, s.part_no, @index, @nodeId, @shardId, @size FROM shards s
+       WHERE s.shard_id = (SELECT shard_id FROM shards WHERE object_id = @objectId AND part_no = @partNo LIMIT 1)`,
     ),
     shardsOnNode: db.prepare<[string, number], { object_id: string; part_no: number; shard_index: number; node_id: string; shard_id: string; size: number }>(
       `SELECT s.* FROM shards s JOIN objects o ON o.id = s.object_id
@@ -125,6 +139,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
   const commit = db.transaction((object: NewObject, intentId: string) => {
     q.insertObject.run({ ...object, ownerKeyHash: object.ownerKeyHash ?? null });
     insertParts(object.id, object.parts);
+    for (const part of underReplicated(object)) q.queueRepair.run(object.id, part.partNo, object.createdAt);
     if (q.deleteIntent.run(intentId).changes !== 1) throw new IntentGoneError(intentId);
   });
 
@@ -168,7 +183,11 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
 
   const moveShards = db.transaction((moves: readonly ShardMove[], intentId: string, now: number): number => {
     let rows = 0;
-    for (const { from, to } of moves) {
+    for (const { part, from, to } of moves) {
+      if (!from) {
+        rows += q.addShard.run({ ...part, ...to }).changes;
+        continue;
+      }
       const changed = q.moveShard.run(to.nodeId, to.shardId, to.size, from.shardId).changes;
       rows += changed;
       q.forgetDamage.run(from.shardId);
@@ -316,6 +335,9 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       },
       async moveShards(moves, intentId, now) {
         return moveShards.immediate(moves, intentId, now);
+      },
+      async settle(part) {
+        q.settle.run(part);
       },
     },
     async close() {
