@@ -26,6 +26,8 @@ export function addGatewayCommand(program: Command): void {
     .option('--repair-interval <seconds>', 'seconds between repair passes (0: only on POST /_repair)', process.env.SHARDSTORE_REPAIR_INTERVAL ?? '60')
     .option('--rebalance-interval <seconds>', 'seconds between rebalance checks (0: only on POST /_rebalance)', process.env.SHARDSTORE_REBALANCE_INTERVAL ?? '60')
     .option('--rebalance-rate <bytes>', 'bytes per second the rebalancer copies at most (e.g. 64MiB)', process.env.SHARDSTORE_REBALANCE_RATE ?? '64MiB')
+    .option('--scrub-rate <bytes>', 'bytes per second the scrubber verifies at most (e.g. 16MiB)', process.env.SHARDSTORE_SCRUB_RATE ?? '16MiB')
+    .option('--scrub-interval <seconds>', 'seconds between scrub passes (0: only on POST /_scrub)', process.env.SHARDSTORE_SCRUB_INTERVAL ?? '60')
     .action(async (opts: Record<string, string | undefined>) => {
       await runProcess('gateway', async (log) => {
         const config = validateConfig(gatewayConfigSchema, {
@@ -47,6 +49,8 @@ export function addGatewayCommand(program: Command): void {
           repairIntervalSec: opts.repairInterval,
           rebalanceIntervalSec: opts.rebalanceInterval,
           rebalanceRate: opts.rebalanceRate,
+          scrubRate: opts.scrubRate,
+          scrubIntervalSec: opts.scrubInterval,
         });
         return startGateway(config, log);
       });

@@ -34,6 +34,10 @@ export const gatewayConfigSchema = z
     rebalanceIntervalSec: z.coerce.number().min(0).default(60),
     /** Bytes per second the rebalancer copies at most. */
     rebalanceRate: byteSize.default(64 * 1024 * 1024),
+    /** Bytes per second the scrubber reads back and verifies at most. */
+    scrubRate: byteSize.default(16 * 1024 * 1024),
+    /** Seconds between scrub passes (0: only on POST /_scrub); a pass verifies rate × interval bytes. */
+    scrubIntervalSec: z.coerce.number().min(0).default(60),
     /** Orphans, abandoned intents and temp files younger than this are never touched. */
     gcGraceSec: z.coerce.number().min(2, 'the cleaner grace must be at least 2 seconds').default(3600),
   })

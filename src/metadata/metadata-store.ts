@@ -101,6 +101,8 @@ export interface ShardPlacement {
   partsToRepair(lostNodeIds: readonly string[], limit: number): Promise<PartRef[]>;
   /** Forgets that a part was under-replicated, if it now has all its shards. */
   settle(part: PartRef): Promise<void>;
+  /** Shards of live objects in shard id order after `afterShardId`, for the scrubber's sweep. */
+  shardsAfter(afterShardId: string, limit: number): Promise<{ shardId: string; nodeId: string; size: number; blockSize: number }[]>;
   /** Shards on a node held by live objects, largest first (rebalancing candidates). */
   shardsOnNode(nodeId: string, limit: number): Promise<(ShardLocation & PartRef)[]>;
   /**

@@ -22,6 +22,7 @@ import { registerObjectAdminRoutes } from '../api/admin/object-admin-routes.js';
 import { registerJobRoutes } from '../api/admin/job-routes.js';
 import { Repairer } from '../jobs/repairer.js';
 import { Rebalancer } from '../jobs/rebalancer.js';
+import { Scrubber } from '../jobs/scrubber.js';
 
 export interface RunningGateway {
   url: string;
@@ -95,6 +96,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     log.child({ component: 'rebalance' }),
   );
   const rebalances = new PeriodicRunner(rebalancer, metadata.leases, config.rebalanceIntervalSec * 1000, log);
+  const scrubber = new Scrubber(svc, config.scrubRate, config.scrubRate * (config.scrubIntervalSec || 60), log.child({ component: 'scrub' }));
+  const scrubs = new PeriodicRunner(scrubber, metadata.leases, config.scrubIntervalSec * 1000, log);
   const control = <S>(runner: PeriodicRunner<S>, run: () => Promise<S>, background = false) => ({
     run: () => runner.runNow(run),
     status: () => runner.status(),
@@ -106,6 +109,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       '/_dedupe': control(deduper, () => deduperWorker.runOnce()),
       '/_repair': control(repairs, () => repairer.runOnce({ downNowIsLost: true })),
       '/_rebalance': control(rebalances, () => rebalancer.runOnce(true), true),
+      '/_scrub': control(scrubs, () => scrubber.runOnce(true)),
     }),
   );
   await app.register(async (scope) =>
@@ -121,6 +125,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   if (config.dedupeIntervalSec > 0) deduper.start();
   if (config.repairIntervalSec > 0) repairs.start();
   if (config.rebalanceIntervalSec > 0) rebalances.start();
+  if (config.scrubIntervalSec > 0) scrubs.start();
   log.info({ url, scheme: svc.scheme }, 'gateway listening');
   return {
     url,
@@ -130,6 +135,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       await deduper.stop();
       await repairs.stop();
       await rebalances.stop();
+      await scrubs.stop();
       await audit.flush();
       await directory.close();
       await metadata.close();

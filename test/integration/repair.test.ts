@@ -86,6 +86,23 @@ describe('repair: damaged shards and lost nodes are rebuilt elsewhere', () => {
     assert.equal(refused.status, 405);
     assert.equal(refused.headers.get('allow'), 'GET, POST');
   });
+
+  test('the scrubber finds rot that no read has touched, and the repairer fixes it', async () => {
+    const data = randomBytes(2_000_000);
+    assert.equal((await fetch(`${cluster.url}/scrub/one`, { method: 'POST', body: data })).status, 201);
+    const before = await shardMap('scrub/one');
+    const fd = openSync(shardFile(before[7]!), 'r+'); // a parity shard: reads never touch it
+    writeSync(fd, Buffer.from('ROT'), 0, 3, 1000);
+    closeSync(fd);
+    const scrub = (await (await cluster.admin('/_scrub', { method: 'POST' })).json()) as { damaged: number; shardsChecked: number; wrapped: boolean };
+    assert.equal(scrub.damaged, 1);
+    assert.ok(scrub.shardsChecked >= 8);
+    assert.equal(scrub.wrapped, true);
+    assert.equal((await repair()).shardsRebuilt, 1);
+    const after = await shardMap('scrub/one');
+    assert.notEqual(after[7]!.shardId, before[7]!.shardId);
+    assert.equal(((await (await cluster.admin('/_scrub', { method: 'POST' })).json()) as { damaged: number }).damaged, 0);
+  });
 });
 
 describe('degraded writes: fewer than k + m live nodes', () => {

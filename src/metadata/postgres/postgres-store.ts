@@ -308,6 +308,16 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
         );
         return rows.map((r) => ({ objectId: r.object_id, partNo: r.part_no }));
       },
+      async shardsAfter(after, limit) {
+        const { rows } = await pool.query<{ shard_id: string; node_id: string; size: number; block_size: number }>(
+          `SELECT DISTINCT s.shard_id, s.node_id, s.size, p.block_size FROM shards s
+       JOIN parts p ON p.object_id = s.object_id AND p.part_no = s.part_no
+       JOIN objects o ON o.id = s.object_id
+       WHERE o.expires_at IS NULL AND s.shard_id > $1 ORDER BY s.shard_id LIMIT $2`,
+          [after, limit],
+        );
+        return rows.map((r) => ({ shardId: r.shard_id, nodeId: r.node_id, size: r.size, blockSize: r.block_size }));
+      },
       async settle(part) {
         await pool.query(
           `DELETE FROM part_repairs r WHERE object_id = $1 AND part_no = $2

@@ -88,6 +88,12 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
        SELECT r.object_id, r.part_no FROM part_repairs r JOIN objects o ON o.id = r.object_id WHERE o.expires_at IS NULL
        LIMIT ?`,
     ),
+    shardsAfter: db.prepare<[string, number], { shard_id: string; node_id: string; size: number; block_size: number }>(
+      `SELECT DISTINCT s.shard_id, s.node_id, s.size, p.block_size FROM shards s
+       JOIN parts p ON p.object_id = s.object_id AND p.part_no = s.part_no
+       JOIN objects o ON o.id = s.object_id
+       WHERE o.expires_at IS NULL AND s.shard_id > ? ORDER BY s.shard_id LIMIT ?`,
+    ),
     queueRepair: db.prepare('INSERT OR IGNORE INTO part_repairs (object_id, part_no, queued_at) VALUES (?, ?, ?)'),
     settle: db.prepare(
       `DELETE FROM part_repairs WHERE object_id = @objectId AND part_no = @partNo
@@ -338,6 +344,9 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       },
       async settle(part) {
         q.settle.run(part);
+      },
+      async shardsAfter(after, limit) {
+        return q.shardsAfter.all(after, limit).map((r) => ({ shardId: r.shard_id, nodeId: r.node_id, size: r.size, blockSize: r.block_size }));
       },
     },
     async close() {
