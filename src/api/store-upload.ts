@@ -6,7 +6,7 @@ import { putObject, type PutObjectInput } from '../objects/put-object.js';
 import { auditEntry } from './audit-entry.js';
 
 /** Failures that refuse an upload before it starts: not worth an `abort` entry. */
-const REFUSALS = new Set(['KEY_EXISTS', 'INVALID_KEY', 'INVALID_REQUEST']);
+const REFUSALS = new Set(['KEY_EXISTS', 'INVALID_KEY', 'INVALID_REQUEST', 'OBJECT_TOO_LARGE']);
 
 /** Stores an upload and logs it: `create` when it is committed, `abort` when it fails midway. */
 export async function storeUpload(svc: ObjectServices, request: FastifyRequest, input: PutObjectInput): Promise<ObjectRecord> {

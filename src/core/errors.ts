@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'INSUFFICIENT_STORAGE'
   | 'NODE_PROTOCOL'
   | 'METHOD_NOT_ALLOWED'
+  | 'OBJECT_TOO_LARGE'
   | 'SCHEMA_TOO_OLD'
   | 'CONFIG_INVALID';
 
@@ -100,6 +101,12 @@ export class IntentGoneError extends ShardstoreError {
 export class UploadIncompleteError extends ShardstoreError {
   constructor(received: number, declared: number) {
     super('UPLOAD_INCOMPLETE', `the body ended after ${received} of the ${declared} bytes its Content-Length declared`);
+  }
+}
+
+export class ObjectTooLargeError extends ShardstoreError {
+  constructor(limit: number) {
+    super('OBJECT_TOO_LARGE', `the object is larger than the gateway's limit of ${limit} bytes (--max-object-size)`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { minimumShards, schemeForSize, shardFileBytes, stripeDataBytes, totalShards, type ErasureScheme } from '../core/erasure-scheme.js';
-import { KeyExistsError, NotEnoughNodesError, UploadAbortedError, UploadIncompleteError } from '../core/errors.js';
+import { KeyExistsError, NotEnoughNodesError, ObjectTooLargeError, UploadAbortedError, UploadIncompleteError } from '../core/errors.js';
 import { newObjectId, newShardId } from '../core/ids.js';
 import { choosePlacement } from '../core/placement.js';
 import type { NewObject, ObjectRecord, UploadIntent } from '../metadata/records.js';
@@ -31,6 +31,7 @@ export interface PutObjectInput {
  * nothing visible; if even that cleanup fails, the intent row tells the cleaner what to remove.
  */
 export async function putObject(svc: ObjectServices, input: PutObjectInput): Promise<ObjectRecord> {
+  if (input.declaredSize !== undefined && input.declaredSize > svc.maxObjectSize) throw new ObjectTooLargeError(svc.maxObjectSize);
   if (await svc.metadata.objects.findLive(input.bucket, input.key)) throw new KeyExistsError(input.key);
 
   const digest = new ContentDigest();
@@ -41,7 +42,7 @@ export async function putObject(svc: ObjectServices, input: PutObjectInput): Pro
   // Room for the small object's stripe with its padding (k × its aligned block).
   const smallBuffer = () => Buffer.allocUnsafe(Math.max(stripeDataBytes(schemeForSize(svc.scheme, declared ?? 0)), 1));
   const buffers: StripeBuffers = small ? { acquire: smallBuffer, release: () => undefined } : svc.stripeBuffers;
-  const stripes = splitIntoStripes(tap(input.body, digest, svc.gcPacer), small ? Math.max(declared, 1) : stripeBytes, buffers);
+  const stripes = splitIntoStripes(tap(input.body, digest, svc.gcPacer, svc.maxObjectSize), small ? Math.max(declared, 1) : stripeBytes, buffers);
   let pending = await stripes.next();
   // An object smaller than one stripe is known in full by now: give it a block that fits it.
   const firstLength = pending.done ? 0 : pending.value.length;
@@ -149,8 +150,12 @@ function placeShards(svc: ObjectServices, scheme: ErasureScheme, shardBytes: num
   return choosePlacement(candidates, Math.min(totalShards(scheme), withRoom), shardBytes);
 }
 
-async function* tap(body: AsyncIterable<Uint8Array>, digest: ContentDigest, onChunk: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+async function* tap(body: AsyncIterable<Uint8Array>, digest: ContentDigest, onChunk: (bytes: number) => void, limit: number): AsyncGenerator<Uint8Array> {
+  let total = 0;
   for await (const chunk of body) {
+    total += chunk.length;
+    // A chunked upload declares no length: it is stopped when it passes the limit.
+    if (total > limit) throw new ObjectTooLargeError(limit);
     onChunk(chunk.length);
     digest.update(chunk);
     yield chunk;

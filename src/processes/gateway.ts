@@ -68,6 +68,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     // Several refreshes per grace period: the cleaner must never see a live upload as abandoned.
     intentRefreshMs: Math.max(250, Math.min(30_000, (config.gcGraceSec * 1000) / 4)),
     readTimeoutMs: config.shardTimeoutMs,
+    maxObjectSize: config.maxObjectSize,
     stripeBuffers: new BufferPool(config.dataShards * config.blockSize, 4),
     parityBuffers: new BufferPool(Math.max(config.parityShards, 1) * config.blockSize, 4),
   };
