@@ -88,7 +88,14 @@ export class LocalCluster {
     const child = spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, ...RUNTIME_ENV } });
     this.extras.push(child);
     node.pid = child.pid!;
-    await waitUntil(async () => (await this.nodes()).some((n) => n.id === node.id && n.state === 'up' && n.url !== node.url), 20_000, 'the node to be back');
+    let url = node.url;
+    await waitUntil(async () => {
+      const back = (await this.nodes()).find((n) => n.id === node.id && n.state === 'up' && n.url !== node.url);
+      if (back) url = back.url;
+      return back !== undefined;
+    }, 20_000, 'the node to be back');
+    // The next restart must wait for yet another URL.
+    (node as { url: string }).url = url;
   }
 
   /**
