@@ -9,6 +9,9 @@ import type { ShardSink } from './shard-store.js';
  * process, which is what lets the gateway recycle its stripe buffers instead of allocating new ones
  * (the key to flat memory).
  */
+/** A shard upload with no byte accepted by the node (or, after the last byte, no answer) for this long fails. */
+const STALL_MS = 30_000;
+
 export function openHttpShardSink(agent: Agent, baseUrl: URL, auth: string, shardId: string): ShardSink {
   const req: ClientRequest = request({
     agent,
@@ -21,8 +24,28 @@ export function openHttpShardSink(agent: Agent, baseUrl: URL, auth: string, shar
   });
   req.on('socket', noDelay);
   const where = `node ${baseUrl.origin} shard ${shardId}`;
+  // Every pending write fails with the request: a write callback must never be what an upload waits
+  // on forever (a node killed at the wrong moment, a node that stops reading).
+  const pending = new Set<(error: Error) => void>();
+  let failure: Error | undefined;
+  const failAll = (error: Error) => {
+    failure ??= error;
+    for (const reject of pending) reject(failure);
+    pending.clear();
+  };
+  req.setTimeout(STALL_MS, () => req.destroy(new Error(`no progress for ${STALL_MS / 1000} s`)));
   const response = new Promise<number>((resolve, reject) => {
-    req.on('error', (error) => reject(new ShardUnavailableError(`${where}: ${error.message}`, { cause: error })));
+    req.on('error', (error) => {
+      const failed = new ShardUnavailableError(`${where}: ${error.message}`, { cause: error });
+      failAll(failed);
+      reject(failed);
+    });
+    req.on('close', () => {
+      if (settled) return;
+      const failed = new ShardUnavailableError(`${where}: the connection closed before the node answered`);
+      failAll(failed);
+      reject(failed);
+    });
     req.once('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -50,7 +73,13 @@ export function openHttpShardSink(agent: Agent, baseUrl: URL, auth: string, shar
   return {
     write(chunk) {
       return new Promise((resolve, reject) => {
-        req.write(chunk, (error) => (error ? reject(new ShardUnavailableError(`${where}: ${error.message}`)) : resolve()));
+        if (failure) return reject(failure);
+        pending.add(reject);
+        req.write(chunk, (error) => {
+          pending.delete(reject);
+          if (error) reject(new ShardUnavailableError(`${where}: ${error.message}`));
+          else resolve();
+        });
       });
     },
     end() {

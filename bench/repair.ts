@@ -1,0 +1,43 @@
+/**
+ * `npm run bench:repair`: how fast the repairer rebuilds a lost node and the rebalancer fills new ones,
+ * with the default rates, on a local cluster of 10 nodes (6+2).
+ *
+ *   BENCH_REPAIR_MB (default 512)  user data stored before the node is lost
+ */
+import { randomBytes } from 'node:crypto';
+import { LocalCluster, waitUntil } from '../test/helpers/local-cluster.js';
+
+const TOTAL = Number(process.env.BENCH_REPAIR_MB ?? 512) * 2 ** 20;
+const OBJECT = 16 * 2 ** 20;
+
+const cluster = await LocalCluster.start(10, ['--gc-interval', '0']);
+try {
+  const body = randomBytes(OBJECT);
+  for (let i = 0; i * OBJECT < TOTAL; i++) {
+    const res = await fetch(`${cluster.url}/bench/${i}`, { method: 'POST', body });
+    if (res.status !== 201) throw new Error(`upload ${i}: ${res.status}`);
+  }
+  const lost = (await cluster.nodes()).find((n) => n.id === cluster.state.nodes[0]!.id)!;
+  cluster.killNode(0);
+  await new Promise((r) => setTimeout(r, 500));
+  const started = process.hrtime.bigint();
+  const repair = (await (await cluster.admin('/_repair', { method: 'POST' })).json()) as { shardsRebuilt: number; bytesRebuilt: number; durationMs: number };
+  const repairSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+
+  for (let i = 0; i < 2; i++) await cluster.addNode();
+  await waitUntil(async () => (await cluster.nodes()).filter((n) => n.state === 'up').length === 11, 20_000, '11 nodes');
+  await cluster.admin('/_rebalance', { method: 'POST' });
+  await waitUntil(async () => !((await (await cluster.admin('/_rebalance')).json()) as { running: boolean }).running, 600_000, 'the rebalance');
+  const rebalance = ((await (await cluster.admin('/_rebalance')).json()) as { last: { summary: { moves: number; bytesMoved: number; durationMs: number; spreadBefore: number; spreadAfter: number } } }).last.summary;
+
+  const mb = (bytes: number) => bytes / 1e6;
+  console.log(`stored ${mb(TOTAL).toFixed(0)} MB of user data (${mb((TOTAL * 8) / 6).toFixed(0)} MB with parity) on 10 nodes`);
+  console.log(`lost node held ${mb(lost.used).toFixed(0)} MB in ${lost.shards} shards`);
+  console.log(`repair: ${repair.shardsRebuilt} shards, ${mb(repair.bytesRebuilt).toFixed(0)} MB rebuilt in ${repairSeconds.toFixed(1)} s = ${(mb(repair.bytesRebuilt) / repairSeconds).toFixed(0)} MB/s of rebuilt shards`);
+  console.log(
+    `rebalance onto 2 new nodes: ${rebalance.moves} moves, ${mb(rebalance.bytesMoved).toFixed(0)} MB in ${(rebalance.durationMs / 1000).toFixed(1)} s = ` +
+      `${(mb(rebalance.bytesMoved) / (rebalance.durationMs / 1000)).toFixed(0)} MB/s; spread ${(rebalance.spreadBefore * 100).toFixed(0)} % -> ${(rebalance.spreadAfter * 100).toFixed(0)} %`,
+  );
+} finally {
+  await cluster.stop();
+}
