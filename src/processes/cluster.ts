@@ -76,24 +76,44 @@ export async function startCluster(config: ClusterConfig, log: Logger, say: (lin
   const gateway = launch('gateway', gatewayArgs);
   await waitFor(async () => (await get(`${gatewayUrl}/_health`)).status === 200, 30_000, 'the gateway to answer /_health', gateway);
 
-  const nodes: { dir: string; child: ChildProcess; url: string }[] = [];
-  for (let i = 1; i <= config.nodes; i++) {
+  const nodes: { dir: string; child: ChildProcess; url: string; starts: number }[] = [];
+  // A free port can be taken by another process between the probe and the node's bind: a node that
+  // exits while the cluster starts is launched again on another port, up to three times.
+  const startNode = async (i: number) => {
     const nodeDir = join(dir, 'nodes', `node-${i}`);
     const port = await freePort(config.host);
     const args = ['node', '--dir', nodeDir, '--port', String(port), '--host', config.host, '--gateway', gatewayUrl, '--secret', nodeSecret];
     if (config.nodeCapacity !== undefined) args.push('--capacity', String(config.nodeCapacity));
-    nodes.push({ dir: nodeDir, child: launch(`node-${i}`, args), url: `http://${config.host}:${port}` });
-  }
+    const previous = nodes[i - 1];
+    nodes[i - 1] = { dir: nodeDir, child: launch(`node-${i}`, args), url: `http://${config.host}:${port}`, starts: (previous?.starts ?? 0) + 1 };
+  };
+  // Several waiters call this at once: one check at a time, so no node is started twice.
+  let restarts = Promise.resolve();
+  const restartExited = () =>
+    (restarts = restarts.then(async () => {
+      for (let i = 1; i <= nodes.length; i++) {
+        const node = nodes[i - 1]!;
+        if (node.child.exitCode !== null && node.starts < 3) {
+          say(`node-${i} exited while starting (code ${node.child.exitCode}); starting it again on another port`);
+          await startNode(i);
+        }
+      }
+    }));
+  for (let i = 1; i <= config.nodes; i++) await startNode(i);
 
   const ids = await Promise.all(
     nodes.map(async (n) => {
       const idFile = join(n.dir, 'node.json');
-      await waitFor(async () => existsSync(idFile), 30_000, `${idFile} to appear`, n.child);
+      await waitFor(async () => {
+        await restartExited();
+        return existsSync(idFile);
+      }, 30_000, `${idFile} to appear`);
       return (JSON.parse(readFileSync(idFile, 'utf8')) as { id: string }).id;
     }),
   );
   await waitFor(
     async () => {
+      await restartExited();
       const res = await get(`${gatewayUrl}/_nodes`, adminToken);
       if (res.status !== 200) return false;
       const listed = (res.body as { nodes: { id: string; url: string; state: string }[] }).nodes;
