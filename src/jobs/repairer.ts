@@ -27,6 +27,7 @@ export interface RepairOptions {
 
 const PARTS_PER_PASS = 1000;
 const PROBE_TIMEOUT_MS = 1500;
+const PARALLEL_PARTS = 4;
 
 /**
  * The repairer: finds parts with shards on lost nodes (down longer than `repairAfterMs`) or shards
@@ -52,15 +53,20 @@ export class Repairer implements Worker<RepairSummary> {
     };
     const damaged = await this.svc.metadata.placement.damaged(100_000);
     const targets = await this.svc.metadata.placement.partsToRepair([...lost], PARTS_PER_PASS);
-    for (const target of targets) {
-      summary.partsChecked += 1;
-      try {
-        await this.repairPart(target, lost, damaged, summary);
-      } catch (error) {
-        summary.deferred += 1;
-        this.log.warn({ object: target.objectId, part: target.partNo, err: (error as Error).message }, 'repair of a part deferred');
+    // A rebuild reads k shards and writes a few: several at once keep both the disks and the cores busy.
+    const queue = [...targets];
+    const worker = async () => {
+      for (let target = queue.shift(); target; target = queue.shift()) {
+        summary.partsChecked += 1;
+        try {
+          await this.repairPart(target, lost, damaged, summary);
+        } catch (error) {
+          summary.deferred += 1;
+          this.log.warn({ object: target.objectId, part: target.partNo, err: (error as Error).message }, 'repair of a part deferred');
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: PARALLEL_PARTS }, worker));
     summary.durationMs = this.now() - started;
     this.log.info({ ...summary }, 'repair pass done');
     return summary;
