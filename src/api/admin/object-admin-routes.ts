@@ -18,7 +18,8 @@ export interface ObjectAdminDeps {
 
 /**
  * The operator verbs of the user's SQL interface [001] over HTTP, on path-API keys: EXIST (HEAD),
- * the object's record with its shard map (GET), DELETE (marks it for the cleaner), DEDUPLICATE.
+ * the object's record with its shard map (GET), DELETE (marks it for the cleaner). DEDUPLICATE is the
+ * `/_dedupe` job (job-routes.ts).
  */
 export function registerObjectAdminRoutes(app: FastifyInstance, deps: ObjectAdminDeps): void {
   acceptRawBodies(app);
