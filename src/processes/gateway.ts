@@ -17,6 +17,7 @@ import { registerFilestoreRoutes } from '../api/filestore/filestore-routes.js';
 import { AuditRecorder } from '../objects/audit-recorder.js';
 import { Cleaner } from '../jobs/cleaner.js';
 import { PeriodicRunner } from '../jobs/periodic-runner.js';
+import type { Worker } from '../jobs/worker.js';
 import { Deduper } from '../jobs/deduper.js';
 import { registerObjectAdminRoutes } from '../api/admin/object-admin-routes.js';
 import { registerJobRoutes } from '../api/admin/job-routes.js';
@@ -37,20 +38,6 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   await directory.start();
 
   const audit = new AuditRecorder(metadata.audit, log.child({ component: 'audit' }));
-  const cleanerWorker = new Cleaner(metadata, directory, audit, config.gcGraceSec * 1000, log.child({ component: 'cleaner' }));
-  const cleaner = new PeriodicRunner(
-    cleanerWorker,
-    metadata.leases,
-    config.gcIntervalSec * 1000,
-    log,
-  );
-  const deduperWorker = new Deduper(metadata.sharing, audit, log.child({ component: 'dedupe' }));
-  const deduper = new PeriodicRunner(
-    deduperWorker,
-    metadata.leases,
-    config.dedupeIntervalSec * 1000,
-    log,
-  );
   const coders = new Map<string, ErasureCoder>();
   const svc: ObjectServices = {
     metadata,
@@ -89,29 +76,31 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       recorder: audit,
     }),
   );
+  const cleaner = new Cleaner(metadata, directory, audit, config.gcGraceSec * 1000, log.child({ component: 'cleaner' }));
+  const deduper = new Deduper(metadata.sharing, audit, log.child({ component: 'dedupe' }));
   const repairer = new Repairer(svc, config.repairAfterSec * 1000, log.child({ component: 'repair' }));
-  const repairs = new PeriodicRunner(repairer, metadata.leases, config.repairIntervalSec * 1000, log);
   const rebalancer = new Rebalancer(
     svc,
     { startAbove: 0.1, stopAt: 0.05, bytesPerSecond: config.rebalanceRate, passBudgetMs: 10 * 60_000 },
     log.child({ component: 'rebalance' }),
   );
-  const rebalances = new PeriodicRunner(rebalancer, metadata.leases, config.rebalanceIntervalSec * 1000, log);
   const scrubber = new Scrubber(svc, config.scrubRate, config.scrubRate * (config.scrubIntervalSec || 60), log.child({ component: 'scrub' }));
-  const scrubs = new PeriodicRunner(scrubber, metadata.leases, config.scrubIntervalSec * 1000, log);
-  const control = <S>(runner: PeriodicRunner<S>, run: () => Promise<S>, background = false) => ({
-    run: () => runner.runNow(run),
-    status: () => runner.status(),
-    background,
-  });
+  // Background jobs: periodic under a lease (interval 0: only on demand) and `POST /_<job>` now, with
+  // the options an operator's request means (repair: nodes down now are lost; rebalance: below the
+  // automatic threshold too; scrub: a full sweep).
+  const jobs = [
+    job('/_gc', cleaner, config.gcIntervalSec, () => cleaner.runOnce()),
+    job('/_dedupe', deduper, config.dedupeIntervalSec, () => deduper.runOnce()),
+    job('/_repair', repairer, config.repairIntervalSec, () => repairer.runOnce({ downNowIsLost: true })),
+    job('/_rebalance', rebalancer, config.rebalanceIntervalSec, () => rebalancer.runOnce(true), true),
+    job('/_scrub', scrubber, config.scrubIntervalSec, () => scrubber.runOnce(true)),
+  ].map((j) => ({ ...j, runner: new PeriodicRunner<unknown>(j.worker, metadata.leases, j.intervalSec * 1000, log) }));
   await app.register(async (scope) =>
-    registerJobRoutes(scope, config.adminToken, {
-      '/_gc': control(cleaner, () => cleanerWorker.runOnce()),
-      '/_dedupe': control(deduper, () => deduperWorker.runOnce()),
-      '/_repair': control(repairs, () => repairer.runOnce({ downNowIsLost: true })),
-      '/_rebalance': control(rebalances, () => rebalancer.runOnce(true), true),
-      '/_scrub': control(scrubs, () => scrubber.runOnce(true)),
-    }),
+    registerJobRoutes(
+      scope,
+      config.adminToken,
+      Object.fromEntries(jobs.map((j) => [j.path, { run: () => j.runner.runNow(j.onDemand), status: () => j.runner.status(), background: j.background }])),
+    ),
   );
   await app.register(async (scope) =>
     registerObjectAdminRoutes(scope, { svc, adminToken: config.adminToken }),
@@ -122,24 +111,20 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
-  if (config.gcIntervalSec > 0) cleaner.start();
-  if (config.dedupeIntervalSec > 0) deduper.start();
-  if (config.repairIntervalSec > 0) repairs.start();
-  if (config.rebalanceIntervalSec > 0) rebalances.start();
-  if (config.scrubIntervalSec > 0) scrubs.start();
+  for (const j of jobs) if (j.intervalSec > 0) j.runner.start();
   log.info({ url, scheme: svc.scheme }, 'gateway listening');
   return {
     url,
     async close() {
       await app.close();
-      await cleaner.stop();
-      await deduper.stop();
-      await repairs.stop();
-      await rebalances.stop();
-      await scrubs.stop();
+      for (const j of jobs) await j.runner.stop();
       await audit.flush();
       await directory.close();
       await metadata.close();
     },
   };
+}
+
+function job(path: string, worker: Worker<unknown>, intervalSec: number, onDemand: () => Promise<unknown>, background = false) {
+  return { path, worker, intervalSec, onDemand, background };
 }
