@@ -8,6 +8,7 @@ import { addExistsCommand } from './verbs/exists-command.js';
 import { addExportCommand } from './verbs/export-command.js';
 import { addDeleteCommand } from './verbs/delete-command.js';
 import { addDedupeCommand } from './verbs/dedupe-command.js';
+import { addNginxConfCommand } from './nginx-conf-command.js';
 
 const program = new Command('shardstore')
   .description('Shardstore: a distributed, erasure-coded object store')
@@ -21,4 +22,5 @@ addExistsCommand(program);
 addExportCommand(program);
 addDeleteCommand(program);
 addDedupeCommand(program);
+addNginxConfCommand(program);
 await program.parseAsync(process.argv);
