@@ -9,6 +9,9 @@ import { addExportCommand } from './verbs/export-command.js';
 import { addDeleteCommand } from './verbs/delete-command.js';
 import { addDedupeCommand } from './verbs/dedupe-command.js';
 import { addNginxConfCommand } from './nginx-conf-command.js';
+import { addPutCommand } from './verbs/put-command.js';
+import { addGetCommand } from './verbs/get-command.js';
+import { addNodesCommand } from './verbs/nodes-command.js';
 
 const program = new Command('shardstore')
   .description('Shardstore: a distributed, erasure-coded object store')
@@ -17,6 +20,9 @@ addClusterCommand(program);
 addGatewayCommand(program);
 addNodeCommand(program);
 addMigrateCommand(program);
+addPutCommand(program);
+addGetCommand(program);
+addNodesCommand(program);
 addImportCommand(program);
 addExistsCommand(program);
 addExportCommand(program);

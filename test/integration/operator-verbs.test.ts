@@ -71,6 +71,36 @@ describe('operator verbs and deduplication', () => {
     assert.equal((await fetch(`${cluster.url}/_objects/ops/one.bin`, { method: 'DELETE' })).status, 401, 'admin only');
   });
 
+  test('put and get round trip, with a progress bar only on a terminal; nodes prints a table', async () => {
+    const file = join(work, 'photo.jpg');
+    const data = randomBytes(5_000_000);
+    writeFileSync(file, data);
+    const put = cli(['put', file]);
+    assert.equal(put.status, 0, put.stderr.toString());
+    assert.match(put.stdout.toString(), /^stored photo\.jpg \(5000000 bytes, etag [0-9a-f]{32}\)/);
+    assert.equal(put.stderr.toString(), '', 'no progress bar when stderr is not a terminal');
+    assert.equal(cli(['put', file]).status, 1, 'the key exists');
+    const out = join(work, 'back.jpg');
+    assert.equal(cli(['get', 'photo.jpg', out]).status, 0);
+    assert.ok(readFileSync(out).equals(data));
+    assert.equal(cli(['delete', 'photo.jpg']).status, 0);
+
+    // A terminal (script(1) gives the command a pty): the bar shows percent, throughput and ETA.
+    const other = join(work, 'other.jpg');
+    writeFileSync(other, randomBytes(5_000_000)); // not a duplicate: the dedupe test counts those
+    const cmd = [process.execPath, ...RUNTIME_FLAGS, CLI, 'put', other, 'tty/photo.jpg'].map((a) => `'${a}'`).join(' ');
+    const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+      env: { ...process.env, SHARDSTORE_GATEWAY: cluster.url }, encoding: 'utf8', timeout: 60_000,
+    });
+    assert.equal(tty.status, 0, tty.stdout);
+    assert.match(tty.stdout, /100% \| 4\.8 MiB\/4\.8 MiB \| [\d.]+ MiB\/s \| ETA/);
+
+    const nodes = cli(['nodes']);
+    assert.equal(nodes.status, 0);
+    assert.equal(nodes.stdout.toString().trim().split('\n').filter((l) => / up /.test(l)).length, 8);
+    assert.equal(JSON.parse(cli(['nodes', '--json']).stdout.toString()).nodes.length, 8);
+  });
+
   test('dedupe makes copies share one set of shards; the cleaner frees the rest', async () => {
     await gc();
     const before = await used();

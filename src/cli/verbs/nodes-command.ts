@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { call, failureFrom, readText, runClientCommand, withGatewayOptions, type ClientOptions } from '../gateway-client.js';
+
+interface NodeRow { id: string; url: string; state: string; capacity: number; used: number; shards: number; lastSeen: string }
+
+const BAR = 20;
+const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+
+/** One line per node: id, URL, state, a fill bar with used / capacity, shard count. */
+export function nodesTable(nodes: readonly NodeRow[]): string {
+  const rows = nodes.map((n) => {
+    const fill = n.capacity > 0 ? n.used / n.capacity : 0;
+    const filled = Math.round(Math.min(fill, 1) * BAR);
+    return [n.id, n.url, n.state, `[${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}] ${(fill * 100).toFixed(1)}%`, `${gib(n.used)} / ${gib(n.capacity)}`, String(n.shards)];
+  });
+  const header = ['ID', 'URL', 'STATE', 'FILL', 'USED / CAPACITY', 'SHARDS'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+export function addNodesCommand(program: Command): void {
+  withGatewayOptions(program.command('nodes'))
+    .description('list the storage nodes: state, fill and shards (admin token)')
+    .option('--json', 'print the JSON answer of GET /_nodes')
+    .action((opts: ClientOptions & { json?: boolean }) =>
+      runClientCommand('nodes', async () => {
+        const response = await call(opts, 'GET', '/_nodes');
+        if (response.statusCode !== 200) throw await failureFrom(response);
+        const text = await readText(response);
+        if (opts.json) process.stdout.write(`${text.trim()}\n`);
+        else process.stdout.write(nodesTable((JSON.parse(text) as { nodes: NodeRow[] }).nodes));
+      }),
+    );
+}
