@@ -28,6 +28,7 @@ export function addGatewayCommand(program: Command): void {
     .option('--rebalance-rate <bytes>', 'bytes per second the rebalancer copies at most (e.g. 64MiB)', process.env.SHARDSTORE_REBALANCE_RATE ?? '64MiB')
     .option('--scrub-rate <bytes>', 'bytes per second the scrubber verifies at most (e.g. 16MiB)', process.env.SHARDSTORE_SCRUB_RATE ?? '16MiB')
     .option('--scrub-interval <seconds>', 'seconds between scrub passes (0: only on POST /_scrub)', process.env.SHARDSTORE_SCRUB_INTERVAL ?? '60')
+    .option('--metrics-token <token>', 'a token that may read GET /_metrics only (the admin token always may)', process.env.SHARDSTORE_METRICS_TOKEN)
     .option('--max-object-size <bytes>', 'largest object an upload may store (e.g. 5TiB)', process.env.SHARDSTORE_MAX_OBJECT_SIZE ?? '5TiB')
     .action(async (opts: Record<string, string | undefined>) => {
       await runProcess('gateway', async (log) => {
@@ -52,6 +53,7 @@ export function addGatewayCommand(program: Command): void {
           rebalanceRate: opts.rebalanceRate,
           scrubRate: opts.scrubRate,
           maxObjectSize: opts.maxObjectSize,
+          metricsToken: opts.metricsToken,
           scrubIntervalSec: opts.scrubInterval,
         });
         return startGateway(config, log);

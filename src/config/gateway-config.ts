@@ -38,6 +38,8 @@ export const gatewayConfigSchema = z
     scrubRate: byteSize.default(16 * 1024 * 1024),
     /** Seconds between scrub passes (0: only on POST /_scrub); a pass verifies rate × interval bytes. */
     scrubIntervalSec: z.coerce.number().min(0).default(60),
+    /** A second token that may read GET /_metrics only (for a Prometheus scraper); optional. */
+    metricsToken: z.string().min(8, 'the metrics token must have at least 8 characters').optional(),
     /** The largest object an upload may store. */
     maxObjectSize: byteSize.default(5 * 1024 ** 4),
     /** Orphans, abandoned intents and temp files younger than this are never touched. */

@@ -21,6 +21,8 @@ export class PeriodicRunner<Summary> {
     private readonly leases: Leases,
     private readonly intervalMs: number,
     private readonly log: Logger,
+    /** Told how every pass here ended (the metrics). */
+    private readonly observe: (job: string, seconds: number, ok: boolean) => void = () => undefined,
   ) {}
 
   start(): void {
@@ -38,10 +40,12 @@ export class PeriodicRunner<Summary> {
       this.running = task().then(
         (summary) => {
           this.last = { startedAt, finishedAt: Date.now(), summary };
+          this.observe(this.worker.name, (Date.now() - startedAt) / 1000, true);
           return summary;
         },
         (error: unknown) => {
           this.last = { startedAt, finishedAt: Date.now(), error: (error as Error).message };
+          this.observe(this.worker.name, (Date.now() - startedAt) / 1000, false);
           throw error;
         },
       ).finally(() => {

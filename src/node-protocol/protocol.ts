@@ -10,6 +10,8 @@ export const nodeRoutes = {
   shard: (shardId: string) => `/v1/shards/${shardId}`,
   shards: '/v1/shards',
   status: '/v1/status',
+  /** Prometheus text format. */
+  metrics: '/v1/metrics',
   /** DELETE with `?older_than=SECONDS`: removes temp files of uploads that died. */
   tmp: '/v1/tmp',
 } as const;

@@ -25,6 +25,8 @@ export interface ObjectServices {
   /** Recycled buffers of one full stripe (k × blockSize) and of its parity (m × blockSize). */
   readonly stripeBuffers: BufferPool;
   readonly parityBuffers: BufferPool;
+  /** Counts a shard read replaced by parity (the metrics). */
+  onShardReadFailure(reason: 'corrupt' | 'missing' | 'unreachable'): void;
   /** The largest object an upload may store; larger ones are refused (413) before or while streaming. */
   readonly maxObjectSize: number;
   /** How long one frame read from a node may take before the read falls back to parity. */

@@ -123,6 +123,7 @@ export class PartReader {
     this.closeSource(source);
     const corrupt = reason instanceof ChecksumMismatchError;
     const missing = reason instanceof ShardMissingError;
+    this.svc.onShardReadFailure(corrupt ? 'corrupt' : missing ? 'missing' : 'unreachable');
     if (corrupt || missing) {
       // Bitrot or a lost file: the repairer rebuilds this shard elsewhere.
       this.svc.metadata.placement

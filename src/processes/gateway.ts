@@ -21,6 +21,8 @@ import type { Worker } from '../jobs/worker.js';
 import { Deduper } from '../jobs/deduper.js';
 import { registerObjectAdminRoutes } from '../api/admin/object-admin-routes.js';
 import { registerJobRoutes } from '../api/admin/job-routes.js';
+import { registerMetricsRoute } from '../api/admin/metrics-route.js';
+import { createGatewayMetrics } from '../observability/metrics.js';
 import { Repairer } from '../jobs/repairer.js';
 import { Rebalancer } from '../jobs/rebalancer.js';
 import { Scrubber } from '../jobs/scrubber.js';
@@ -37,6 +39,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const directory = new NodeDirectory(metadata.nodes, config.nodeSecret, config.nodeDownAfterMs);
   await directory.start();
 
+  const metrics = createGatewayMetrics(() => directory.list());
   const audit = new AuditRecorder(metadata.audit, log.child({ component: 'audit' }));
   const coders = new Map<string, ErasureCoder>();
   const svc: ObjectServices = {
@@ -56,6 +59,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     intentRefreshMs: Math.max(250, Math.min(30_000, (config.gcGraceSec * 1000) / 4)),
     readTimeoutMs: config.shardTimeoutMs,
     maxObjectSize: config.maxObjectSize,
+    onShardReadFailure: (reason) => metrics.shardReadFailures.inc({ reason }),
     stripeBuffers: new BufferPool(config.dataShards * config.blockSize, 4),
     parityBuffers: new BufferPool(Math.max(config.parityShards, 1) * config.blockSize, 4),
   };
@@ -65,7 +69,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   app.setErrorHandler(sendError);
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` }));
   // Node heartbeats arrive every second from every node; only their failures are news.
-  registerAccessLog(app, (method, path) => method === 'POST' && path === '/_nodes');
+  registerAccessLog(app, (method, path) => method === 'POST' && path === '/_nodes', metrics);
   await app.register(async (scope) =>
     registerAdminRoutes(scope, {
       registry: metadata.nodes,
@@ -94,7 +98,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     job('/_repair', repairer, config.repairIntervalSec, () => repairer.runOnce({ downNowIsLost: true })),
     job('/_rebalance', rebalancer, config.rebalanceIntervalSec, () => rebalancer.runOnce(true), true),
     job('/_scrub', scrubber, config.scrubIntervalSec, () => scrubber.runOnce(true)),
-  ].map((j) => ({ ...j, runner: new PeriodicRunner<unknown>(j.worker, metadata.leases, j.intervalSec * 1000, log) }));
+  ].map((j) => ({
+    ...j,
+    runner: new PeriodicRunner<unknown>(j.worker, metadata.leases, j.intervalSec * 1000, log, (name, seconds, ok) => {
+      metrics.jobPasses.inc({ job: name, result: ok ? 'ok' : 'failed' });
+      metrics.jobDuration.observe({ job: name }, seconds);
+    }),
+  }));
   await app.register(async (scope) =>
     registerJobRoutes(
       scope,
@@ -102,6 +112,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       Object.fromEntries(jobs.map((j) => [j.path, { run: () => j.runner.runNow(j.onDemand), status: () => j.runner.status(), background: j.background }])),
     ),
   );
+  await app.register(async (scope) => registerMetricsRoute(scope, metrics.registry, [config.adminToken, ...(config.metricsToken ? [config.metricsToken] : [])]));
   await app.register(async (scope) =>
     registerObjectAdminRoutes(scope, { svc, adminToken: config.adminToken }),
   );

@@ -1,4 +1,7 @@
+import { Gauge } from 'prom-client';
 import { createHttpServer } from '../http/create-server.js';
+import { registerAccessLog } from '../http/access-log.js';
+import { createHttpMetrics } from '../observability/metrics.js';
 import { statfs } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { NodeConfig } from '../config/node-config.js';
@@ -26,7 +29,13 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
   const app = createHttpServer(log, 120_000);
   let url = '';
   const report = (): NodeReport => ({ id: identity.id, url, capacity, used: shards.used, shards: shards.count, version: PROTOCOL_VERSION });
-  registerNodeRoutes(app, { shards, secret: config.secret, report });
+  const metrics = createHttpMetrics('node');
+  new Gauge({ name: 'shardstore_node_used_bytes', help: 'Bytes of shard files held', registers: [metrics.registry], collect() { this.set(shards.used); } });
+  new Gauge({ name: 'shardstore_node_shards', help: 'Shard files held', registers: [metrics.registry], collect() { this.set(shards.count); } });
+  new Gauge({ name: 'shardstore_node_capacity_bytes', help: 'Declared capacity', registers: [metrics.registry], collect() { this.set(capacity); } });
+  // Shard traffic is the node's whole job: successes log at debug level, failures at info.
+  registerAccessLog(app, () => true, metrics);
+  registerNodeRoutes(app, { shards, secret: config.secret, report, metrics: metrics.registry });
 
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address() as AddressInfo;

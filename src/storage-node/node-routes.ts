@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { hasBearer, nodeRoutes, SHARD_ID_RE, type NodeReport } from '../node-protocol/protocol.js';
@@ -8,6 +9,8 @@ import { ShardExistsError, ShardMissingError, type ShardFiles } from './shard-fi
 export interface NodeRouteDeps {
   shards: ShardFiles;
   secret: string;
+  /** The node's metrics registry, served at /v1/metrics. */
+  metrics?: Registry;
   report: () => NodeReport;
 }
 
@@ -27,6 +30,11 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRouteDeps): v
       return fail(reply, 401, 'UNAUTHORIZED', 'the cluster secret is missing or wrong');
     }
   });
+
+  if (deps.metrics) {
+    const registry = deps.metrics;
+    app.get(nodeRoutes.metrics, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  }
 
   const shardId = (request: FastifyRequest, reply: FastifyReply): string | undefined => {
     const id = (request.params as { id: string }).id;

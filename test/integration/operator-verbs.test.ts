@@ -101,6 +101,27 @@ describe('operator verbs and deduplication', () => {
     assert.equal(JSON.parse(cli(['nodes', '--json']).stdout.toString()).nodes.length, 8);
   });
 
+  test('metrics in Prometheus text format from the gateway (admin token) and from a node (its secret)', async () => {
+    await gc();
+    assert.equal((await fetch(`${cluster.url}/_metrics`)).status, 401);
+    const res = await cluster.admin('/_metrics');
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+    const text = await res.text();
+    assert.match(text, /^# TYPE shardstore_http_requests_total counter$/m);
+    assert.match(text, /^shardstore_http_requests_total\{method="POST",route="\/\*",status="201",process="gateway"\} \d+$/m);
+    assert.match(text, /^shardstore_http_payload_bytes_total\{direction="in",process="gateway"\} \d+$/m);
+    assert.equal((text.match(/^shardstore_node_up\{node="[^"]+",process="gateway"\} 1$/gm) ?? []).length, 8);
+    assert.match(text, /^shardstore_job_passes_total\{job="cleaner",result="ok",process="gateway"\} \d+$/m);
+    assert.match(text, /^shardstore_http_request_duration_seconds_bucket\{[^}]*le="0\.1"[^}]*route="\/\*"[^}]*\} \d+$/m);
+    assert.match(text, /^shardstore_process_resident_memory_bytes\{process="gateway"\} \d+$/m);
+    const node = cluster.state.nodes[0]!.url;
+    assert.equal((await fetch(`${node}/v1/metrics`)).status, 401);
+    const nodeText = await (await fetch(`${node}/v1/metrics`, { headers: { authorization: `Bearer ${cluster.state.nodeSecret}` } })).text();
+    assert.match(nodeText, /^shardstore_node_shards\{process="node"\} \d+$/m);
+    assert.match(nodeText, /^shardstore_http_requests_total\{method="PUT",route="\/v1\/shards\/:id",status="201",process="node"\} \d+$/m);
+  });
+
   test('dedupe makes copies share one set of shards; the cleaner frees the rest', async () => {
     await gc();
     const before = await used();
