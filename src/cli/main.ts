@@ -12,6 +12,8 @@ import { addNginxConfCommand } from './nginx-conf-command.js';
 import { addPutCommand } from './verbs/put-command.js';
 import { addGetCommand } from './verbs/get-command.js';
 import { addNodesCommand } from './verbs/nodes-command.js';
+import { addInfoCommand } from './verbs/info-command.js';
+import { addLogCommand } from './verbs/log-command.js';
 
 const program = new Command('shardstore')
   .description('Shardstore: a distributed, erasure-coded object store')
@@ -23,6 +25,8 @@ addMigrateCommand(program);
 addPutCommand(program);
 addGetCommand(program);
 addNodesCommand(program);
+addInfoCommand(program);
+addLogCommand(program);
 addImportCommand(program);
 addExistsCommand(program);
 addExportCommand(program);

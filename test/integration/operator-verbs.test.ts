@@ -95,6 +95,15 @@ describe('operator verbs and deduplication', () => {
     assert.equal(tty.status, 0, tty.stdout);
     assert.match(tty.stdout, /100% \| 4\.8 MiB\/4\.8 MiB \| [\d.]+ MiB\/s \| ETA/);
 
+    const info = cli(['info', 'tty/photo.jpg']);
+    assert.equal(info.status, 0, info.stderr.toString());
+    assert.match(info.stdout.toString(), /^size +5000000$/m);
+    assert.equal((info.stdout.toString().match(/^shard /gm) ?? []).length, 8);
+    assert.equal(cli(['info', 'no/such']).status, 1);
+    const log = cli(['log', '--action', 'create', '--limit', '1']);
+    assert.match(log.stdout.toString(), /create +tty\/photo\.jpg +5000000 bytes/);
+    assert.equal(JSON.parse(cli(['log', '--json', '--limit', '2']).stdout.toString()).entries.length, 2);
+
     const nodes = cli(['nodes']);
     assert.equal(nodes.status, 0);
     assert.equal(nodes.stdout.toString().trim().split('\n').filter((l) => / up /.test(l)).length, 8);
