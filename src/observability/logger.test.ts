@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createLogger } from './logger.js';
+import { createLogger, logFormat } from './logger.js';
 
 test('credentials never reach the log, at the top level or nested', () => {
   const lines: string[] = [];
@@ -18,4 +18,11 @@ test('credentials never reach the log, at the top level or nested', () => {
   for (const secret of ['tok-123', 'sec-456', 'Bearer abc', 'Bearer def', 'k-789']) assert.ok(!text.includes(secret), secret);
   assert.match(text, /"port":1/);
   assert.match(text, /\[redacted\]/);
+});
+
+test('JSON lines unless on a terminal or asked for pretty', () => {
+  assert.equal(logFormat({}, false), 'json');
+  assert.equal(logFormat({}, true), 'pretty');
+  assert.equal(logFormat({ SHARDSTORE_LOG_FORMAT: 'json' }, true), 'json');
+  assert.equal(logFormat({ SHARDSTORE_LOG_FORMAT: 'pretty' }, false), 'pretty');
 });
