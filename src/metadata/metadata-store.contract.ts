@@ -298,6 +298,24 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     }
   });
 
+  test(`${name}: S3 access keys are created, found, listed and removed`, async () => {
+    const store = await open();
+    try {
+      const key = { accessKey: 'SSAK' + randomUUID().slice(0, 8).toUpperCase(), secretKey: 's'.repeat(40), name: 'ci', createdAt: 5 };
+      await store.accessKeys.create(key);
+      await store.accessKeys.create({ ...key, accessKey: 'SSAKSECOND', createdAt: 6 });
+      assert.deepEqual(await store.accessKeys.find(key.accessKey), key);
+      assert.equal(await store.accessKeys.find('NOPE'), undefined);
+      assert.deepEqual((await store.accessKeys.list()).map((k) => k.accessKey), [key.accessKey, 'SSAKSECOND']);
+      await assert.rejects(store.accessKeys.create(key), 'an access key is unique');
+      assert.equal(await store.accessKeys.remove(key.accessKey), true);
+      assert.equal(await store.accessKeys.remove(key.accessKey), false);
+      assert.deepEqual((await store.accessKeys.list()).map((k) => k.accessKey), ['SSAKSECOND']);
+    } finally {
+      await store.close();
+    }
+  });
+
   test(`${name}: a lease has one holder until it expires or is released`, async () => {
     const store = await open();
     try {

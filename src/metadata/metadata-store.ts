@@ -1,4 +1,4 @@
-import type { AuditEntry, AuditQuery, DuplicateGroup, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRef, ShardLocation, ShardMove, UploadIntent } from './records.js';
+import type { AccessKey, AuditEntry, AuditQuery, DuplicateGroup, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRef, ShardLocation, ShardMove, UploadIntent } from './records.js';
 
 /** Objects in a (bucket, key) namespace; at most one live object per key. */
 export interface ObjectCatalog {
@@ -115,6 +115,16 @@ export interface ShardPlacement {
   moveShards(moves: readonly ShardMove[], intentId: string, now: number): Promise<number>;
 }
 
+/** S3 access keys (`shardstore keys`). */
+export interface AccessKeys {
+  create(key: AccessKey): Promise<void>;
+  find(accessKey: string): Promise<AccessKey | undefined>;
+  /** Oldest first, secrets included (the CLI shows only the key ids). */
+  list(): Promise<AccessKey[]>;
+  /** False if there was no such key. */
+  remove(accessKey: string): Promise<boolean>;
+}
+
 export interface MetadataStore {
   readonly objects: ObjectCatalog;
   readonly nodes: NodeRegistry;
@@ -124,5 +134,6 @@ export interface MetadataStore {
   readonly sharing: ContentSharing;
   readonly garbage: ShardGarbage;
   readonly placement: ShardPlacement;
+  readonly accessKeys: AccessKeys;
   close(): Promise<void>;
 }

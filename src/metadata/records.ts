@@ -70,6 +70,14 @@ export interface NodeRecord {
 
 export type AuditAction = 'create' | 'download' | 'expire' | 'purge' | 'abort' | 'dedupe';
 
+/** An S3 access key and its secret. */
+export interface AccessKey {
+  readonly accessKey: string;
+  readonly secretKey: string;
+  readonly name: string;
+  readonly createdAt: number;
+}
+
 /** One part of one object. */
 export interface PartRef {
   readonly objectId: string;

@@ -159,6 +159,20 @@ export const postgresMigrations: readonly { version: number; name: string; sql: 
       );
     `,
   },
+  {
+    version: 4,
+    name: 'S3 access keys',
+    sql: `
+      -- SigV4 needs the secret itself to recompute signatures (as AWS and MinIO keep it): it cannot be a
+      -- hash. Whoever can read this table can sign S3 requests; protect the database accordingly.
+      CREATE TABLE access_keys (
+        access_key text PRIMARY KEY,
+        secret_key text NOT NULL,
+        name text NOT NULL,
+        created_at bigint NOT NULL
+      );
+    `,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = postgresMigrations.at(-1)!.version;

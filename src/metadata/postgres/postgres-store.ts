@@ -13,6 +13,7 @@ interface ObjectRow {
   content_type: string | null; name: string | null; created_at: number; expires_at: number | null; deleted_at: number | null;
 }
 interface PartRow { object_id: string; part_no: number; offset: number; size: number; data_shards: number; parity_shards: number; block_size: number }
+interface KeyRow { access_key: string; secret_key: string; name: string; created_at: number }
 interface ShardRow { object_id: string; part_no: number; shard_index: number; node_id: string; shard_id: string; size: number }
 
 /** bigint columns hold byte counts and ms timestamps, all far below 2^53: read them as numbers. */
@@ -361,6 +362,23 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
           if (gone.rowCount !== 1) throw new IntentGoneError(intentId);
           return rows;
         });
+      },
+    },
+    accessKeys: {
+      async create(key) {
+        await pool.query('INSERT INTO access_keys (access_key, secret_key, name, created_at) VALUES ($1, $2, $3, $4)', [key.accessKey, key.secretKey, key.name, key.createdAt]);
+      },
+      async find(accessKey) {
+        const { rows } = await pool.query<KeyRow>('SELECT * FROM access_keys WHERE access_key = $1', [accessKey]);
+        const r = rows[0];
+        return r && { accessKey: r.access_key, secretKey: r.secret_key, name: r.name, createdAt: r.created_at };
+      },
+      async list() {
+        const { rows } = await pool.query<KeyRow>('SELECT * FROM access_keys ORDER BY created_at, access_key');
+        return rows.map((r) => ({ accessKey: r.access_key, secretKey: r.secret_key, name: r.name, createdAt: r.created_at }));
+      },
+      async remove(accessKey) {
+        return (await pool.query('DELETE FROM access_keys WHERE access_key = $1', [accessKey])).rowCount === 1;
       },
     },
     async close() {

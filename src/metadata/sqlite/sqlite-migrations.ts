@@ -149,6 +149,20 @@ export const sqliteMigrations: readonly { version: number; name: string; sql: st
       );
     `,
   },
+  {
+    version: 5,
+    name: 'S3 access keys',
+    sql: `
+      -- SigV4 needs the secret itself to recompute signatures (as AWS and MinIO keep it): it cannot be a
+      -- hash. Whoever can read this table can sign S3 requests; protect the database accordingly.
+      CREATE TABLE access_keys (
+        access_key TEXT PRIMARY KEY,
+        secret_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations.at(-1)!.version;

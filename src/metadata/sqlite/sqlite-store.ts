@@ -94,6 +94,10 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
        JOIN objects o ON o.id = s.object_id
        WHERE o.expires_at IS NULL AND s.shard_id > ? ORDER BY s.shard_id LIMIT ?`,
     ),
+    insertKey: db.prepare('INSERT INTO access_keys (access_key, secret_key, name, created_at) VALUES (?, ?, ?, ?)'),
+    findKey: db.prepare<[string], { access_key: string; secret_key: string; name: string; created_at: number }>('SELECT * FROM access_keys WHERE access_key = ?'),
+    listKeys: db.prepare<[], { access_key: string; secret_key: string; name: string; created_at: number }>('SELECT * FROM access_keys ORDER BY created_at, access_key'),
+    deleteKey: db.prepare('DELETE FROM access_keys WHERE access_key = ?'),
     queueRepair: db.prepare('INSERT OR IGNORE INTO part_repairs (object_id, part_no, queued_at) VALUES (?, ?, ?)'),
     settle: db.prepare(
       `DELETE FROM part_repairs WHERE object_id = @objectId AND part_no = @partNo
@@ -347,6 +351,21 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       },
       async shardsAfter(after, limit) {
         return q.shardsAfter.all(after, limit).map((r) => ({ shardId: r.shard_id, nodeId: r.node_id, size: r.size, blockSize: r.block_size }));
+      },
+    },
+    accessKeys: {
+      async create(key) {
+        q.insertKey.run(key.accessKey, key.secretKey, key.name, key.createdAt);
+      },
+      async find(accessKey) {
+        const r = q.findKey.get(accessKey);
+        return r && { accessKey: r.access_key, secretKey: r.secret_key, name: r.name, createdAt: r.created_at };
+      },
+      async list() {
+        return q.listKeys.all().map((r) => ({ accessKey: r.access_key, secretKey: r.secret_key, name: r.name, createdAt: r.created_at }));
+      },
+      async remove(accessKey) {
+        return q.deleteKey.run(accessKey).changes === 1;
       },
     },
     async close() {
