@@ -110,6 +110,9 @@ export const sign = (key: Buffer, text: string): string => createHmac('sha256', 
 export const chunkStringToSign = (amzDate: string, credential: Credential, previousSignature: string, chunkHash: string): string =>
   ['AWS4-HMAC-SHA256-PAYLOAD', amzDate, scopeOf(credential), previousSignature, EMPTY_SHA256, chunkHash].join('\n');
 
+/** Checks one chunk's signature of a streaming upload, given the SHA-256 (hex) of its data; chained by its maker. */
+export type ChunkVerifier = (chunkSha256: string, signature: string) => boolean;
+
 /** Constant-time comparison of two hex signatures. */
 export function signaturesMatch(a: string, b: string): boolean {
   const x = Buffer.from(a, 'utf8');

@@ -1,7 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-
-/** Checks one chunk's signature, given the SHA-256 (hex) of its data; the caller chains them. */
-export type ChunkVerifier = (chunkSha256: string, signature: string) => boolean;
+import type { ChunkVerifier } from '../core/sigv4.js';
 
 export class AwsChunkedError extends Error {}
 

@@ -1,0 +1,101 @@
+import {
+  ALGORITHM, canonicalRequest, chunkStringToSign, parseAuthorization, parseCredential, sign, signaturesMatch, signingKey,
+  STREAMING_PAYLOAD, stringToSign, UNSIGNED_PAYLOAD, type ChunkVerifier, type Credential, type SignableRequest,
+} from '../../core/sigv4.js';
+import { S3Error } from './s3-error.js';
+
+/** How far a request's X-Amz-Date may be from the gateway's clock (AWS allows 15 minutes). */
+const MAX_SKEW_MS = 15 * 60_000;
+/** Presigned URLs live at most 7 days, as on AWS. */
+const MAX_EXPIRES_S = 7 * 24 * 3600;
+
+export interface Authenticated {
+  readonly accessKey: string;
+  /** What the body must hash to (hex), or how it is signed. */
+  readonly payload: { readonly sha256: string } | 'unsigned' | 'streaming';
+  /** For `streaming` bodies: the chained check of each chunk, seeded with the request's signature. */
+  readonly chunks?: ChunkVerifier;
+}
+
+const amzTime = (value: string): number => {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  if (!m) return Number.NaN;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+};
+
+const single = (v: string | readonly string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : (v as string | undefined));
+
+/**
+ * Authenticates an S3 request signed with AWS Signature V4, in the Authorization header or as a presigned
+ * URL, against the secrets `secretOf` knows. Throws S3Error with the code S3 would answer.
+ */
+export async function authenticateS3(
+  request: SignableRequest,
+  secretOf: (accessKey: string) => Promise<string | undefined>,
+  now: number = Date.now(),
+): Promise<Authenticated> {
+  const header = single(request.headers.authorization);
+  const params = new URLSearchParams(request.query);
+  const presigned = params.get('X-Amz-Algorithm');
+  let credential: Credential;
+  let signedHeaders: readonly string[];
+  let signature: string;
+  let amzDate: string;
+  let payloadHash: string;
+  if (header) {
+    const parsed = parseAuthorization(header);
+    if (!parsed) throw new S3Error(header.startsWith('AWS ') ? 'AccessDenied' : 'AuthorizationHeaderMalformed', 400, 'the Authorization header is not AWS Signature Version 4');
+    ({ credential, signedHeaders, signature } = parsed);
+    amzDate = single(request.headers['x-amz-date']) ?? '';
+    payloadHash = single(request.headers['x-amz-content-sha256']) ?? '';
+    if (!payloadHash) throw new S3Error('InvalidRequest', 400, 'x-amz-content-sha256 is required');
+  } else if (presigned) {
+    if (presigned !== ALGORITHM) throw new S3Error('AuthorizationQueryParametersError', 400, `X-Amz-Algorithm must be ${ALGORITHM}`);
+    const parsedCredential = parseCredential(params.get('X-Amz-Credential') ?? '');
+    const expires = Number(params.get('X-Amz-Expires'));
+    signature = params.get('X-Amz-Signature') ?? '';
+    amzDate = params.get('X-Amz-Date') ?? '';
+    signedHeaders = (params.get('X-Amz-SignedHeaders') ?? '').split(';').filter(Boolean);
+    if (!parsedCredential || !signature || !signedHeaders.length || !Number.isInteger(expires) || expires < 1 || expires > MAX_EXPIRES_S) {
+      throw new S3Error('AuthorizationQueryParametersError', 400, 'the presigned URL is incomplete or malformed');
+    }
+    credential = parsedCredential;
+    if (now > amzTime(amzDate) + expires * 1000) throw new S3Error('AccessDenied', 403, 'Request has expired');
+    payloadHash = UNSIGNED_PAYLOAD;
+  } else {
+    throw new S3Error('AccessDenied', 403, 'anonymous access is not allowed; sign the request with an access key');
+  }
+
+  const time = amzTime(amzDate);
+  if (Number.isNaN(time)) throw new S3Error('AccessDenied', 403, 'X-Amz-Date is missing or malformed');
+  if (!presigned && Math.abs(now - time) > MAX_SKEW_MS) {
+    throw new S3Error('RequestTimeTooSkewed', 403, 'The difference between the request time and the server time is too large');
+  }
+  if (amzDate.slice(0, 8) !== credential.date) throw new S3Error('SignatureDoesNotMatch', 403, 'the credential date does not match X-Amz-Date');
+  if (credential.service !== 's3') throw new S3Error('SignatureDoesNotMatch', 403, `the credential is for service '${credential.service}', not s3`);
+  if (!signedHeaders.includes('host')) throw new S3Error('AccessDenied', 403, 'the host header must be signed');
+  const secret = await secretOf(credential.accessKey);
+  if (secret === undefined) throw new S3Error('InvalidAccessKeyId', 403, 'The AWS Access Key Id you provided does not exist in our records.');
+
+  const key = signingKey(secret, credential);
+  const canonical = canonicalRequest(request, signedHeaders, payloadHash, presigned ? ['X-Amz-Signature'] : []);
+  const expected = sign(key, stringToSign(amzDate, credential, canonical));
+  if (!signaturesMatch(expected, signature)) {
+    throw new S3Error('SignatureDoesNotMatch', 403, 'The request signature we calculated does not match the signature you provided.');
+  }
+  if (payloadHash === UNSIGNED_PAYLOAD) return { accessKey: credential.accessKey, payload: 'unsigned' };
+  if (payloadHash === STREAMING_PAYLOAD) {
+    let previous = signature;
+    return {
+      accessKey: credential.accessKey,
+      payload: 'streaming',
+      chunks: (chunkHash, chunkSignature) => {
+        const ok = signaturesMatch(sign(key, chunkStringToSign(amzDate, credential, previous, chunkHash)), chunkSignature);
+        previous = chunkSignature;
+        return ok;
+      },
+    };
+  }
+  if (!/^[0-9a-f]{64}$/.test(payloadHash)) throw new S3Error('InvalidArgument', 400, 'x-amz-content-sha256 is not a SHA-256, UNSIGNED-PAYLOAD or a streaming mode');
+  return { accessKey: credential.accessKey, payload: { sha256: payloadHash } };
+}
