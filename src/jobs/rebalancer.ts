@@ -92,8 +92,6 @@ export class Rebalancer implements Worker<RebalanceSummary> {
         const spent = this.now() - copyStarted;
         if (spent < minMs) await new Promise((r) => setTimeout(r, minMs - spent));
       }
-    } else {
-      summary.stopped = 'balanced';
     }
     summary.spreadAfter = spread();
     summary.durationMs = this.now() - started;
