@@ -58,6 +58,20 @@ export class NotFoundError extends ShardstoreError {
   }
 }
 
+/** An S3 bucket that does not exist (or was deleted while an upload ran). */
+export class NoSuchBucketError extends NotFoundError {
+  constructor(readonly bucket: string) {
+    super(`the bucket '${bucket}' does not exist`);
+  }
+}
+
+/** A multipart upload that does not exist: never created, completed, aborted or expired. */
+export class NoSuchUploadError extends NotFoundError {
+  constructor(readonly uploadId: string) {
+    super(`the multipart upload '${uploadId}' does not exist; it may have been completed, aborted or expired`);
+  }
+}
+
 export class KeyExistsError extends ShardstoreError {
   constructor(key: string) {
     super('KEY_EXISTS', `an object already exists at '${key}'; objects are write-once`);

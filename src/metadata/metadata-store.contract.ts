@@ -5,6 +5,7 @@ import type { MetadataStore } from './metadata-store.js';
 import type { NewObject, UploadIntent } from './records.js';
 import { IntentGoneError, KeyExistsError, SchemaTooOldError } from '../core/errors.js';
 import type { OpenOptions } from './schema-check.js';
+import { s3MetadataContract } from './s3-metadata.contract.js';
 
 /** The behaviour every MetadataStore implementation must have; each implementation runs this suite. */
 export function metadataStoreContract(name: string, open: () => Promise<MetadataStore>): void {
@@ -30,7 +31,7 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       assert.equal(await store.objects.findLive('b', 'a/b.txt'), undefined, 'invisible before the commit');
       await store.objects.commit(o, o.id);
       const back = await store.objects.findLive('b', 'a/b.txt');
-      assert.deepEqual(back, { ...o, expiresAt: null, deletedAt: null });
+      assert.deepEqual(back, { ...o, expiresAt: null, deletedAt: null, headers: null });
       assert.equal((await store.intents.olderThan(2000, 10)).length, 0);
       assert.equal(await store.objects.findLive('other', 'a/b.txt'), undefined, 'buckets are separate namespaces');
     } finally {
@@ -331,6 +332,7 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       await store.close();
     }
   });
+  s3MetadataContract(name, open);
 }
 
 /** Rows as the previous schema version wrote them: two path objects with the same content. */

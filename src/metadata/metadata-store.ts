@@ -1,14 +1,17 @@
-import type { AccessKey, AuditEntry, AuditQuery, DuplicateGroup, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRef, ShardLocation, ShardMove, UploadIntent } from './records.js';
+import type { AccessKey, AuditEntry, Bucket, CommitOptions, ListQuery, MultipartUpload, ObjectListEntry, UploadedPart, AuditQuery, DuplicateGroup, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRef, ShardLocation, ShardMove, UploadIntent } from './records.js';
 
 /** Objects in a (bucket, key) namespace; at most one live object per key. */
 export interface ObjectCatalog {
   findLive(bucket: string, key: string): Promise<ObjectRecord | undefined>;
   /**
-   * Makes the object visible and drops its upload intent in one transaction.
-   * Throws KeyExistsError when a live object already has the key, and IntentGoneError when the intent
-   * no longer exists (the cleaner claimed it): then nothing becomes visible.
+   * Makes the object visible and drops its upload intent (if any: a copy has none) in one transaction.
+   * Throws KeyExistsError when a live object already has the key (unless `replace`), IntentGoneError
+   * when the intent no longer exists (the cleaner claimed it), NoSuchBucketError: then nothing becomes
+   * visible. Returns the id of the object it replaced, if any.
    */
-  commit(object: NewObject, intentId: string): Promise<void>;
+  commit(object: NewObject, intentId: string | null, options?: CommitOptions): Promise<{ replaced: string | null }>;
+  /** Live keys of a bucket in UTF-8 byte order (S3 listing order). */
+  list(bucket: string, query: ListQuery): Promise<ObjectListEntry[]>;
   /** Any object by id, live, expired or purged. */
   findById(id: string): Promise<ObjectRecord | undefined>;
   /** The owner key hash stored with an object (file store), or null. */
@@ -68,7 +71,7 @@ export interface UploadIntents {
   claim(id: string, updatedBefore: number): Promise<boolean>;
   /** Intents not refreshed since `updatedBefore`, oldest first. */
   olderThan(updatedBefore: number, limit: number): Promise<UploadIntent[]>;
-  /** Shard ids of every open intent (uploads in progress or abandoned). */
+  /** Shard ids of every open intent (uploads in progress or abandoned) and of multipart uploads' parts. */
   openShardIds(): Promise<Set<string>>;
 }
 
@@ -115,6 +118,45 @@ export interface ShardPlacement {
   moveShards(moves: readonly ShardMove[], intentId: string, now: number): Promise<number>;
 }
 
+/** S3 buckets. Objects of a bucket live in the object catalog under the bucket's name. */
+export interface BucketCatalog {
+  /** False if it already exists. */
+  create(bucket: Bucket): Promise<boolean>;
+  find(name: string): Promise<Bucket | undefined>;
+  /** By name. */
+  list(): Promise<Bucket[]>;
+  /** Removes the bucket only if it holds no live object and no multipart upload. */
+  remove(name: string): Promise<'removed' | 'not-empty' | 'missing'>;
+}
+
+/**
+ * S3 multipart uploads. Each uploaded part is striped on its own; its shards belong to the upload until
+ * it is completed (they become the object's parts), aborted or expired (they become garbage).
+ */
+export interface MultipartUploads {
+  create(upload: MultipartUpload): Promise<void>;
+  find(id: string): Promise<MultipartUpload | undefined>;
+  /** Uploads of a bucket by key, then creation time, after (key, id) `after`, keys starting with `prefix`. */
+  list(bucket: string, query: { prefix: string; afterKey: string; afterId: string; limit: number }): Promise<MultipartUpload[]>;
+  /**
+   * In one transaction: records the part and drops its upload intent; a part uploaded before under the
+   * same number is replaced and its shards queued as garbage. NoSuchUploadError if the upload is gone.
+   */
+  putPart(part: UploadedPart, intentId: string, now: number): Promise<void>;
+  /** By part number. */
+  parts(uploadId: string): Promise<UploadedPart[]>;
+  /**
+   * In one transaction: `build` makes the object from the upload's parts (and may throw to refuse),
+   * the object is committed replacing any live one with its key, the shards of parts it does not use
+   * are queued as garbage, and the upload is gone. NoSuchUploadError if it already was.
+   */
+  complete(uploadId: string, build: (upload: MultipartUpload, parts: readonly UploadedPart[]) => NewObject, now: number): Promise<{ object: NewObject; replaced: string | null }>;
+  /** Drops the upload and queues its parts' shards as garbage; false if there was no such upload. */
+  abort(uploadId: string, now: number): Promise<boolean>;
+  /** Uploads created before `createdBefore`, oldest first (the cleaner expires them). */
+  olderThan(createdBefore: number, limit: number): Promise<MultipartUpload[]>;
+}
+
 /** S3 access keys (`shardstore keys`). */
 export interface AccessKeys {
   create(key: AccessKey): Promise<void>;
@@ -135,5 +177,7 @@ export interface MetadataStore {
   readonly garbage: ShardGarbage;
   readonly placement: ShardPlacement;
   readonly accessKeys: AccessKeys;
+  readonly buckets: BucketCatalog;
+  readonly multipart: MultipartUploads;
   close(): Promise<void>;
 }

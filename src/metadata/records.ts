@@ -36,10 +36,71 @@ export interface ObjectRecord {
   readonly expiresAt: number | null;
   readonly deletedAt: number | null;
   readonly parts: readonly PartRecord[];
+  /**
+   * Response headers stored with the object (S3: `x-amz-meta-*`, Cache-Control, Content-Disposition,
+   * Content-Encoding, Content-Language, Expires, the `x-amz-checksum-*` it was uploaded with).
+   */
+  readonly headers?: Readonly<Record<string, string>> | null;
 }
 
 export interface NewObject extends Omit<ObjectRecord, 'expiresAt' | 'deletedAt'> {
   readonly ownerKeyHash?: string | null;
+}
+
+export interface CommitOptions {
+  /** S3 semantics: the live object with the key, if any, is expired in the same transaction (last writer wins). */
+  readonly replace?: boolean;
+  /** The bucket must exist in the bucket catalog when the object becomes visible (S3 buckets). */
+  readonly bucketMustExist?: boolean;
+  /**
+   * A copy: the object's parts are this live object's parts as they are at the commit, so both name the
+   * same shards (no bytes move). Fails with NotFoundError if the source is no longer live.
+   */
+  readonly partsOf?: string;
+}
+
+/** One S3 bucket. */
+export interface Bucket {
+  readonly name: string;
+  readonly createdAt: number;
+}
+
+/** A live object as a listing shows it. */
+export interface ObjectListEntry {
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+  readonly createdAt: number;
+}
+
+/** Live keys of a bucket in UTF-8 byte order, after `after`, starting with `prefix`. */
+export interface ListQuery {
+  readonly prefix: string;
+  readonly after: string;
+  readonly limit: number;
+}
+
+/** An S3 multipart upload in progress. */
+export interface MultipartUpload {
+  readonly id: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly contentType: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly createdAt: number;
+}
+
+/** A part uploaded to a multipart upload: striped and stored like an object of its own. */
+export interface UploadedPart {
+  readonly uploadId: string;
+  readonly partNo: number;
+  readonly size: number;
+  /** Hex MD5 of the part (its ETag without quotes). */
+  readonly etag: string;
+  readonly sha256: string;
+  readonly scheme: ErasureScheme;
+  readonly shards: readonly ShardLocation[];
+  readonly createdAt: number;
 }
 
 export interface IntentShard {

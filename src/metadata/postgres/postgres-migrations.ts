@@ -173,6 +173,44 @@ export const postgresMigrations: readonly { version: number; name: string; sql: 
       );
     `,
   },
+  {
+    version: 5,
+    name: 'S3 buckets, stored response headers, multipart uploads',
+    sql: `
+      CREATE TABLE buckets (
+        name text PRIMARY KEY,
+        created_at bigint NOT NULL
+      );
+      -- Response headers (x-amz-meta-*, Cache-Control, …) kept with an S3 object.
+      ALTER TABLE objects ADD COLUMN headers jsonb;
+      -- S3 lists keys in UTF-8 byte order: the "C" collation, whatever the database's default.
+      CREATE INDEX objects_listing ON objects (bucket, (key COLLATE "C")) WHERE expires_at IS NULL;
+      CREATE TABLE multipart_uploads (
+        id text PRIMARY KEY,
+        bucket text NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        content_type text,
+        headers jsonb NOT NULL,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX multipart_uploads_key ON multipart_uploads (bucket, key, id);
+      CREATE INDEX multipart_uploads_created ON multipart_uploads (created_at);
+      -- Parts' shards are JSON like an intent's: they belong to no object until the upload completes.
+      CREATE TABLE multipart_parts (
+        upload_id text NOT NULL REFERENCES multipart_uploads (id) ON DELETE CASCADE,
+        part_no integer NOT NULL,
+        size bigint NOT NULL,
+        etag text NOT NULL,
+        sha256 text NOT NULL,
+        data_shards integer NOT NULL,
+        parity_shards integer NOT NULL,
+        block_size integer NOT NULL,
+        shards jsonb NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (upload_id, part_no)
+      );
+    `,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = postgresMigrations.at(-1)!.version;

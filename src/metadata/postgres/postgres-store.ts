@@ -1,16 +1,18 @@
 import pg from 'pg';
-import { IntentGoneError, KeyExistsError } from '../../core/errors.js';
+import { IntentGoneError, KeyExistsError, NoSuchBucketError, NotFoundError } from '../../core/errors.js';
 import type { MetadataStore } from '../metadata-store.js';
-import type { AuditAction, GarbageShard, NodeRecord, ObjectRecord, PartRecord, UploadIntent } from '../records.js';
+import type { AuditAction, CommitOptions, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRecord, UploadIntent } from '../records.js';
 import { migratePostgres, postgresSchemaVersion } from './postgres-migrator.js';
 import { POSTGRES_SCHEMA_VERSION } from './postgres-migrations.js';
 import { requireSchema, type OpenOptions } from '../schema-check.js';
 import { DUPLICATES_SQL, groupDuplicates, sameShards, type DuplicateRow } from '../duplicates.js';
 import { underReplicated } from '../under-replicated.js';
+import { postgresS3Roles } from './postgres-s3.js';
 
 interface ObjectRow {
   id: string; bucket: string; key: string; size: number; etag: string; sha256: string;
   content_type: string | null; name: string | null; created_at: number; expires_at: number | null; deleted_at: number | null;
+  headers: Record<string, string> | null;
 }
 interface PartRow { object_id: string; part_no: number; offset: number; size: number; data_shards: number; parity_shards: number; block_size: number }
 interface KeyRow { access_key: string; secret_key: string; name: string; created_at: number }
@@ -86,7 +88,7 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
       return {
         id: row.id, bucket: row.bucket, key: row.key, size: row.size, etag: row.etag, sha256: row.sha256,
         contentType: row.content_type, name: row.name, createdAt: row.created_at, expiresAt: row.expires_at,
-        deletedAt: row.deleted_at, parts: partRecords,
+        deletedAt: row.deleted_at, parts: partRecords, headers: row.headers,
       };
     });
   };
@@ -107,33 +109,77 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
     }
   };
 
+  /** The body of every commit, inside the caller's transaction. Returns the id of the object replaced. */
+  const commitObject = async (c: pg.PoolClient, object: NewObject, options: CommitOptions): Promise<string | null> => {
+    if (options.bucketMustExist) {
+      // FOR SHARE: a DeleteBucket waits for this commit, then finds the bucket not empty.
+      const bucket = await c.query('SELECT 1 FROM buckets WHERE name = $1 FOR SHARE', [object.bucket]);
+      if (bucket.rowCount === 0) throw new NoSuchBucketError(object.bucket);
+    }
+    let parts = object.parts;
+    if (options.partsOf !== undefined) {
+      // FOR SHARE keeps the source live (an expiry waits) until the copy names its shards.
+      const source = await c.query('SELECT id FROM objects WHERE id = $1 AND expires_at IS NULL FOR SHARE', [options.partsOf]);
+      if (source.rowCount === 0) throw new NotFoundError('the source object was deleted meanwhile');
+      parts = (await readParts(c, [options.partsOf])).get(options.partsOf) ?? [];
+    }
+    let replaced: string | null = null;
+    if (options.replace) {
+      // Writers of one key queue here, so the last to commit wins instead of failing on the unique index.
+      await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [`${object.bucket}\n${object.key}`]);
+      const old = await c.query<{ id: string }>(
+        'UPDATE objects SET expires_at = $3 WHERE key = $1 AND bucket = $2 AND expires_at IS NULL RETURNING id',
+        [object.key, object.bucket, object.createdAt],
+      );
+      replaced = old.rows[0]?.id ?? null;
+    }
+    await c.query(
+      `INSERT INTO objects (id, bucket, key, size, etag, sha256, content_type, name, owner_key_hash, created_at, headers)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [object.id, object.bucket, object.key, object.size, object.etag, object.sha256, object.contentType, object.name, object.ownerKeyHash ?? null, object.createdAt, object.headers ?? null],
+    );
+    await insertParts(c, object.id, parts);
+    for (const part of underReplicated({ parts })) {
+      await c.query('INSERT INTO part_repairs (object_id, part_no, queued_at) VALUES ($1, $2, $3)', [object.id, part.partNo, object.createdAt]);
+    }
+    return replaced;
+  };
+  const rethrowLiveKeyConflict = (error: unknown, key: string): never => {
+    if ((error as { code?: string; constraint?: string }).code === '23505' && /objects_.*live_key|objects_p\d+_key_bucket_idx/.test((error as { constraint?: string }).constraint ?? '')) {
+      throw new KeyExistsError(key);
+    }
+    throw error;
+  };
+  const queueGarbage = async (c: pg.PoolClient, shards: readonly GarbageShard[], now: number) => {
+    if (shards.length === 0) return;
+    await c.query(
+      `INSERT INTO shard_garbage (shard_id, node_id, size, queued_at)
+       SELECT *, $4 FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING`,
+      [shards.map((s) => s.shardId), shards.map((s) => s.nodeId), shards.map((s) => s.size), now],
+    );
+  };
+  const s3 = postgresS3Roles(pool, { inTransaction, commitObject, queueGarbage, rethrowLiveKeyConflict });
+
   return {
     objects: {
       async findLive(bucket, key) {
         return one((await pool.query<ObjectRow>('SELECT * FROM objects WHERE key = $1 AND bucket = $2 AND expires_at IS NULL', [key, bucket])).rows);
       },
-      async commit(object, intentId) {
+      async commit(object, intentId, options = {}) {
         try {
-          await inTransaction(async (c) => {
-            await c.query(
-              `INSERT INTO objects (id, bucket, key, size, etag, sha256, content_type, name, owner_key_hash, created_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-              [object.id, object.bucket, object.key, object.size, object.etag, object.sha256, object.contentType, object.name, object.ownerKeyHash ?? null, object.createdAt],
-            );
-            await insertParts(c, object.id, object.parts);
-            for (const part of underReplicated(object)) {
-              await c.query('INSERT INTO part_repairs (object_id, part_no, queued_at) VALUES ($1, $2, $3)', [object.id, part.partNo, object.createdAt]);
+          return await inTransaction(async (c) => {
+            const replaced = await commitObject(c, object, options);
+            if (intentId !== null) {
+              const gone = await c.query('DELETE FROM upload_intents WHERE id = $1', [intentId]);
+              if (gone.rowCount !== 1) throw new IntentGoneError(intentId);
             }
-            const gone = await c.query('DELETE FROM upload_intents WHERE id = $1', [intentId]);
-            if (gone.rowCount !== 1) throw new IntentGoneError(intentId);
+            return { replaced };
           });
         } catch (error) {
-          if ((error as { code?: string; constraint?: string }).code === '23505' && /objects_.*live_key|objects_p\d+_key_bucket_idx/.test((error as { constraint?: string }).constraint ?? '')) {
-            throw new KeyExistsError(object.key);
-          }
-          throw error;
+          return rethrowLiveKeyConflict(error, object.key);
         }
       },
+      list: s3.list,
       async findById(id) {
         return one((await pool.query<ObjectRow>('SELECT * FROM objects WHERE id = $1', [id])).rows);
       },
@@ -178,11 +224,7 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
           const freed: GarbageShard[] = formerShards
             .filter((s) => !still.has(s.shardId))
             .map((s) => ({ nodeId: s.nodeId, shardId: s.shardId, size: s.size }));
-          await c.query(
-            `INSERT INTO shard_garbage (shard_id, node_id, size, queued_at)
-             SELECT *, $4 FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING`,
-            [freed.map((s) => s.shardId), freed.map((s) => s.nodeId), freed.map((s) => s.size), now],
-          );
+          await queueGarbage(c, freed, now);
           return freed;
         });
       },
@@ -246,7 +288,10 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
         return rows.map((r) => ({ id: r.id, bucket: r.bucket, key: r.key, createdAt: r.created_at, updatedAt: r.updated_at, shards: r.shards }));
       },
       async openShardIds() {
-        const { rows } = await pool.query<{ shard_id: string }>(`SELECT s->>'shardId' AS shard_id FROM upload_intents, jsonb_array_elements(shards) s`);
+        const { rows } = await pool.query<{ shard_id: string }>(
+          `SELECT s->>'shardId' AS shard_id FROM upload_intents, jsonb_array_elements(shards) s
+           UNION ALL SELECT s->>'shardId' FROM multipart_parts, jsonb_array_elements(shards) s`,
+        );
         return new Set(rows.map((r) => r.shard_id));
       },
     },
@@ -381,6 +426,8 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
         return (await pool.query('DELETE FROM access_keys WHERE access_key = $1', [accessKey])).rowCount === 1;
       },
     },
+    buckets: s3.buckets,
+    multipart: s3.multipart,
     async close() {
       await pool.end();
     },

@@ -163,6 +163,42 @@ export const sqliteMigrations: readonly { version: number; name: string; sql: st
       );
     `,
   },
+  {
+    version: 6,
+    name: 'S3 buckets, stored response headers, multipart uploads',
+    sql: `
+      CREATE TABLE buckets (
+        name TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL
+      );
+      -- JSON object of response headers (x-amz-meta-*, Cache-Control, …) kept with an S3 object.
+      ALTER TABLE objects ADD COLUMN headers TEXT;
+      CREATE TABLE multipart_uploads (
+        id TEXT PRIMARY KEY,
+        bucket TEXT NOT NULL,
+        key TEXT NOT NULL,
+        content_type TEXT,
+        headers TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX multipart_uploads_key ON multipart_uploads (bucket, key, id);
+      CREATE INDEX multipart_uploads_created ON multipart_uploads (created_at);
+      -- Parts' shards are JSON like an intent's: they belong to no object until the upload completes.
+      CREATE TABLE multipart_parts (
+        upload_id TEXT NOT NULL REFERENCES multipart_uploads (id) ON DELETE CASCADE,
+        part_no INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        etag TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        data_shards INTEGER NOT NULL,
+        parity_shards INTEGER NOT NULL,
+        block_size INTEGER NOT NULL,
+        shards TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (upload_id, part_no)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations.at(-1)!.version;

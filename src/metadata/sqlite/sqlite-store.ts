@@ -1,18 +1,20 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { IntentGoneError, KeyExistsError } from '../../core/errors.js';
+import { IntentGoneError, KeyExistsError, NoSuchBucketError, NotFoundError } from '../../core/errors.js';
 import type { MetadataStore } from '../metadata-store.js';
-import type { AuditAction, AuditEntry, GarbageShard, ShardMove, NewObject, NodeRecord, ObjectRecord, PartRecord, ShardLocation, UploadIntent } from '../records.js';
+import type { AuditAction, AuditEntry, CommitOptions, GarbageShard, ShardMove, NewObject, NodeRecord, ObjectRecord, PartRecord, ShardLocation, UploadIntent } from '../records.js';
 import { migrateSqlite, sqliteSchemaVersion } from './sqlite-migrator.js';
 import { SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
 import { requireSchema, type OpenOptions } from '../schema-check.js';
 import { DUPLICATES_SQL, groupDuplicates, sameShards, type DuplicateRow } from '../duplicates.js';
 import { underReplicated } from '../under-replicated.js';
+import { sqliteS3Roles } from './sqlite-s3.js';
 
 interface ObjectRow {
   id: string; bucket: string; key: string; size: number; etag: string; sha256: string;
   content_type: string | null; name: string | null; created_at: number; expires_at: number | null; deleted_at: number | null;
+  headers: string | null;
 }
 interface PartRow { part_no: number; offset: number; size: number; data_shards: number; parity_shards: number; block_size: number }
 interface ShardRow { part_no: number; shard_index: number; node_id: string; shard_id: string; size: number }
@@ -42,8 +44,8 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
     parts: db.prepare<[string], PartRow>('SELECT * FROM parts WHERE object_id = ? ORDER BY part_no'),
     shards: db.prepare<[string], ShardRow>('SELECT * FROM shards WHERE object_id = ? ORDER BY part_no, shard_index'),
     insertObject: db.prepare(
-      `INSERT INTO objects (id, bucket, key, size, etag, sha256, content_type, name, owner_key_hash, created_at)
-       VALUES (@id, @bucket, @key, @size, @etag, @sha256, @contentType, @name, @ownerKeyHash, @createdAt)`,
+      `INSERT INTO objects (id, bucket, key, size, etag, sha256, content_type, name, owner_key_hash, created_at, headers)
+       VALUES (@id, @bucket, @key, @size, @etag, @sha256, @contentType, @name, @ownerKeyHash, @createdAt, @headers)`,
     ),
     insertPart: db.prepare(
       `INSERT INTO parts (object_id, part_no, offset, size, data_shards, parity_shards, block_size)
@@ -58,6 +60,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
        ON CONFLICT (id) DO UPDATE SET url = excluded.url, capacity = excluded.capacity, used = excluded.used,
          shards = excluded.shards, last_seen = excluded.last_seen`,
     ),
+    bucketExists: db.prepare<[string], { n: number }>('SELECT 1 AS n FROM buckets WHERE name = ?'),
     listNodes: db.prepare<[], NodeRow>('SELECT * FROM nodes ORDER BY first_seen, id'),
     objectById: db.prepare<[string], ObjectRow>('SELECT * FROM objects WHERE id = ?'),
     ownerKeyHash: db.prepare<[string], { owner_key_hash: string | null }>('SELECT owner_key_hash FROM objects WHERE id = ?'),
@@ -146,12 +149,40 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
     for (const e of entries) q.insertAudit.run({ ...e, id: undefined });
   });
 
-  const commit = db.transaction((object: NewObject, intentId: string) => {
-    q.insertObject.run({ ...object, ownerKeyHash: object.ownerKeyHash ?? null });
-    insertParts(object.id, object.parts);
-    for (const part of underReplicated(object)) q.queueRepair.run(object.id, part.partNo, object.createdAt);
-    if (q.deleteIntent.run(intentId).changes !== 1) throw new IntentGoneError(intentId);
+  /** The body of every commit, inside the caller's transaction. Returns the id of the object replaced. */
+  const commitObject = (object: NewObject, options: CommitOptions): string | null => {
+    if (options.bucketMustExist && !q.bucketExists.get(object.bucket)) throw new NoSuchBucketError(object.bucket);
+    let parts = object.parts;
+    if (options.partsOf !== undefined) {
+      const source = q.objectById.get(options.partsOf);
+      if (!source || source.expires_at !== null) throw new NotFoundError('the source object was deleted meanwhile');
+      parts = readParts(source.id);
+    }
+    let replaced: string | null = null;
+    if (options.replace) {
+      const old = q.findObject.get(object.bucket, object.key);
+      if (old) {
+        q.expire.run(object.createdAt, old.id);
+        replaced = old.id;
+      }
+    }
+    q.insertObject.run({ ...object, ownerKeyHash: object.ownerKeyHash ?? null, headers: object.headers ? JSON.stringify(object.headers) : null });
+    insertParts(object.id, parts);
+    for (const part of underReplicated({ parts })) q.queueRepair.run(object.id, part.partNo, object.createdAt);
+    return replaced;
+  };
+  const commit = db.transaction((object: NewObject, intentId: string | null, options: CommitOptions) => {
+    const replaced = commitObject(object, options);
+    if (intentId !== null && q.deleteIntent.run(intentId).changes !== 1) throw new IntentGoneError(intentId);
+    return replaced;
   });
+  const rethrowLiveKeyConflict = (error: unknown, key: string): never => {
+    const code = (error as { code?: string }).code;
+    if (code === 'SQLITE_CONSTRAINT_UNIQUE' && /objects\.bucket, objects\.key/.test((error as Error).message)) {
+      throw new KeyExistsError(key);
+    }
+    throw error;
+  };
 
   const readParts = (objectId: string): PartRecord[] => {
     const shardRows = q.shards.all(objectId);
@@ -212,9 +243,10 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
     return {
       id: row.id, bucket: row.bucket, key: row.key, size: row.size, etag: row.etag, sha256: row.sha256,
       contentType: row.content_type, name: row.name, createdAt: row.created_at, expiresAt: row.expires_at,
-      deletedAt: row.deleted_at, parts,
+      deletedAt: row.deleted_at, parts, headers: row.headers ? (JSON.parse(row.headers) as Record<string, string>) : null,
     };
   };
+  const s3 = sqliteS3Roles(db, { commitObject, queueGarbage: (s, now) => q.queueGarbage.run(s.shardId, s.nodeId, s.size, now), rethrowLiveKeyConflict });
 
   return {
     objects: {
@@ -222,17 +254,14 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
         const row = q.findObject.get(bucket, key);
         return row ? readObject(row) : undefined;
       },
-      async commit(object, intentId) {
+      async commit(object, intentId, options = {}) {
         try {
-          commit(object, intentId);
+          return { replaced: commit.immediate(object, intentId, options) };
         } catch (error) {
-          const code = (error as { code?: string }).code;
-          if (code === 'SQLITE_CONSTRAINT_UNIQUE' && /objects\.bucket, objects\.key/.test((error as Error).message)) {
-            throw new KeyExistsError(object.key);
-          }
-          throw error;
+          return rethrowLiveKeyConflict(error, object.key);
         }
       },
+      list: s3.list,
       async findById(id) {
         const row = q.objectById.get(id);
         return row ? readObject(row) : undefined;
@@ -306,6 +335,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       async openShardIds() {
         const ids = new Set<string>();
         for (const row of q.intentShards.all()) for (const s of JSON.parse(row.shards) as UploadIntent['shards']) ids.add(s.shardId);
+        for (const id of s3.partShardIds()) ids.add(id);
         return ids;
       },
     },
@@ -368,6 +398,8 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
         return q.deleteKey.run(accessKey).changes === 1;
       },
     },
+    buckets: s3.buckets,
+    multipart: s3.multipart,
     async close() {
       db.close();
     },
