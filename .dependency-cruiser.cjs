@@ -24,7 +24,8 @@ module.exports = {
     only('objects', ['core', 'streams', 'metadata', 'shard-stores', 'observability'], 'use cases never see HTTP'),
     only('jobs', ['core', 'streams', 'metadata', 'shard-stores', 'objects', 'observability'], 'background workers see no HTTP'),
     only('http', ['core', 'observability'], 'shared HTTP plumbing'),
-    only('api', ['core', 'http', 'objects', 'jobs', 'metadata', 'shard-stores', 'node-protocol', 'observability'], 'thin public surfaces'),
+    // streams: the S3 surface decodes aws-chunked request bodies.
+    only('api', ['core', 'http', 'objects', 'jobs', 'metadata', 'shard-stores', 'node-protocol', 'observability', 'streams'], 'thin public surfaces'),
     only('config', ['core'], 'configuration schemas'),
     {
       name: 'only-roots-import-processes',

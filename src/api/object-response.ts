@@ -9,9 +9,11 @@ import { writePooled } from '../http/pooled-writer.js';
 import { auditEntry } from './audit-entry.js';
 
 export interface ObjectResponseOptions {
-  readonly cacheControl: string;
+  readonly cacheControl?: string;
   /** A Content-Disposition header value, if the API sends one. */
   readonly disposition?: string;
+  /** More response headers (S3: stored metadata, `response-*` overrides); they win over the defaults. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export const etagOf = (object: ObjectRecord): string => `"${object.etag}"`;
@@ -33,10 +35,11 @@ export async function sendObject(
   reply
     .header('etag', etag)
     .header('last-modified', new Date(object.createdAt).toUTCString())
-    .header('cache-control', options.cacheControl)
     .header('accept-ranges', 'bytes')
     .header('content-type', object.contentType ?? DEFAULT_CONTENT_TYPE);
+  if (options.cacheControl) reply.header('cache-control', options.cacheControl);
   if (options.disposition) reply.header('content-disposition', options.disposition);
+  if (options.headers) reply.headers(options.headers);
   if (notModified(request, object, etag)) return reply.code(304).send();
   const range = parseRangeHeader(request.headers.range, object.size);
   if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${object.size}`);

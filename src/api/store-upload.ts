@@ -1,20 +1,20 @@
 import type { FastifyRequest } from 'fastify';
 import { ShardstoreError } from '../core/errors.js';
-import type { ObjectRecord } from '../metadata/records.js';
 import type { ObjectServices } from '../objects/object-services.js';
-import { putObject, type PutObjectInput } from '../objects/put-object.js';
+import { putObject, type PutObjectInput, type StoredObject } from '../objects/put-object.js';
 import { auditEntry } from './audit-entry.js';
 
 /** Failures that refuse an upload before it starts: not worth an `abort` entry. */
 const REFUSALS = new Set(['KEY_EXISTS', 'INVALID_KEY', 'INVALID_REQUEST', 'OBJECT_TOO_LARGE']);
 
 /** Stores an upload and logs it: `create` when it is committed, `abort` when it fails midway. */
-export async function storeUpload(svc: ObjectServices, request: FastifyRequest, input: PutObjectInput): Promise<ObjectRecord> {
+export async function storeUpload(svc: ObjectServices, request: FastifyRequest, input: PutObjectInput): Promise<StoredObject> {
   const started = Date.now();
   try {
-    const object = await putObject(svc, input);
+    const stored = await putObject(svc, input);
+    const { object } = stored;
     svc.audit.record(auditEntry(request, 'create', object, object.size, Date.now() - started, 'ok'));
-    return object;
+    return stored;
   } catch (error) {
     const code = error instanceof ShardstoreError ? error.code : 'INTERNAL';
     if (!REFUSALS.has(code)) {

@@ -22,6 +22,7 @@ export function addClusterCommand(program: Command): void {
     .option('--db <url>', 'metadata store (default sqlite:DIR/meta.db)')
     .option('--gc-grace <seconds>', "passed to the gateway: the cleaner's grace period")
     .option('--gc-interval <seconds>', 'passed to the gateway: seconds between cleaner passes')
+    .option('--s3-port <port>', 'port of the S3-compatible API (default: a free port)')
     .action(async (opts: Record<string, string | undefined>) => {
       const config = validateConfig(clusterConfigSchema, {
         dir: opts.dir,
@@ -35,6 +36,7 @@ export function addClusterCommand(program: Command): void {
         db: opts.db,
         gcGrace: opts.gcGrace,
         gcInterval: opts.gcInterval,
+        s3Port: opts.s3Port,
       });
       const logDir = join(resolve(config.dir), 'logs');
       mkdirSync(logDir, { recursive: true });
@@ -43,13 +45,14 @@ export function addClusterCommand(program: Command): void {
       await runProcess('cluster', async () => {
         say(`starting a gateway and ${config.nodes} storage nodes in ${resolve(config.dir)} ...`);
         const cluster = await startCluster(config, log, say);
-        const { gateway, adminToken } = cluster.state;
+        const { gateway, adminToken, s3 } = cluster.state;
         say(
           [
             `Shardstore is ready at ${gateway.url}  (gateway + ${config.nodes} nodes, ${config.dataShards}+${config.parityShards} erasure coding)`,
             `  upload:    curl -X POST --data-binary @photo.jpg ${gateway.url}/images/photo.jpg`,
             `  download:  curl -o photo.jpg ${gateway.url}/images/photo.jpg`,
             `  nodes:     curl -H "Authorization: Bearer ${adminToken}" ${gateway.url}/_nodes`,
+            `  S3 API:    ${s3.url}  access key ${s3.accessKey}, secret in cluster.json (aws --endpoint-url ${s3.url} s3 ls)`,
             `  state in ${join(resolve(config.dir), 'cluster.json')}, logs in ${logDir}/; Ctrl-C stops everything`,
           ].join('\n'),
         );

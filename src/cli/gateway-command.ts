@@ -30,6 +30,10 @@ export function addGatewayCommand(program: Command): void {
     .option('--scrub-interval <seconds>', 'seconds between scrub passes (0: only on POST /_scrub)', process.env.SHARDSTORE_SCRUB_INTERVAL ?? '60')
     .option('--metrics-token <token>', 'a token that may read GET /_metrics only (the admin token always may)', process.env.SHARDSTORE_METRICS_TOKEN)
     .option('--max-object-size <bytes>', 'largest object an upload may store (e.g. 5TiB)', process.env.SHARDSTORE_MAX_OBJECT_SIZE ?? '5TiB')
+    .option('--s3-port <port>', 'port of the S3-compatible API (0: any free port)', process.env.SHARDSTORE_S3_PORT ?? '9000')
+    .option('--s3-region <region>', 'the region S3 clients are told about', process.env.SHARDSTORE_S3_REGION ?? 'us-east-1')
+    .option('--s3-domain <domain>', 'serve virtual-hosted-style S3 requests for BUCKET.<domain>', process.env.SHARDSTORE_S3_DOMAIN)
+    .option('--multipart-expiry <seconds>', 'abort incomplete S3 multipart uploads older than this', process.env.SHARDSTORE_MULTIPART_EXPIRY ?? '604800')
     .action(async (opts: Record<string, string | undefined>) => {
       await runProcess('gateway', async (log) => {
         const config = validateConfig(gatewayConfigSchema, {
@@ -55,6 +59,10 @@ export function addGatewayCommand(program: Command): void {
           maxObjectSize: opts.maxObjectSize,
           metricsToken: opts.metricsToken,
           scrubIntervalSec: opts.scrubInterval,
+          s3Port: opts.s3Port,
+          s3Region: opts.s3Region,
+          s3Domain: opts.s3Domain,
+          multipartExpirySec: opts.multipartExpiry,
         });
         return startGateway(config, log);
       });

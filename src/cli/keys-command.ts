@@ -1,18 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { newAccessKeyId, newSecretKey } from '../core/ids.js';
 import type { Command } from 'commander';
 import { openMetadataStore } from '../metadata/open-store.js';
 import { redactUrl } from '../metadata/schema-check.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** 20 characters like AWS's `AKIA…` ids, `SS` then 18 random base32 characters. */
-export function newAccessKeyId(): string {
-  return `SS${[...randomBytes(18)].map((b) => ALPHABET[b % 32]).join('')}`;
-}
-
-/** 40 characters of base64url, 240 bits. */
-export const newSecretKey = (): string => randomBytes(30).toString('base64url');
 
 async function withStore(db: string | undefined, work: (store: MetadataStore) => Promise<number | void>): Promise<void> {
   if (!db) {

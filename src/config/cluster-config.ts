@@ -12,6 +12,8 @@ export const clusterConfigSchema = z.object({
   nodeCapacity: byteSize.optional(),
   /** Metadata store URL; SQLite in `<dir>/meta.db` by default. */
   db: z.string().optional(),
+  /** The S3 API's port; a free one when not given. */
+  s3Port: port.optional(),
   gcGrace: z.coerce.number().min(0).optional(),
   gcInterval: z.coerce.number().min(0).optional(),
 });

@@ -42,6 +42,14 @@ export const gatewayConfigSchema = z
     metricsToken: z.string().min(8, 'the metrics token must have at least 8 characters').optional(),
     /** The largest object an upload may store. */
     maxObjectSize: byteSize.default(5 * 1024 ** 4),
+    /** The S3 listener's port (0: any free port). */
+    s3Port: port.default(9000),
+    /** The region S3 clients are told about (requests signed for any region are accepted). */
+    s3Region: z.string().regex(/^[a-z0-9-]{1,32}$/, 'a region looks like us-east-1').default('us-east-1'),
+    /** With a domain, `bucket.<domain>` addresses a bucket (virtual-hosted style). */
+    s3Domain: z.string().regex(/^[a-z0-9.-]+$/, 'a domain like s3.example.com').optional(),
+    /** Incomplete S3 multipart uploads older than this are aborted by the cleaner. */
+    multipartExpirySec: z.coerce.number().min(1).default(7 * 24 * 3600),
     /** Orphans, abandoned intents and temp files younger than this are never touched. */
     gcGraceSec: z.coerce.number().min(2, 'the cleaner grace must be at least 2 seconds').default(3600),
   })

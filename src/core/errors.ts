@@ -72,6 +72,16 @@ export class NoSuchUploadError extends NotFoundError {
   }
 }
 
+/** A multipart completion that names parts wrongly; `reason` is the S3 error code it answers with. */
+export class MultipartPartsError extends ShardstoreError {
+  constructor(
+    readonly reason: 'InvalidPart' | 'InvalidPartOrder' | 'EntityTooSmall',
+    message: string,
+  ) {
+    super('INVALID_REQUEST', message);
+  }
+}
+
 export class KeyExistsError extends ShardstoreError {
   constructor(key: string) {
     super('KEY_EXISTS', `an object already exists at '${key}'; objects are write-once`);

@@ -30,3 +30,13 @@ export function newShardId(now = Date.now()): string {
 
 /** A random secret for tokens (URL-safe). */
 export const newSecret = (): string => randomBytes(24).toString('base64url');
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** S3 access key ids: 20 characters like AWS's `AKIA…`, `SS` then 18 random base32 characters. */
+export function newAccessKeyId(): string {
+  return `SS${[...randomBytes(18)].map((b) => BASE32[b % 32]).join('')}`;
+}
+
+/** S3 secret keys: 40 characters of base64url, 240 bits. */
+export const newSecretKey = (): string => randomBytes(30).toString('base64url');

@@ -10,6 +10,10 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 export const STREAMING_PAYLOAD = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';
+/** Signed chunks followed by trailing headers (a checksum) signed with `x-amz-trailer-signature`. */
+export const STREAMING_PAYLOAD_TRAILER = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER';
+/** Unsigned chunks with trailing headers: the AWS SDKs' default for streamed bodies with a checksum. */
+export const STREAMING_UNSIGNED_TRAILER = 'STREAMING-UNSIGNED-PAYLOAD-TRAILER';
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 export interface SignableRequest {
@@ -109,6 +113,10 @@ export const sign = (key: Buffer, text: string): string => createHmac('sha256', 
 /** The string to sign of one chunk of a streaming upload; each chunk chains to the previous signature. */
 export const chunkStringToSign = (amzDate: string, credential: Credential, previousSignature: string, chunkHash: string): string =>
   ['AWS4-HMAC-SHA256-PAYLOAD', amzDate, scopeOf(credential), previousSignature, EMPTY_SHA256, chunkHash].join('\n');
+
+/** The string to sign of a streaming upload's trailing headers (`name:value\n` each), chained to the last chunk. */
+export const trailerStringToSign = (amzDate: string, credential: Credential, previousSignature: string, canonicalTrailers: string): string =>
+  ['AWS4-HMAC-SHA256-TRAILER', amzDate, scopeOf(credential), previousSignature, sha256Hex(canonicalTrailers)].join('\n');
 
 /** Checks one chunk's signature of a streaming upload, given the SHA-256 (hex) of its data; chained by its maker. */
 export type ChunkVerifier = (chunkSha256: string, signature: string) => boolean;

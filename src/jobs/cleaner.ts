@@ -15,6 +15,8 @@ export interface CleanerSummary {
   /** Shards that deduplication freed, deleted from their nodes. */
   freedShards: number;
   freedBytes: number;
+  /** S3 multipart uploads older than the multipart expiry, aborted (their parts' shards freed). */
+  multipartExpired: number;
   /** Abandoned upload intents whose shards were deleted. */
   intentsCleared: number;
   /** Shard files no metadata references, older than the grace, deleted. */
@@ -45,6 +47,8 @@ export class Cleaner implements Worker<CleanerSummary> {
     private readonly audit: AuditRecorder,
     private readonly graceMs: number,
     private readonly log: Logger,
+    /** How long an S3 multipart upload may stay incomplete. */
+    private readonly multipartExpiryMs: number = 7 * 24 * 3600_000,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -52,11 +56,12 @@ export class Cleaner implements Worker<CleanerSummary> {
     const started = this.now();
     await this.nodes.refresh();
     const summary: CleanerSummary = {
-      purged: 0, purgesPending: 0, sharedShardsKept: 0, freedShards: 0, freedBytes: 0, intentsCleared: 0, orphanShards: 0, orphanBytes: 0, tempFiles: 0, tempBytes: 0,
+      purged: 0, purgesPending: 0, sharedShardsKept: 0, freedShards: 0, freedBytes: 0, multipartExpired: 0, intentsCleared: 0, orphanShards: 0, orphanBytes: 0, tempFiles: 0, tempBytes: 0,
       nodesSkipped: this.nodes.list().filter((n) => n.state !== 'up').map((n) => n.id),
       durationMs: 0,
     };
     await this.purgeExpired(summary);
+    await this.expireMultipartUploads(summary);
     await this.deleteFreedShards(summary);
     await this.clearAbandonedIntents(summary);
     await this.removeOrphans(summary);
@@ -109,6 +114,15 @@ export class Cleaner implements Worker<CleanerSummary> {
       if (done.length > 0) await this.metadata.garbage.remove(done);
       // Whatever is left waits for its node to come back.
       if (done.length < queued.length) return;
+    }
+  }
+
+  /** Incomplete multipart uploads past their expiry are aborted; their parts' shards join the garbage queue. */
+  private async expireMultipartUploads(summary: CleanerSummary): Promise<void> {
+    for (const upload of await this.metadata.multipart.olderThan(this.now() - this.multipartExpiryMs, BATCH)) {
+      if (!(await this.metadata.multipart.abort(upload.id, this.now()))) continue;
+      summary.multipartExpired += 1;
+      this.log.info({ upload: upload.id, bucket: upload.bucket, key: upload.key }, 'incomplete multipart upload expired');
     }
   }
 

@@ -1,171 +1,58 @@
-import { minimumShards, schemeForSize, shardFileBytes, stripeDataBytes, totalShards, type ErasureScheme } from '../core/erasure-scheme.js';
-import { KeyExistsError, NotEnoughNodesError, ObjectTooLargeError, UploadAbortedError, UploadIncompleteError } from '../core/errors.js';
-import { newObjectId, newShardId } from '../core/ids.js';
-import { choosePlacement } from '../core/placement.js';
-import type { NewObject, ObjectRecord, UploadIntent } from '../metadata/records.js';
-import { ContentDigest } from '../streams/content-digest.js';
-import { splitIntoStripes, type StripeBuffers } from '../streams/stripe-splitter.js';
+import { KeyExistsError } from '../core/errors.js';
+import type { CommitOptions, NewObject, ObjectRecord } from '../metadata/records.js';
 import type { ObjectServices } from './object-services.js';
-import { StripeWriter } from './stripe-writer.js';
+import { stripeBody, type StripeBodyInput, type StripedBody } from './stripe-body.js';
 
-export interface PutObjectInput {
-  readonly bucket: string;
-  readonly key: string;
-  readonly body: AsyncIterable<Uint8Array>;
-  /** The Content-Length the client declared, if any; a body that ends short of it is an abort. */
-  readonly declaredSize?: number | undefined;
+export interface PutObjectInput extends StripeBodyInput {
   readonly contentType?: string | null;
   readonly name?: string | null;
   readonly ownerKeyHash?: string | null;
-  readonly objectId?: string;
-  /** Aborted when the client goes away. */
-  readonly signal: AbortSignal;
+  readonly headers?: Readonly<Record<string, string>> | null;
+  /** S3: replace a live object with the key instead of refusing (write-once APIs leave it unset). */
+  readonly replace?: boolean;
+  readonly bucketMustExist?: boolean;
+  /**
+   * Checks of the stored bytes before they become visible (Content-MD5, signed payload hash); throws to
+   * refuse. May return more headers to keep with the object (the checksums it verified).
+   */
+  readonly verify?: (stored: StripedBody) => Readonly<Record<string, string>> | void;
+}
+
+export interface StoredObject {
+  readonly object: ObjectRecord;
+  /** The id of the object this one replaced (S3 overwrite), if any. */
+  readonly replaced: string | null;
 }
 
 /**
- * Streams one object into k data + m parity shards on k + m distinct nodes and commits it.
- *
- * Order of durability: intent row → shard streams → every node fsyncs and renames → one metadata
- * transaction makes the object visible and drops the intent. Any failure before the commit aborts the
- * shard streams (nodes drop their temp files), deletes shards that were already durable, and leaves
- * nothing visible; if even that cleanup fails, the intent row tells the cleaner what to remove.
+ * Streams one object into shards and commits it: visible in one metadata transaction that drops its
+ * upload intent, or not at all (its shards deleted, or left to the cleaner through the intent).
  */
-export async function putObject(svc: ObjectServices, input: PutObjectInput): Promise<ObjectRecord> {
-  if (input.declaredSize !== undefined && input.declaredSize > svc.maxObjectSize) throw new ObjectTooLargeError(svc.maxObjectSize);
-  if (await svc.metadata.objects.findLive(input.bucket, input.key)) throw new KeyExistsError(input.key);
-
-  const digest = new ContentDigest();
-  const stripeBytes = stripeDataBytes(svc.scheme);
-  // A body known to be smaller than a stripe gets a buffer of its own size, not a pooled stripe.
-  const declared = input.declaredSize;
-  const small = declared !== undefined && declared < stripeBytes;
-  // Room for the small object's stripe with its padding (k × its aligned block).
-  const smallBuffer = () => Buffer.allocUnsafe(Math.max(stripeDataBytes(schemeForSize(svc.scheme, declared ?? 0)), 1));
-  const buffers: StripeBuffers = small ? { acquire: smallBuffer, release: () => undefined } : svc.stripeBuffers;
-  const stripes = splitIntoStripes(tap(input.body, digest, svc.gcPacer, svc.maxObjectSize), small ? Math.max(declared, 1) : stripeBytes, buffers);
-  let pending = await stripes.next();
-  // An object smaller than one stripe is known in full by now: give it a block that fits it.
-  const firstLength = pending.done ? 0 : pending.value.length;
-  const scheme = firstLength < stripeBytes ? schemeForSize(svc.scheme, firstLength) : svc.scheme;
-  const expectedSize = input.declaredSize ?? firstLength;
-  const shardBytes = shardFileBytes(scheme, Math.max(expectedSize, firstLength));
-
-  let intent: UploadIntent;
+export async function putObject(svc: ObjectServices, input: PutObjectInput): Promise<StoredObject> {
+  if (!input.replace && (await svc.metadata.objects.findLive(input.bucket, input.key))) throw new KeyExistsError(input.key);
+  const stored = await stripeBody(svc, input);
   try {
-    const nodeIds = placeShards(svc, scheme, shardBytes);
-    for (const id of nodeIds) svc.nodes.reserve(id, shardBytes);
-    intent = {
-      id: input.objectId ?? newObjectId(),
-      bucket: input.bucket,
-      key: input.key,
-      createdAt: Date.now(),
-      shards: nodeIds.map((nodeId) => ({ nodeId, shardId: newShardId() })),
-    };
-    await svc.metadata.intents.create(intent);
-  } catch (error) {
-    // Nothing reached a node yet: hand the first stripe back and stop reading the body.
-    if (!pending.done) buffers.release(pending.value.buffer);
-    await stripes.return(undefined);
-    throw error;
-  }
-
-  // Shard i goes to intent.shards[i]: the data shards always, the parity shards as far as nodes allow.
-  const sinks = Array.from({ length: totalShards(scheme) }, (_, i) => {
-    const shard = intent.shards[i];
-    return shard && svc.nodes.store(shard.nodeId).create(shard.shardId);
-  });
-  const writer = new StripeWriter(
-    scheme,
-    svc.coderFor(scheme),
-    sinks,
-    svc.stripeBuffers,
-    svc.parityBuffers,
-  );
-  const onClientGone = () => void writer.abort(new UploadAbortedError('the client went away'));
-  input.signal.addEventListener('abort', onClientGone, { once: true });
-  const log = svc.log.child({ object: intent.id, key: input.key });
-  try {
-    let touched = Date.now();
-    while (!pending.done) {
-      await writer.write(pending.value);
-      // A refreshed intent tells the cleaner this upload is alive, however long it takes.
-      if (Date.now() - touched > svc.intentRefreshMs) {
-        touched = Date.now();
-        await svc.metadata.intents.touch(intent.id, touched);
-      }
-      pending = await stripes.next();
-    }
-    const { sha256, md5, bytes } = digest.digest();
-    if (input.declaredSize !== undefined && bytes !== input.declaredSize) throw new UploadIncompleteError(bytes, input.declaredSize);
-    const sizes = await writer.finish();
-    const expected = shardFileBytes(scheme, bytes);
-    sizes.forEach((size, i) => {
-      if (size !== undefined && size !== expected) throw new UploadAbortedError(`node stored ${size} bytes of shard ${i}, expected ${expected}`);
-    });
+    const verified = input.verify?.(stored);
+    const headers = verified ? { ...input.headers, ...verified } : (input.headers ?? null);
     const object: NewObject = {
-      id: intent.id,
+      id: stored.intentId,
       bucket: input.bucket,
       key: input.key,
-      size: bytes,
-      etag: md5,
-      sha256,
+      size: stored.size,
+      etag: stored.md5,
+      sha256: stored.sha256,
       contentType: input.contentType ?? null,
       name: input.name ?? null,
       ownerKeyHash: input.ownerKeyHash ?? null,
+      headers,
       createdAt: Date.now(),
-      parts: [
-        {
-          partNo: 1,
-          offset: 0,
-          size: bytes,
-          scheme,
-          shards: intent.shards.map((s, index) => ({ index, nodeId: s.nodeId, shardId: s.shardId, size: expected })),
-        },
-      ],
+      parts: [{ partNo: 1, offset: 0, size: stored.size, scheme: stored.scheme, shards: stored.shards }],
     };
-    await svc.metadata.objects.commit(object, intent.id);
-    return { ...object, expiresAt: null, deletedAt: null };
+    const options: CommitOptions = { replace: input.replace ?? false, bucketMustExist: input.bucketMustExist ?? false };
+    const { replaced } = await svc.metadata.objects.commit(object, stored.intentId, options);
+    return { object: { ...object, expiresAt: null, deletedAt: null }, replaced };
   } catch (error) {
-    await writer.abort(error);
-    await stripes.return(undefined);
-    await discardShards(svc, intent, log);
-    throw input.signal.aborted && !(error instanceof UploadIncompleteError)
-      ? new UploadAbortedError('the client went away during the upload', { cause: error })
-      : error;
-  } finally {
-    input.signal.removeEventListener('abort', onClientGone);
+    await stored.discard();
+    throw error;
   }
-}
-
-/**
- * The nodes for an upload's shards, data shards first. With fewer live nodes than k + m but at least
- * k + 1, the upload goes ahead with fewer parity shards (under-replicated; the repairer adds the rest
- * when nodes come back or join): one lost node must still never lose an acknowledged object.
- */
-function placeShards(svc: ObjectServices, scheme: ErasureScheme, shardBytes: number): string[] {
-  const candidates = svc.nodes.placementCandidates();
-  const withRoom = candidates.filter((n) => n.capacity - n.used >= shardBytes).length;
-  const floor = minimumShards(scheme);
-  if (withRoom < floor) throw new NotEnoughNodesError(floor, withRoom);
-  return choosePlacement(candidates, Math.min(totalShards(scheme), withRoom), shardBytes);
-}
-
-async function* tap(body: AsyncIterable<Uint8Array>, digest: ContentDigest, onChunk: (bytes: number) => void, limit: number): AsyncGenerator<Uint8Array> {
-  let total = 0;
-  for await (const chunk of body) {
-    total += chunk.length;
-    // A chunked upload declares no length: it is stopped when it passes the limit.
-    if (total > limit) throw new ObjectTooLargeError(limit);
-    onChunk(chunk.length);
-    digest.update(chunk);
-    yield chunk;
-  }
-}
-
-/** Best effort: delete whatever the nodes kept; the intent stays for the cleaner if any delete fails. */
-async function discardShards(svc: ObjectServices, intent: UploadIntent, log: ObjectServices['log']): Promise<void> {
-  const results = await Promise.allSettled(intent.shards.map((s) => svc.nodes.store(s.nodeId).delete(s.shardId)));
-  const failed = results.filter((r) => r.status === 'rejected');
-  if (failed.length === 0) await svc.metadata.intents.remove(intent.id);
-  else log.warn({ failed: failed.length }, 'could not delete every shard of an aborted upload; the cleaner will');
 }

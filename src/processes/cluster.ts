@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ClusterConfig } from '../config/cluster-config.js';
 import type { Logger } from '../observability/logger.js';
-import { newSecret } from '../core/ids.js';
+import { newAccessKeyId, newSecret, newSecretKey } from '../core/ids.js';
 import { bearer } from '../core/bearer.js';
 import { RUNTIME_ENV, RUNTIME_FLAGS } from './runtime-flags.js';
 import { openMetadataStore } from '../metadata/open-store.js';
@@ -28,7 +28,13 @@ export interface ClusterState {
   dataShards: number;
   parityShards: number;
   nodes: ClusterNodeInfo[];
+  /** The S3 API and the access key the cluster made for it. */
+  s3: { url: string; accessKey: string; secretKey: string; region: string };
 }
+
+/** The name of the access key the local cluster creates for itself (once; reused after a restart). */
+const CLUSTER_KEY_NAME = 'local cluster';
+const REGION = 'us-east-1';
 
 /**
  * A local cluster for development and tests: a gateway and N storage nodes as separate child processes,
@@ -62,13 +68,23 @@ export async function startCluster(config: ClusterConfig, log: Logger, say: (lin
   const gatewayPort = config.port === 0 ? await freePort(config.host) : config.port;
   const gatewayUrl = `http://${config.host}:${gatewayPort}`;
   const db = config.db ?? `sqlite:${join(dir, 'meta.db')}`;
-  // The local cluster is the one-command setup, so it does what an operator runs first: `migrate`.
-  await (await openMetadataStore(db, { migrate: true })).close();
+  const s3Port = config.s3Port ?? (await freePort(config.host));
+  // The local cluster is the one-command setup, so it does what an operator runs first: `migrate`, and an
+  // S3 access key.
+  const store = await openMetadataStore(db, { migrate: true });
+  let key = (await store.accessKeys.list()).find((k) => k.name === CLUSTER_KEY_NAME);
+  if (!key) {
+    key = { accessKey: newAccessKeyId(), secretKey: newSecretKey(), name: CLUSTER_KEY_NAME, createdAt: Date.now() };
+    await store.accessKeys.create(key);
+  }
+  await store.close();
   const gatewayArgs = [
     'gateway', '--port', String(gatewayPort), '--host', config.host,
     '--db', db,
     '--node-secret', nodeSecret, '--admin-token', adminToken,
     '--data-shards', String(config.dataShards), '--parity-shards', String(config.parityShards),
+    // bucket.localhost resolves to loopback in curl and browsers, so virtual-hosted style works locally.
+    '--s3-port', String(s3Port), '--s3-region', REGION, '--s3-domain', 'localhost',
   ];
   if (config.blockSize !== undefined) gatewayArgs.push('--block-size', String(config.blockSize));
   if (config.gcGrace !== undefined) gatewayArgs.push('--gc-grace', String(config.gcGrace));
@@ -132,6 +148,7 @@ export async function startCluster(config: ClusterConfig, log: Logger, say: (lin
     dataShards: config.dataShards,
     parityShards: config.parityShards,
     nodes: nodes.map((n, i) => ({ id: ids[i]!, url: n.url, pid: n.child.pid!, dir: n.dir })),
+    s3: { url: `http://${config.host}:${s3Port}`, accessKey: key.accessKey, secretKey: key.secretKey, region: REGION },
   };
   writeFileSync(`${statePath}.tmp`, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
   renameSync(`${statePath}.tmp`, statePath);

@@ -26,9 +26,12 @@ import { createGatewayMetrics } from '../observability/metrics.js';
 import { Repairer } from '../jobs/repairer.js';
 import { Rebalancer } from '../jobs/rebalancer.js';
 import { Scrubber } from '../jobs/scrubber.js';
+import { registerS3Routes } from '../api/s3/s3-routes.js';
 
 export interface RunningGateway {
   url: string;
+  /** The S3-compatible API's URL. */
+  s3Url: string;
   close(): Promise<void>;
 }
 
@@ -80,7 +83,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       recorder: audit,
     }),
   );
-  const cleaner = new Cleaner(metadata, directory, audit, config.gcGraceSec * 1000, log.child({ component: 'cleaner' }));
+  const cleaner = new Cleaner(metadata, directory, audit, config.gcGraceSec * 1000, log.child({ component: 'cleaner' }), config.multipartExpirySec * 1000);
   const deduper = new Deduper(metadata.sharing, audit, log.child({ component: 'dedupe' }));
   const repairer = new Repairer(svc, config.repairAfterSec * 1000, log.child({ component: 'repair' }));
   const rebalancer = new Rebalancer(
@@ -119,15 +122,25 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   await app.register(async (scope) => registerFilestoreRoutes(scope, svc));
   await app.register(async (scope) => registerPathRoutes(scope, svc));
 
-  await app.listen({ port: config.port, host: config.host });
-  const address = app.server.address() as AddressInfo;
-  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
+  // The S3 API listens on a port of its own: its addressing (`/bucket/key`) and its errors (XML) differ.
+  const s3 = createHttpServer(log.child({ component: 's3' }), config.idleTimeoutMs);
+  registerAccessLog(s3, undefined, metrics);
+  await s3.register(async (scope) => registerS3Routes(scope, { svc, region: config.s3Region, domain: config.s3Domain }));
+
+  const listen = async (server: typeof app, port: number) => {
+    await server.listen({ port, host: config.host });
+    return `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${(server.server.address() as AddressInfo).port}`;
+  };
+  const url = await listen(app, config.port);
+  const s3Url = await listen(s3, config.s3Port);
   for (const j of jobs) if (j.intervalSec > 0) j.runner.start();
-  log.info({ url, scheme: svc.scheme }, 'gateway listening');
+  log.info({ url, s3: s3Url, scheme: svc.scheme }, 'gateway listening');
   return {
     url,
+    s3Url,
     async close() {
       await app.close();
+      await s3.close();
       for (const j of jobs) await j.runner.stop();
       await audit.flush();
       await directory.close();

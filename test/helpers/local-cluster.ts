@@ -72,7 +72,7 @@ export class LocalCluster {
     const passthrough = this.flags.filter((f, i) => f.startsWith('--gc-') || this.flags[i - 1]?.startsWith('--gc-'));
     const child = spawn(
       process.execPath,
-      [...RUNTIME_FLAGS, CLI, 'gateway', '--port', port, '--db', `sqlite:${join(this.dir, 'meta.db')}`,
+      [...RUNTIME_FLAGS, CLI, 'gateway', '--port', port, '--s3-port', new URL(this.state.s3.url).port, '--db', `sqlite:${join(this.dir, 'meta.db')}`,
         '--node-secret', this.state.nodeSecret, '--admin-token', this.state.adminToken, ...passthrough, ...flags],
       { stdio: 'ignore', env: { ...process.env, ...RUNTIME_ENV } },
     );
@@ -106,7 +106,7 @@ export class LocalCluster {
     const port = await freePort('127.0.0.1');
     const child = spawn(
       process.execPath,
-      [...RUNTIME_FLAGS, CLI, 'gateway', '--port', String(port), '--db', db,
+      [...RUNTIME_FLAGS, CLI, 'gateway', '--port', String(port), '--s3-port', '0', '--db', db,
         '--node-secret', this.state.nodeSecret, '--admin-token', this.state.adminToken, ...flags],
       { stdio: 'ignore', env: { ...process.env, ...RUNTIME_ENV } },
     );

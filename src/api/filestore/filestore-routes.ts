@@ -44,7 +44,7 @@ export function registerFilestoreRoutes(app: FastifyInstance, svc: ObjectService
       declared = declaredLength(request.headers);
       type = request.headers['content-type'];
     }
-    const object = await storeUpload(svc, request, {
+    const { object } = await storeUpload(svc, request, {
       bucket: FILESTORE_BUCKET,
       key: id,
       objectId: id,

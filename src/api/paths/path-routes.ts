@@ -22,7 +22,7 @@ export function registerPathRoutes(app: FastifyInstance, svc: ObjectServices): v
 
   app.post('/*', async (request, reply) => {
     const key = keyFromUrlPath(request.url);
-    const object = await storeUpload(svc, request, {
+    const { object } = await storeUpload(svc, request, {
       bucket: PATHS_BUCKET,
       key,
       body: countedBody(request),

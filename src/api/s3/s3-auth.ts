@@ -1,6 +1,6 @@
 import {
   ALGORITHM, canonicalRequest, chunkStringToSign, parseAuthorization, parseCredential, sign, signaturesMatch, signingKey,
-  STREAMING_PAYLOAD, stringToSign, UNSIGNED_PAYLOAD, type ChunkVerifier, type Credential, type SignableRequest,
+  STREAMING_PAYLOAD, STREAMING_PAYLOAD_TRAILER, STREAMING_UNSIGNED_TRAILER, stringToSign, trailerStringToSign, UNSIGNED_PAYLOAD, type ChunkVerifier, type Credential, type SignableRequest,
 } from '../../core/sigv4.js';
 import { S3Error } from './s3-error.js';
 
@@ -11,10 +11,15 @@ const MAX_EXPIRES_S = 7 * 24 * 3600;
 
 export interface Authenticated {
   readonly accessKey: string;
-  /** What the body must hash to (hex), or how it is signed. */
-  readonly payload: { readonly sha256: string } | 'unsigned' | 'streaming';
+  /**
+   * What the body must hash to (hex), or how it is sent: `streaming` (aws-chunked, every chunk signed),
+   * `streaming-unsigned` (aws-chunked, unsigned chunks with trailing headers).
+   */
+  readonly payload: { readonly sha256: string } | 'unsigned' | 'streaming' | 'streaming-unsigned';
   /** For `streaming` bodies: the chained check of each chunk, seeded with the request's signature. */
   readonly chunks?: ChunkVerifier;
+  /** For signed streaming bodies with a trailer: the check of `x-amz-trailer-signature`. */
+  readonly trailer?: (canonicalTrailers: string, signature: string) => boolean;
 }
 
 const amzTime = (value: string): number => {
@@ -80,11 +85,12 @@ export async function authenticateS3(
   const key = signingKey(secret, credential);
   const canonical = canonicalRequest(request, signedHeaders, payloadHash, presigned ? ['X-Amz-Signature'] : []);
   const expected = sign(key, stringToSign(amzDate, credential, canonical));
-  if (!signaturesMatch(expected, signature)) {
+  if (!signaturesMatch(expected, signature) && !(header && signedOverRawQuery(request, signedHeaders, payloadHash, key, amzDate, credential, signature))) {
     throw new S3Error('SignatureDoesNotMatch', 403, 'The request signature we calculated does not match the signature you provided.');
   }
   if (payloadHash === UNSIGNED_PAYLOAD) return { accessKey: credential.accessKey, payload: 'unsigned' };
-  if (payloadHash === STREAMING_PAYLOAD) {
+  if (payloadHash === STREAMING_UNSIGNED_TRAILER) return { accessKey: credential.accessKey, payload: 'streaming-unsigned' };
+  if (payloadHash === STREAMING_PAYLOAD || payloadHash === STREAMING_PAYLOAD_TRAILER) {
     let previous = signature;
     return {
       accessKey: credential.accessKey,
@@ -94,8 +100,24 @@ export async function authenticateS3(
         previous = chunkSignature;
         return ok;
       },
+      trailer: (canonicalTrailers, trailerSignature) =>
+        signaturesMatch(sign(key, trailerStringToSign(amzDate, credential, previous, canonicalTrailers)), trailerSignature),
     };
   }
   if (!/^[0-9a-f]{64}$/.test(payloadHash)) throw new S3Error('InvalidArgument', 400, 'x-amz-content-sha256 is not a SHA-256, UNSIGNED-PAYLOAD or a streaming mode');
   return { accessKey: credential.accessKey, payload: { sha256: payloadHash } };
+}
+
+/**
+ * curl before 8.1 (`--aws-sigv4`, still Debian 12's curl) signs the query string exactly as sent: neither
+ * sorted nor encoded. The signature then still covers every parameter (in its sent form), so accepting it
+ * lets no one forge anything; AWS itself refuses such requests.
+ */
+function signedOverRawQuery(
+  request: SignableRequest, signedHeaders: readonly string[], payloadHash: string, key: Buffer, amzDate: string, credential: Credential, signature: string,
+): boolean {
+  if (!request.query) return false;
+  const canonical = canonicalRequest({ ...request, query: '' }, signedHeaders, payloadHash).split('\n');
+  canonical[2] = request.query;
+  return signaturesMatch(sign(key, stringToSign(amzDate, credential, canonical.join('\n'))), signature);
 }

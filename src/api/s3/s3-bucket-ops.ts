@@ -1,0 +1,146 @@
+import { uriEncode } from '../../core/sigv4.js';
+import { bucketNameProblem } from '../../core/s3-names.js';
+import type { ObjectListEntry } from '../../metadata/records.js';
+import { auditEntry } from '../audit-entry.js';
+import { isoTime, OWNER, quoted, sendXml, type BucketContext, type S3Context } from './s3-context.js';
+import { S3Error } from './s3-error.js';
+import { listPage } from './s3-listing.js';
+import { many, MAX_XML_BODY, parseXmlBody } from './s3-xml.js';
+import { readSmallBody } from './s3-body.js';
+
+const MAX_KEYS = 1000;
+
+export async function listBuckets(ctx: S3Context) {
+  const buckets = await ctx.svc.metadata.buckets.list();
+  return sendXml(ctx.reply, 'ListAllMyBucketsResult', {
+    Owner: OWNER,
+    Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: isoTime(b.createdAt) })) },
+  });
+}
+
+export async function createBucket(ctx: BucketContext) {
+  const problem = bucketNameProblem(ctx.bucket);
+  if (problem) throw new S3Error('InvalidBucketName', 400, `The specified bucket is not valid: ${problem}.`);
+  // The body may name a LocationConstraint; any region is this cluster's region.
+  await readSmallBody(ctx.request, ctx.auth, 64 * 1024);
+  const created = await ctx.svc.metadata.buckets.create({ name: ctx.bucket, createdAt: Date.now() });
+  // Every access key is the same tenant, so a second create is "already yours", as us-east-1 answers.
+  if (!created) throw new S3Error('BucketAlreadyOwnedByYou', 409, 'Your previous request to create the named bucket succeeded and you already own it.');
+  return ctx.reply.code(200).header('location', `/${ctx.bucket}`).send();
+}
+
+export async function headBucket(ctx: BucketContext) {
+  return ctx.reply.code(200).header('x-amz-bucket-region', ctx.region).send();
+}
+
+export async function deleteBucket(ctx: BucketContext) {
+  const result = await ctx.svc.metadata.buckets.remove(ctx.bucket);
+  if (result === 'missing') throw new S3Error('NoSuchBucket', 404, 'The specified bucket does not exist');
+  if (result === 'not-empty') {
+    throw new S3Error('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty (objects, or multipart uploads in progress).');
+  }
+  return ctx.reply.code(204).send();
+}
+
+export async function getBucketLocation(ctx: BucketContext) {
+  // us-east-1 is answered as an empty LocationConstraint, as S3 does.
+  return sendXml(ctx.reply, 'LocationConstraint', {});
+}
+
+function maxKeysOf(query: URLSearchParams, name: string): number {
+  const raw = query.get(name);
+  if (raw === null) return MAX_KEYS;
+  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', 400, `${name} must be a non-negative integer`);
+  return Math.min(Number(raw), MAX_KEYS);
+}
+
+function encoderOf(query: URLSearchParams): (s: string) => string {
+  const type = query.get('encoding-type');
+  if (type === null) return (s) => s;
+  if (type !== 'url') throw new S3Error('InvalidArgument', 400, 'Invalid Encoding Method specified in Request');
+  return (s) => uriEncode(s, true);
+}
+
+const entryXml = (e: ObjectListEntry, encode: (s: string) => string) => ({
+  Key: encode(e.key), LastModified: isoTime(e.createdAt), ETag: quoted(e.etag), Size: e.size, StorageClass: 'STANDARD',
+});
+
+/** ListObjectsV2 (`list-type=2`) and ListObjects (v1). */
+export async function listObjects(ctx: BucketContext) {
+  const q = ctx.query;
+  const v2 = q.get('list-type') === '2';
+  if (q.get('list-type') !== null && !v2) throw new S3Error('InvalidArgument', 400, 'list-type must be 2');
+  const prefix = q.get('prefix') ?? '';
+  const delimiter = q.get('delimiter') ?? '';
+  const maxKeys = maxKeysOf(q, 'max-keys');
+  const encode = encoderOf(q);
+  let after: string;
+  const token = q.get('continuation-token');
+  if (v2 && token !== null) {
+    after = Buffer.from(token, 'base64url').toString('utf8');
+    if (!token || Buffer.from(after, 'utf8').toString('base64url') !== token) throw new S3Error('InvalidArgument', 400, 'The continuation token provided is incorrect');
+  } else {
+    after = (v2 ? q.get('start-after') : q.get('marker')) ?? '';
+  }
+  const page = await listPage(
+    (from, limit) => ctx.svc.metadata.objects.list(ctx.bucket, { prefix, after: from, limit }),
+    { prefix, delimiter, after, maxKeys },
+  );
+  const common = {
+    Name: ctx.bucket,
+    Prefix: encode(prefix),
+    Delimiter: delimiter ? encode(delimiter) : undefined,
+    MaxKeys: maxKeys,
+    EncodingType: q.get('encoding-type') ?? undefined,
+    IsTruncated: page.truncated,
+  };
+  const items = {
+    Contents: page.contents.map((e) => (v2 && q.get('fetch-owner') !== 'true' ? entryXml(e, encode) : { ...entryXml(e, encode), Owner: OWNER })),
+    CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: encode(p) })),
+  };
+  if (v2) {
+    return sendXml(ctx.reply, 'ListBucketResult', {
+      ...common,
+      ...(token !== null ? { ContinuationToken: token } : {}),
+      ...(q.get('start-after') !== null ? { StartAfter: encode(q.get('start-after')!) } : {}),
+      KeyCount: page.contents.length + page.commonPrefixes.length,
+      NextContinuationToken: page.truncated && page.next !== undefined ? Buffer.from(page.next, 'utf8').toString('base64url') : undefined,
+      ...items,
+    });
+  }
+  return sendXml(ctx.reply, 'ListBucketResult', {
+    ...common,
+    Marker: encode(q.get('marker') ?? ''),
+    NextMarker: page.truncated && page.next !== undefined ? encode(page.next) : undefined,
+    ...items,
+  });
+}
+
+/** DeleteObjects (`POST /bucket?delete`): up to 1,000 keys, each reported deleted (or failed). */
+export async function deleteObjects(ctx: BucketContext) {
+  const doc = parseXmlBody(await readSmallBody(ctx.request, ctx.auth, MAX_XML_BODY));
+  const root = doc['Delete'] as Record<string, unknown> | undefined;
+  const objects = many(root?.['Object']);
+  if (!root || objects.length === 0 || objects.length > 1000) throw new S3Error('MalformedXML', 400, 'DeleteObjects takes 1 to 1000 <Object> elements');
+  const quiet = String(root['Quiet'] ?? 'false').toLowerCase() === 'true';
+  const deleted: { Key: string }[] = [];
+  const errors: { Key: string; Code: string; Message: string }[] = [];
+  for (const o of objects) {
+    const key = (o as Record<string, unknown> | null)?.['Key'];
+    if (typeof key !== 'string' || key === '') {
+      errors.push({ Key: typeof key === 'string' ? key : '', Code: 'InvalidArgument', Message: 'an <Object> has no <Key>' });
+      continue;
+    }
+    await expireKey(ctx, key);
+    if (!quiet) deleted.push({ Key: key });
+  }
+  return sendXml(ctx.reply, 'DeleteResult', { Deleted: deleted, Error: errors });
+}
+
+/** Deletes the live object at a key, if any (S3 answers a delete of a missing key as done). */
+export async function expireKey(ctx: BucketContext, key: string): Promise<void> {
+  const object = await ctx.svc.metadata.objects.findLive(ctx.bucket, key);
+  if (object && (await ctx.svc.metadata.objects.expire(object.id, Date.now()))) {
+    ctx.svc.audit.record(auditEntry(ctx.request, 'expire', object, 0, 0, 'ok'));
+  }
+}

@@ -1,0 +1,137 @@
+import { parseRangeHeader } from '../../core/byte-range.js';
+import { newObjectId } from '../../core/ids.js';
+import type { ObjectRecord } from '../../metadata/records.js';
+import { auditEntry } from '../audit-entry.js';
+import { sendObject } from '../object-response.js';
+import { storeUpload } from '../store-upload.js';
+import { clientSignal } from '../../http/client-signal.js';
+import { s3UploadBody } from './s3-body.js';
+import { isoTime, quoted, sendXml, unquoted, type BucketContext, type ObjectContext } from './s3-context.js';
+import { S3Error } from './s3-error.js';
+import { storedHeaders } from './s3-headers.js';
+import { s3Target } from './s3-target.js';
+
+const single = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+
+export async function putObject(ctx: ObjectContext) {
+  const upload = s3UploadBody(ctx.request, ctx.auth);
+  const { object, replaced } = await storeUpload(ctx.svc, ctx.request, {
+    bucket: ctx.bucket,
+    key: ctx.key,
+    body: upload.body,
+    declaredSize: upload.declaredSize,
+    contentType: single(ctx.request.headers['content-type']) ?? null,
+    headers: storedHeaders(ctx.request.headers),
+    replace: true,
+    bucketMustExist: true,
+    verify: (stored) => upload.verify(stored),
+    signal: clientSignal(ctx.request, ctx.reply),
+  });
+  recordReplaced(ctx, replaced);
+  return ctx.reply.code(200).header('etag', quoted(object.etag)).headers(checksumHeadersOf(object)).send();
+}
+
+/** The object an overwrite replaced is expired like a deleted one: logged, and purged by the cleaner. */
+export function recordReplaced(ctx: BucketContext & { key: string }, replaced: string | null): void {
+  if (replaced) ctx.svc.audit.record(auditEntry(ctx.request, 'expire', { id: replaced, bucket: ctx.bucket, key: ctx.key }, 0, 0, 'replaced'));
+}
+
+const checksumHeadersOf = (object: ObjectRecord): Record<string, string> =>
+  Object.fromEntries(Object.entries(object.headers ?? {}).filter(([name]) => name.startsWith('x-amz-checksum-')));
+
+async function liveObject(ctx: ObjectContext): Promise<ObjectRecord> {
+  const object = await ctx.svc.metadata.objects.findLive(ctx.bucket, ctx.key);
+  if (!object) throw new S3Error('NoSuchKey', 404, 'The specified key does not exist.');
+  return object;
+}
+
+/** `response-*` query parameters override response headers (presigned downloads use them). */
+const RESPONSE_OVERRIDES = ['content-type', 'content-language', 'expires', 'cache-control', 'content-disposition', 'content-encoding'];
+
+export async function getObject(ctx: ObjectContext, head: boolean) {
+  if (ctx.query.has('partNumber')) throw new S3Error('NotImplemented', 501, 'GET or HEAD of one part (partNumber) is not implemented');
+  const object = await liveObject(ctx);
+  preconditions(ctx, object);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(object.headers ?? {})) {
+    if (!name.startsWith('x-amz-checksum-')) headers[name] = value;
+  }
+  // Checksums of the whole object, for a whole read by a client that asks (the SDKs then verify the body).
+  const whole = parseRangeHeader(single(ctx.request.headers.range), object.size) === undefined;
+  if (whole && single(ctx.request.headers['x-amz-checksum-mode'])?.toUpperCase() === 'ENABLED') Object.assign(headers, checksumHeadersOf(object));
+  for (const name of RESPONSE_OVERRIDES) {
+    const value = ctx.query.get(`response-${name}`);
+    if (value !== null) headers[name] = value;
+  }
+  if (object.parts.length > 1) headers['x-amz-mp-parts-count'] = String(object.parts.length);
+  return sendObject(ctx.svc, ctx.request, ctx.reply, object, head, { headers });
+}
+
+/** If-Match and If-Unmodified-Since: 412 (If-None-Match and If-Modified-Since give 304 in sendObject). */
+function preconditions(ctx: ObjectContext, object: ObjectRecord): void {
+  const ifMatch = single(ctx.request.headers['if-match']);
+  const modifiedSecond = Math.floor(object.createdAt / 1000) * 1000;
+  if (ifMatch !== undefined) {
+    if (ifMatch.trim() !== '*' && !ifMatch.split(',').some((t) => unquoted(t) === object.etag)) {
+      throw new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
+    }
+    return;
+  }
+  const since = single(ctx.request.headers['if-unmodified-since']);
+  if (since !== undefined && !Number.isNaN(Date.parse(since)) && modifiedSecond > Date.parse(since)) {
+    throw new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
+  }
+}
+
+export async function deleteObject(ctx: ObjectContext) {
+  const object = await ctx.svc.metadata.objects.findLive(ctx.bucket, ctx.key);
+  if (object && (await ctx.svc.metadata.objects.expire(object.id, Date.now()))) {
+    ctx.svc.audit.record(auditEntry(ctx.request, 'expire', object, 0, 0, 'ok'));
+  }
+  return ctx.reply.code(204).send();
+}
+
+/** The source of a copy (`x-amz-copy-source: /bucket/key` or `bucket/key`, percent-encoded), live. */
+export async function copySource(ctx: BucketContext): Promise<ObjectRecord> {
+  const header = single(ctx.request.headers['x-amz-copy-source']) ?? '';
+  const [path = '', version] = header.split('?');
+  if (version && !/^versionId=(null)?$/.test(version)) throw new S3Error('NoSuchVersion', 404, 'The specified version does not exist.');
+  const { bucket, key } = s3Target(undefined, path.startsWith('/') ? path : `/${path}`, undefined);
+  if (!bucket || !key) throw new S3Error('InvalidArgument', 400, 'x-amz-copy-source must name a bucket and a key: /bucket/key');
+  if (!(await ctx.svc.metadata.buckets.find(bucket))) throw new S3Error('NoSuchBucket', 404, 'The specified bucket does not exist');
+  const source = await ctx.svc.metadata.objects.findLive(bucket, key);
+  if (!source) throw new S3Error('NoSuchKey', 404, 'The specified key does not exist.');
+  const ifMatch = single(ctx.request.headers['x-amz-copy-source-if-match']);
+  const ifNoneMatch = single(ctx.request.headers['x-amz-copy-source-if-none-match']);
+  if ((ifMatch !== undefined && unquoted(ifMatch) !== source.etag) || (ifNoneMatch !== undefined && unquoted(ifNoneMatch) === source.etag)) {
+    throw new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
+  }
+  return source;
+}
+
+/**
+ * CopyObject: the copy names the source's shards (no bytes move; shards are reference-counted), with the
+ * source's metadata (`x-amz-metadata-directive: COPY`) or the request's (`REPLACE`).
+ */
+export async function copyObject(ctx: ObjectContext) {
+  const source = await copySource(ctx);
+  const directive = (single(ctx.request.headers['x-amz-metadata-directive']) ?? 'COPY').toUpperCase();
+  if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', 400, 'x-amz-metadata-directive must be COPY or REPLACE');
+  if (directive === 'COPY' && source.bucket === ctx.bucket && source.key === ctx.key) {
+    throw new S3Error('InvalidRequest', 400, 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata.');
+  }
+  const replace = directive === 'REPLACE';
+  const createdAt = Date.now();
+  const object = {
+    id: newObjectId(), bucket: ctx.bucket, key: ctx.key, size: source.size, etag: source.etag, sha256: source.sha256,
+    contentType: replace ? (single(ctx.request.headers['content-type']) ?? null) : source.contentType,
+    name: null,
+    headers: replace ? { ...storedHeaders(ctx.request.headers), ...checksumHeadersOf(source) } : (source.headers ?? null),
+    createdAt,
+    parts: [],
+  };
+  const { replaced } = await ctx.svc.metadata.objects.commit(object, null, { replace: true, bucketMustExist: true, partsOf: source.id });
+  ctx.svc.audit.record(auditEntry(ctx.request, 'create', object, 0, 0, 'copy'));
+  recordReplaced(ctx, replaced);
+  return sendXml(ctx.reply, 'CopyObjectResult', { ETag: quoted(object.etag), LastModified: isoTime(createdAt) });
+}
