@@ -14,6 +14,8 @@ export interface ObjectResponseOptions {
   readonly disposition?: string;
   /** More response headers (S3: stored metadata, `response-*` overrides); they win over the defaults. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Headers that describe the whole body (S3 checksums): sent only with a 200 that carries all of it. */
+  readonly wholeBodyHeaders?: Readonly<Record<string, string>>;
 }
 
 export const etagOf = (object: ObjectRecord): string => `"${object.etag}"`;
@@ -43,6 +45,7 @@ export async function sendObject(
   if (notModified(request, object, etag)) return reply.code(304).send();
   const range = parseRangeHeader(request.headers.range, object.size);
   if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${object.size}`);
+  else if (options.wholeBodyHeaders) reply.headers(options.wholeBodyHeaders);
   const length = responseLength(object, range);
   reply.header('content-length', length);
   if (head) return reply.send();

@@ -1,4 +1,3 @@
-import { parseRangeHeader } from '../../core/byte-range.js';
 import { newObjectId } from '../../core/ids.js';
 import type { ObjectRecord } from '../../metadata/records.js';
 import { auditEntry } from '../audit-entry.js';
@@ -57,14 +56,13 @@ export async function getObject(ctx: ObjectContext, head: boolean) {
     if (!name.startsWith('x-amz-checksum-')) headers[name] = value;
   }
   // Checksums of the whole object, for a whole read by a client that asks (the SDKs then verify the body).
-  const whole = parseRangeHeader(single(ctx.request.headers.range), object.size) === undefined;
-  if (whole && single(ctx.request.headers['x-amz-checksum-mode'])?.toUpperCase() === 'ENABLED') Object.assign(headers, checksumHeadersOf(object));
+  const checksums = single(ctx.request.headers['x-amz-checksum-mode'])?.toUpperCase() === 'ENABLED' ? checksumHeadersOf(object) : undefined;
   for (const name of RESPONSE_OVERRIDES) {
     const value = ctx.query.get(`response-${name}`);
     if (value !== null) headers[name] = value;
   }
   if (object.parts.length > 1) headers['x-amz-mp-parts-count'] = String(object.parts.length);
-  return sendObject(ctx.svc, ctx.request, ctx.reply, object, head, { headers });
+  return sendObject(ctx.svc, ctx.request, ctx.reply, object, head, { headers, wholeBodyHeaders: checksums });
 }
 
 /** If-Match and If-Unmodified-Since: 412 (If-None-Match and If-Modified-Since give 304 in sendObject). */

@@ -117,8 +117,6 @@ function sendS3Error(error: unknown, request: FastifyRequest, reply: FastifyRepl
   if (s3.status >= 500) request.log.error({ err: error }, s3.message);
   if (error instanceof RangeNotSatisfiableError) reply.header('content-range', `bytes */${error.size}`);
   const resource = (request.raw.url ?? '/').split('?')[0] ?? '/';
-  // An upload refused before its body was read: the connection cannot be reused for the next request.
-  if (!request.raw.complete && request.method !== 'GET' && request.method !== 'HEAD') reply.header('connection', 'close');
   return reply
     .code(s3.status)
     .header('x-amz-request-id', request.id)
