@@ -23,7 +23,7 @@ test('compose: PostgreSQL, a one-shot migrate, the gateway after it, 8 nodes wit
   assert.deepEqual(services.migrate!.command, ['migrate']);
   assert.deepEqual(services.migrate!.depends_on, { postgres: { condition: 'service_healthy' } });
   assert.deepEqual(services.gateway!.depends_on, { migrate: { condition: 'service_completed_successfully' } });
-  assert.deepEqual(services.gateway!.ports, ['8080:8080']);
+  assert.deepEqual(services.gateway!.ports, ['8080:8080', '9000:9000'], 'the path/file store API and the S3 API');
   const nodes = Object.entries(services).filter(([name]) => /^node\d+$/.test(name));
   assert.equal(nodes.length, 8);
   const volumes = nodes.map(([, s]) => s.volumes![0]!.split(':')[0]!);

@@ -32,9 +32,13 @@ describe('the caching nginx front', () => {
     for (let i = 0; i < 50 && !(await fetch(`${url}/_health`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
   });
   after(async () => {
-    const pid = Number(readFileSync(join(dir, 'nginx.pid'), 'utf8'));
-    process.kill(pid, 'SIGQUIT');
-    await cluster.stop();
+    try {
+      const pid = Number(readFileSync(join(dir, 'nginx.pid'), 'utf8'));
+      process.kill(pid, 'SIGQUIT');
+    } finally {
+      // Even when nginx never started, the cluster must stop, or the test process never ends.
+      await cluster.stop();
+    }
     await new Promise((r) => setTimeout(r, 300));
     rmSync(dir, { recursive: true, force: true });
   });
