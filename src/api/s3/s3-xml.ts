@@ -22,7 +22,7 @@ export function s3Xml(root: string, body: XmlElement): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${inner}</${root}>`;
 }
 
-const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: false, processEntities: true, ignoreDeclaration: true });
+const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: false, processEntities: true, htmlEntities: true, ignoreDeclaration: true });
 
 /** The largest XML request body read (DeleteObjects of 1,000 keys of 1 KiB is about 1.1 MB). */
 export const MAX_XML_BODY = 2 * 1024 * 1024;

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { checksumAlgorithmOf, ChecksumTap } from './s3-checksums.js';
 import { storedHeaders } from './s3-headers.js';
 import { S3Error } from './s3-error.js';
+import { parseXmlBody } from './s3-xml.js';
 
 test('checksums over pieces match the standard check values, base64 big-endian as S3 sends them', () => {
   const tap = new ChecksumTap(new Set(['crc32', 'crc32c', 'sha1', 'sha256'] as const));
@@ -34,4 +35,10 @@ test('stored headers: user metadata and the standard ones, without aws-chunked, 
   assert.deepEqual(storedHeaders({ 'content-encoding': 'aws-chunked' }), {});
   assert.deepEqual(Object.keys(storedHeaders({ 'x-amz-meta-big': 'x'.repeat(2045) })), ['x-amz-meta-big'], 'exactly 2048 bytes');
   assert.throws(() => storedHeaders({ 'x-amz-meta-big': 'x'.repeat(2046) }), (e: unknown) => e instanceof S3Error && e.code === 'MetadataTooLarge');
+});
+
+test('XML bodies: character references as Go and Java clients write them are decoded once', () => {
+  const doc = parseXmlBody(Buffer.from('<CompleteMultipartUpload><Part><ETag>&#34;ab&#34;</ETag><Key>a &amp;amp; &#x41;</Key></Part></CompleteMultipartUpload>'));
+  assert.deepEqual(doc, { CompleteMultipartUpload: { Part: { ETag: '"ab"', Key: 'a &amp; A' } } });
+  assert.throws(() => parseXmlBody(Buffer.from('not xml <<')), (e: unknown) => e instanceof S3Error && e.code === 'MalformedXML');
 });
