@@ -8,7 +8,7 @@ import type { Logger } from '../observability/logger.js';
  * stays silent for `idleTimeoutMs` is closed instead, and headers must arrive within 10 s. Headers
  * are capped at Node's 16 KiB (431 beyond). Request lines come from the access log.
  */
-export function createHttpServer(log: Logger, idleTimeoutMs: number): FastifyInstance {
+export function createHttpServer(log: Logger, idleTimeoutMs: number, genReqId?: () => string): FastifyInstance {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast only bridges the two packages' declarations.
     loggerInstance: log as FastifyBaseLogger,
@@ -17,6 +17,7 @@ export function createHttpServer(log: Logger, idleTimeoutMs: number): FastifyIns
     connectionTimeout: idleTimeoutMs,
     keepAliveTimeout: 65_000,
     return503OnClosing: true,
+    ...(genReqId ? { genReqId } : {}),
     exposeHeadRoutes: false,
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: false },
     serverFactory: (handler) =>

@@ -26,7 +26,7 @@ import { createGatewayMetrics } from '../observability/metrics.js';
 import { Repairer } from '../jobs/repairer.js';
 import { Rebalancer } from '../jobs/rebalancer.js';
 import { Scrubber } from '../jobs/scrubber.js';
-import { registerS3Routes } from '../api/s3/s3-routes.js';
+import { registerS3Routes, s3RequestId } from '../api/s3/s3-routes.js';
 
 export interface RunningGateway {
   url: string;
@@ -123,7 +123,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   await app.register(async (scope) => registerPathRoutes(scope, svc));
 
   // The S3 API listens on a port of its own: its addressing (`/bucket/key`) and its errors (XML) differ.
-  const s3 = createHttpServer(log.child({ component: 's3' }), config.idleTimeoutMs);
+  const s3 = createHttpServer(log.child({ component: 's3' }), config.idleTimeoutMs, s3RequestId);
   registerAccessLog(s3, undefined, metrics);
   await s3.register(async (scope) => registerS3Routes(scope, { svc, region: config.s3Region, domain: config.s3Domain }));
 
