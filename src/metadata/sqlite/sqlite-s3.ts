@@ -11,6 +11,8 @@ interface PartRow {
 }
 
 export interface SqliteS3Helpers {
+  /** Runs a write that a client is told about in the group commit (fsynced before it resolves). */
+  durably<T>(work: () => T): Promise<T>;
   /** The object commit of the main store, run inside the caller's transaction. */
   commitObject(object: NewObject, options: CommitOptions): string | null;
   queueGarbage(shard: GarbageShard, now: number): void;
@@ -108,7 +110,7 @@ export function sqliteS3Roles(db: Database.Database, helpers: SqliteS3Helpers): 
   return {
     buckets: {
       async create(bucket) {
-        return q.createBucket.run(bucket.name, bucket.createdAt).changes === 1;
+        return helpers.durably(() => q.createBucket.run(bucket.name, bucket.createdAt).changes === 1);
       },
       async find(name) {
         const r = q.findBucket.get(name);
@@ -118,7 +120,7 @@ export function sqliteS3Roles(db: Database.Database, helpers: SqliteS3Helpers): 
         return q.listBuckets.all().map((r) => ({ name: r.name, createdAt: r.created_at }));
       },
       async remove(name) {
-        return removeBucket.immediate(name);
+        return helpers.durably(() => removeBucket(name));
       },
     },
     async list(bucket, { prefix, after, limit }) {
@@ -129,7 +131,7 @@ export function sqliteS3Roles(db: Database.Database, helpers: SqliteS3Helpers): 
     },
     multipart: {
       async create(upload) {
-        q.createUpload.run(upload.id, upload.bucket, upload.key, upload.contentType, JSON.stringify(upload.headers), upload.createdAt);
+        await helpers.durably(() => q.createUpload.run(upload.id, upload.bucket, upload.key, upload.contentType, JSON.stringify(upload.headers), upload.createdAt));
       },
       async find(id) {
         const r = q.findUpload.get(id);
@@ -139,20 +141,20 @@ export function sqliteS3Roles(db: Database.Database, helpers: SqliteS3Helpers): 
         return q.listUploads.all({ bucket, start: prefix, end: prefixEnd(prefix), afterKey, afterId, limit }).map(toUpload);
       },
       async putPart(part, intentId, now) {
-        putPart.immediate(part, intentId, now);
+        await helpers.durably(() => putPart(part, intentId, now));
       },
       async parts(uploadId) {
         return q.parts.all(uploadId).map(toPart);
       },
       async complete(uploadId, build, now) {
         try {
-          return complete.immediate(uploadId, build, now);
+          return await helpers.durably(() => complete(uploadId, build, now));
         } catch (error) {
           return helpers.rethrowLiveKeyConflict(error, uploadId);
         }
       },
       async abort(uploadId, now) {
-        return abort.immediate(uploadId, now);
+        return helpers.durably(() => abort(uploadId, now));
       },
       async olderThan(createdBefore, limit) {
         return q.oldUploads.all(createdBefore, limit).map(toUpload);

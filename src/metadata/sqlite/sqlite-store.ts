@@ -10,6 +10,7 @@ import { requireSchema, type OpenOptions } from '../schema-check.js';
 import { DUPLICATES_SQL, groupDuplicates, sameShards, type DuplicateRow } from '../duplicates.js';
 import { underReplicated } from '../under-replicated.js';
 import { sqliteS3Roles } from './sqlite-s3.js';
+import { GroupCommit } from './group-commit.js';
 
 interface ObjectRow {
   id: string; bucket: string; key: string; size: number; etag: string; sha256: string;
@@ -30,12 +31,14 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  // FULL: a committed object survives power loss, since its 201 promises durability.
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   if (options.migrate) migrateSqlite(db);
   else requireSchema(sqliteSchemaVersion(db), SQLITE_SCHEMA_VERSION, options.url ?? `sqlite:${file}`);
+  // From here, writes a client is told about are fsynced (FULL) by the group commit; the rest only append
+  // to the WAL.
+  const group = new GroupCommit(db);
 
   const q = {
     findObject: db.prepare<[string, string], ObjectRow>(
@@ -246,7 +249,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       deletedAt: row.deleted_at, parts, headers: row.headers ? (JSON.parse(row.headers) as Record<string, string>) : null,
     };
   };
-  const s3 = sqliteS3Roles(db, { commitObject, queueGarbage: (s, now) => q.queueGarbage.run(s.shardId, s.nodeId, s.size, now), rethrowLiveKeyConflict });
+  const s3 = sqliteS3Roles(db, { durably: (work) => group.durably(work), commitObject, queueGarbage: (s, now) => q.queueGarbage.run(s.shardId, s.nodeId, s.size, now), rethrowLiveKeyConflict });
 
   return {
     objects: {
@@ -256,7 +259,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       },
       async commit(object, intentId, options = {}) {
         try {
-          return { replaced: commit.immediate(object, intentId, options) };
+          return { replaced: await group.durably(() => commit(object, intentId, options)) };
         } catch (error) {
           return rethrowLiveKeyConflict(error, object.key);
         }
@@ -270,7 +273,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
         return q.ownerKeyHash.get(id)?.owner_key_hash ?? null;
       },
       async expire(id, now) {
-        return q.expire.run(now, id).changes === 1;
+        return group.durably(() => q.expire.run(now, id).changes === 1);
       },
       async expiredNotPurged(limit) {
         return q.expiredNotPurged.all(limit).map(readObject);
@@ -287,7 +290,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
         return groupDuplicates(q.duplicates.all(limit));
       },
       async share(canonicalId, duplicateId, now) {
-        return share.immediate(canonicalId, duplicateId, now);
+        return group.durably(() => share(canonicalId, duplicateId, now));
       },
       async sharers(objectId) {
         return q.sharers.get(objectId)?.n ?? 0;
@@ -374,7 +377,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
         }));
       },
       async moveShards(moves, intentId, now) {
-        return moveShards.immediate(moves, intentId, now);
+        return group.durably(() => moveShards(moves, intentId, now));
       },
       async settle(part) {
         q.settle.run(part);
@@ -385,7 +388,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
     },
     accessKeys: {
       async create(key) {
-        q.insertKey.run(key.accessKey, key.secretKey, key.name, key.createdAt);
+        await group.durably(() => q.insertKey.run(key.accessKey, key.secretKey, key.name, key.createdAt));
       },
       async find(accessKey) {
         const r = q.findKey.get(accessKey);
@@ -395,7 +398,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
         return q.listKeys.all().map((r) => ({ accessKey: r.access_key, secretKey: r.secret_key, name: r.name, createdAt: r.created_at }));
       },
       async remove(accessKey) {
-        return q.deleteKey.run(accessKey).changes === 1;
+        return group.durably(() => q.deleteKey.run(accessKey).changes === 1);
       },
     },
     buckets: s3.buckets,
