@@ -1,5 +1,6 @@
 import { MultipartPartsError, NoSuchBucketError, NoSuchUploadError, ShardstoreError, type ErrorCode } from '../../core/errors.js';
 import { AwsChunkedError } from '../../streams/aws-chunked-decoder.js';
+import { escapeXml } from './xml-escape.js';
 
 /** An S3 error: the code clients switch on (`NoSuchKey`, `SignatureDoesNotMatch`, …) and its status. */
 export class S3Error extends Error {
@@ -12,7 +13,6 @@ export class S3Error extends Error {
   }
 }
 
-const escapeXml = (s: string): string => s.replace(/[<>&'"]/g, (c) => `&${({ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' })[c]};`);
 
 /** The XML body S3 answers errors with. */
 export function s3ErrorXml(error: S3Error, resource: string, requestId: string): string {

@@ -1,16 +1,24 @@
 import { XMLParser } from 'fast-xml-parser';
 import { S3Error } from './s3-error.js';
+import { escapeXml } from './xml-escape.js';
 
-const escapeXml = (s: string): string => s.replace(/[<>&'"\r]/g, (c) => `&${({ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot', '\r': '#13' })[c]};`);
+export { escapeXml };
 
-/** A value of an XML tree: text, a number, a boolean, nested elements, or a list of repeated elements. */
-export type XmlValue = string | number | boolean | null | undefined | XmlElement | XmlValue[];
+
+/** XML already rendered (and escaped) by the caller: a listing's thousand entries, built without a tree. */
+export class RawXml {
+  constructor(readonly xml: string) {}
+}
+
+/** A value of an XML tree: text, a number, a boolean, nested elements, a list of repeated elements, or raw XML. */
+export type XmlValue = string | number | boolean | null | undefined | RawXml | XmlElement | XmlValue[];
 export interface XmlElement {
   readonly [tag: string]: XmlValue;
 }
 
 function render(tag: string, value: XmlValue): string {
   if (value === undefined || value === null) return '';
+  if (value instanceof RawXml) return value.xml;
   if (Array.isArray(value)) return value.map((v) => render(tag, v)).join('');
   if (typeof value === 'object') return `<${tag}>${Object.entries(value).map(([t, v]) => render(t, v)).join('')}</${tag}>`;
   return `<${tag}>${escapeXml(String(value))}</${tag}>`;
