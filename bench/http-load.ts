@@ -40,3 +40,20 @@ export async function throughput(count: number, concurrency: number, task: (i: n
   );
   return count / (Number(process.hrtime.bigint() - start) / 1e9);
 }
+
+/** Milliseconds from sending a GET to its first body byte; the rest of the body is discarded. */
+export function timeToFirstByte(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    let first: number | undefined;
+    const req = request(url, { agent }, (res) => {
+      res.on('data', () => {
+        first ??= Number(process.hrtime.bigint() - started) / 1e6;
+        res.destroy();
+      });
+      res.on('close', () => (first === undefined ? reject(new Error(`no body from ${url}`)) : resolve(first)));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -4,7 +4,11 @@
  *
  *   BENCH_LARGE_MB (default 1024)  size of the large object
  *   BENCH_SMALL_COUNT (default 2000) number of 4 KiB objects
- *   BENCH_CLIENTS (default 16)     concurrent clients for the small objects
+ *   BENCH_CLIENTS (default 32)     concurrent clients for the small objects
+ *   --json                         also print the results as JSON on stdout
+ *
+ * Besides the side-by-side table it measures, for Shardstore, the time to first byte of the large GET and
+ * a degraded large GET with two nodes killed, and prints each target of issue 8 as met or not.
  */
 import { execSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,12 +18,12 @@ import { join } from 'node:path';
 import { open } from 'node:fs/promises';
 import { LocalCluster } from '../test/helpers/local-cluster.js';
 import { freePort } from '../src/processes/cluster.js';
-import { send, throughput, uploadFile } from './http-load.js';
+import { send, throughput, timeToFirstByte, uploadFile } from './http-load.js';
 import { startNginx } from './nginx-webdav.js';
 
 const LARGE = Number(process.env.BENCH_LARGE_MB ?? 1024) * 2 ** 20;
 const SMALL_COUNT = Number(process.env.BENCH_SMALL_COUNT ?? 2000);
-const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
 const SMALL = 4096;
 
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
@@ -86,8 +90,24 @@ try {
   rmSync(nginxDir, { recursive: true, force: true });
 }
 const cluster = await LocalCluster.start(8);
+let extra: { ttfbColdMs: number; ttfbWarmMs: number; degradedGetMBs: number };
 try {
   rows.push(await measure('Shardstore 6+2 on 8 nodes', cluster.url, 'bench/', 'POST', () => undefined, cluster.state.gateway.pid));
+  const large = `${cluster.url}/bench/large.bin`;
+  dropCaches();
+  const ttfbColdMs = await timeToFirstByte(large);
+  const warm: number[] = [];
+  for (let i = 0; i < 5; i++) warm.push(await timeToFirstByte(large));
+  // Two nodes down (m = 2): every read rebuilds their shards from parity.
+  cluster.killNode(0);
+  cluster.killNode(1);
+  dropCaches();
+  const degraded = await timed(() => send(large, 'GET', ''));
+  if (degraded.value.bytes !== LARGE) {
+    const res = await fetch(large);
+    throw new Error(`degraded GET returned ${degraded.value.bytes} bytes (status ${degraded.value.status}); again: ${res.status} ${(await res.text()).slice(0, 200)}`);
+  }
+  extra = { ttfbColdMs, ttfbWarmMs: warm.sort((a, b) => a - b)[2]!, degradedGetMBs: LARGE / 1e6 / degraded.seconds };
 } finally {
   await cluster.stop();
 }
@@ -101,6 +121,22 @@ for (const r of rows) {
   console.log(`${pad(r.system, 40)} ${num(r.putMBs)} ${num(r.getMBs)} ${num(r.smallPut)} ${num(r.smallGet)} ${r.peakRss ? `${r.peakRss.toFixed(0)} MiB`.padStart(9) : '        -'}`);
 }
 console.log(`${pad('Shardstore / nginx', 40)} ${(ours.putMBs / base.putMBs).toFixed(2).padStart(9)} ${(ours.getMBs / base.getMBs).toFixed(2).padStart(9)} ${(ours.smallPut / base.smallPut).toFixed(2).padStart(9)} ${(ours.smallGet / base.smallGet).toFixed(2).padStart(9)}`);
+console.log(`time to first byte of the large GET: ${extra.ttfbColdMs.toFixed(1)} ms cold, ${extra.ttfbWarmMs.toFixed(1)} ms warm (median of 5)`);
+console.log(`degraded large GET (2 of 8 nodes killed): ${extra.degradedGetMBs.toFixed(0)} MB/s = ${(extra.degradedGetMBs / ours.getMBs).toFixed(2)} of the healthy GET`);
+
+const targets = [
+  { target: 'large PUT >= 0.5 x nginx PUT+sync', value: ours.putMBs / base.putMBs, met: ours.putMBs / base.putMBs >= 0.5 },
+  { target: 'large GET >= 0.5 x nginx cold GET', value: ours.getMBs / base.getMBs, met: ours.getMBs / base.getMBs >= 0.5 },
+  { target: '4 KiB PUT/s >= 500', value: ours.smallPut, met: ours.smallPut >= 500 },
+  { target: '4 KiB GET/s >= 1500', value: ours.smallGet, met: ours.smallGet >= 1500 },
+  { target: 'degraded GET >= 0.7 x healthy', value: extra.degradedGetMBs / ours.getMBs, met: extra.degradedGetMBs / ours.getMBs >= 0.7 },
+  { target: 'time to first byte < 50 ms (cold)', value: extra.ttfbColdMs, met: extra.ttfbColdMs < 50 },
+  { target: 'gateway peak RSS < 150 MiB', value: ours.peakRss ?? 0, met: (ours.peakRss ?? 0) < 150 },
+];
+console.log('\nissue 8 targets (listing: npm run bench:listing; 10 GiB: BENCH_LARGE_MB=10240):');
+for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.target.padEnd(38)} ${t.value.toFixed(2)}`);
+const results = { date: new Date().toISOString(), largeBytes: LARGE, smallCount: SMALL_COUNT, clients: CLIENTS, cachesDropped: cachesDroppable, rows, ...extra, targets };
 mkdirSync('bench-output', { recursive: true });
-writeFileSync('bench-output/results.json', JSON.stringify({ date: new Date().toISOString(), largeBytes: LARGE, smallCount: SMALL_COUNT, clients: CLIENTS, cachesDropped: cachesDroppable, rows }, null, 2) + '\n');
+writeFileSync('bench-output/results.json', JSON.stringify(results, null, 2) + '\n');
 console.log('written to bench-output/results.json');
+if (process.argv.includes('--json')) console.log(JSON.stringify(results));

@@ -121,6 +121,9 @@ export class PartReader {
     this.unusable.add(index);
     if (!source) return;
     this.closeSource(source);
+    // The read was abandoned (the client went away): its shard reads failed because they were cut, which
+    // says nothing about their nodes.
+    if (this.abortAll.signal.aborted) return;
     const corrupt = reason instanceof ChecksumMismatchError;
     const missing = reason instanceof ShardMissingError;
     this.svc.onShardReadFailure(corrupt ? 'corrupt' : missing ? 'missing' : 'unreachable');
