@@ -4,6 +4,12 @@ import type { PartRecord, ShardLocation } from '../metadata/records.js';
 import { BlockReader } from '../streams/block-reader.js';
 import type { ObjectServices } from './object-services.js';
 
+/**
+ * The reason every read is closed with. \`abort()\` without one creates a DOMException with a stack trace,
+ * seven per GET (the read and its shards): measurable in a small-object GET profile.
+ */
+const READ_CLOSED = new Error('the read was closed');
+
 interface Source {
   readonly shard: ShardLocation;
   readonly reader: Promise<BlockReader>;
@@ -58,7 +64,7 @@ export class PartReader {
   }
 
   close(): void {
-    this.abortAll.abort();
+    this.abortAll.abort(READ_CLOSED);
     for (const source of this.active.values()) this.closeSource(source);
     this.active.clear();
   }
@@ -88,7 +94,7 @@ export class PartReader {
 
   private open(shard: ShardLocation, fromStripe: number): void {
     const abort = new AbortController();
-    const onAbort = () => abort.abort();
+    const onAbort = () => abort.abort(READ_CLOSED);
     this.abortAll.signal.addEventListener('abort', onAbort, { once: true });
     const range = shardByteRangeForStripes(this.scheme, fromStripe, this.lastStripe);
     const reader = this.svc.nodes
@@ -143,7 +149,7 @@ export class PartReader {
   }
 
   private closeSource(source: Source): void {
-    source.abort.abort();
+    source.abort.abort(READ_CLOSED);
     source.reader.then((r) => r.close()).catch(() => undefined);
   }
 
