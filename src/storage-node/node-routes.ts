@@ -4,7 +4,11 @@ import { Readable } from 'node:stream';
 import { hasBearer, nodeRoutes, SHARD_ID_RE, type NodeReport } from '../node-protocol/protocol.js';
 import { parseRangeHeader } from '../core/byte-range.js';
 import { RangeNotSatisfiableError } from '../core/errors.js';
+import type { FileHandle } from 'node:fs/promises';
 import { ShardExistsError, ShardMissingError, type ShardFiles } from './shard-files.js';
+
+/** Reads up to this many bytes are answered from one buffer rather than streamed. */
+const SMALL_READ = 256 * 1024;
 
 export interface NodeRouteDeps {
   shards: ShardFiles;
@@ -61,31 +65,48 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRouteDeps): v
   const sendShard = async (request: FastifyRequest, reply: FastifyReply, head: boolean) => {
     const id = shardId(request, reply);
     if (!id) return reply;
-    let size: number;
+    let opened: { handle: FileHandle; size: number };
     try {
-      size = (await shards.size(id)).size;
+      opened = await shards.openForRead(id);
     } catch (error) {
       if (error instanceof ShardMissingError) return fail(reply, 404, 'NO_SUCH_SHARD', error.message);
       throw error;
     }
-    let range;
+    const { handle, size } = opened;
+    let handedOver = false;
     try {
-      range = parseRangeHeader(request.headers.range, size);
-    } catch (error) {
-      if (error instanceof RangeNotSatisfiableError) {
-        return reply.code(416).header('content-range', `bytes */${size}`).send({ error: 'INVALID_RANGE', message: error.message });
+      let range;
+      try {
+        range = parseRangeHeader(request.headers.range, size);
+      } catch (error) {
+        if (error instanceof RangeNotSatisfiableError) {
+          return reply.code(416).header('content-range', `bytes */${size}`).send({ error: 'INVALID_RANGE', message: error.message });
+        }
+        throw error;
       }
-      throw error;
+      const start = range?.start ?? 0;
+      const length = range ? range.end - range.start + 1 : size;
+      reply.header('accept-ranges', 'bytes');
+      if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+      reply.header('content-length', length).header('content-type', 'application/octet-stream');
+      if (head || length === 0) return reply.send();
+      if (length <= SMALL_READ) {
+        // Small reads (every shard of a small object) as one buffer: cheaper than a stream's machinery.
+        const buffer = Buffer.allocUnsafe(length);
+        let read = 0;
+        while (read < length) {
+          const { bytesRead } = await handle.read(buffer, read, length - read, start + read);
+          if (bytesRead === 0) throw new Error(`shard ${id} ended at ${start + read} of ${size} bytes`);
+          read += bytesRead;
+        }
+        return reply.send(buffer);
+      }
+      handedOver = true;
+      // The stream closes the handle when it ends or is destroyed.
+      return reply.send(handle.createReadStream({ start, end: start + length - 1, highWaterMark: 1 << 20 }));
+    } finally {
+      if (!handedOver) await handle.close();
     }
-    reply.header('accept-ranges', 'bytes');
-    if (range) {
-      reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
-      reply.header('content-length', range.end - range.start + 1);
-    } else reply.header('content-length', size);
-    reply.header('content-type', 'application/octet-stream');
-    if (head) return reply.send();
-    const stream: Readable = range ? shards.read(id, range.start, range.end) : shards.read(id);
-    return reply.send(stream);
   };
 
   app.get(nodeRoutes.shard(':id'), (request, reply) => sendShard(request, reply, false));

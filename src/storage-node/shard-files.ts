@@ -1,4 +1,3 @@
-import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join, dirname, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -113,9 +112,24 @@ export class ShardFiles {
     }
   }
 
-  /** A stream of bytes [start, end] (inclusive) of the shard. */
-  read(shardId: string, start?: number, end?: number): ReadStream {
-    return createReadStream(this.pathOf(shardId), { start, end, highWaterMark: 1 << 20 });
+  /**
+   * Opens a shard for reading: its size and an open handle, which keeps reading the bytes even if the shard
+   * is deleted meanwhile (a move by the rebalancer). The caller closes the handle.
+   */
+  async openForRead(shardId: string): Promise<{ handle: FileHandle; size: number }> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.pathOf(shardId), 'r');
+    } catch (error) {
+      if (isNotFound(error)) throw new ShardMissingError(`no shard ${shardId}`);
+      throw error;
+    }
+    try {
+      return { handle, size: (await handle.stat()).size };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
   }
 
   async delete(shardId: string): Promise<boolean> {
