@@ -3,6 +3,7 @@ import {
   STREAMING_PAYLOAD, STREAMING_PAYLOAD_TRAILER, STREAMING_UNSIGNED_TRAILER, stringToSign, trailerStringToSign, UNSIGNED_PAYLOAD, type ChunkVerifier, type Credential, type SignableRequest,
 } from '../../core/sigv4.js';
 import { S3Error } from './s3-error.js';
+import { single } from './s3-headers.js';
 
 /** How far a request's X-Amz-Date may be from the gateway's clock (AWS allows 15 minutes). */
 const MAX_SKEW_MS = 15 * 60_000;
@@ -28,7 +29,6 @@ const amzTime = (value: string): number => {
   return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
 };
 
-const single = (v: string | readonly string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : (v as string | undefined));
 
 /**
  * Authenticates an S3 request signed with AWS Signature V4, in the Authorization header or as a presigned

@@ -6,6 +6,7 @@ import { countedBody } from '../store-upload.js';
 import type { Authenticated } from './s3-auth.js';
 import { checksumAlgorithmOf, checksumHeader, ChecksumTap, type ChecksumAlgorithm } from './s3-checksums.js';
 import { S3Error } from './s3-error.js';
+import { single } from './s3-headers.js';
 
 /** Hex digests of a body as it was stored. */
 export interface BodyDigests {
@@ -25,7 +26,6 @@ export interface S3UploadBody {
   verify(stored: BodyDigests): Record<string, string>;
 }
 
-const single = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
 export function s3UploadBody(request: FastifyRequest, auth: Authenticated): S3UploadBody {
   const headers = request.headers;

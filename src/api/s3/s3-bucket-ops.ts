@@ -1,14 +1,12 @@
 import { uriEncode } from '../../core/sigv4.js';
 import { bucketNameProblem } from '../../core/s3-names.js';
 import type { ObjectListEntry } from '../../metadata/records.js';
-import { auditEntry } from '../audit-entry.js';
-import { isoTime, OWNER, sendXml, type BucketContext, type S3Context } from './s3-context.js';
+import { isoTime, OWNER, pageLimit, sendXml, type BucketContext, type S3Context } from './s3-context.js';
+import { expireKey } from './s3-object-ops.js';
 import { S3Error } from './s3-error.js';
 import { listPage } from './s3-listing.js';
 import { escapeXml, many, MAX_XML_BODY, parseXmlBody, RawXml } from './s3-xml.js';
 import { readSmallBody } from './s3-body.js';
-
-const MAX_KEYS = 1000;
 
 export async function listBuckets(ctx: S3Context) {
   const buckets = await ctx.svc.metadata.buckets.list();
@@ -47,13 +45,6 @@ export async function getBucketLocation(ctx: BucketContext) {
   return sendXml(ctx.reply, 'LocationConstraint', {});
 }
 
-function maxKeysOf(query: URLSearchParams, name: string): number {
-  const raw = query.get(name);
-  if (raw === null) return MAX_KEYS;
-  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', 400, `${name} must be a non-negative integer`);
-  return Math.min(Number(raw), MAX_KEYS);
-}
-
 function encoderOf(query: URLSearchParams): (s: string) => string {
   const type = query.get('encoding-type');
   if (type === null) return (s) => s;
@@ -74,7 +65,7 @@ export async function listObjects(ctx: BucketContext) {
   if (q.get('list-type') !== null && !v2) throw new S3Error('InvalidArgument', 400, 'list-type must be 2');
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') ?? '';
-  const maxKeys = maxKeysOf(q, 'max-keys');
+  const maxKeys = pageLimit(q, 'max-keys');
   const encode = encoderOf(q);
   let after: string;
   const token = q.get('continuation-token');
@@ -138,12 +129,4 @@ export async function deleteObjects(ctx: BucketContext) {
     if (!quiet) deleted.push({ Key: key });
   }
   return sendXml(ctx.reply, 'DeleteResult', { Deleted: deleted, Error: errors });
-}
-
-/** Deletes the live object at a key, if any (S3 answers a delete of a missing key as done). */
-export async function expireKey(ctx: BucketContext, key: string): Promise<void> {
-  const object = await ctx.svc.metadata.objects.findLive(ctx.bucket, key);
-  if (object && (await ctx.svc.metadata.objects.expire(object.id, Date.now()))) {
-    ctx.svc.audit.record(auditEntry(ctx.request, 'expire', object, 0, 0, 'ok'));
-  }
 }

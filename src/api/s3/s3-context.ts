@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ObjectServices } from '../../objects/object-services.js';
 import type { Authenticated } from './s3-auth.js';
+import { S3Error } from './s3-error.js';
 import { s3Xml, type XmlElement } from './s3-xml.js';
 
 /** One authenticated S3 request, as the operations see it. */
@@ -34,3 +35,14 @@ export const OWNER = { ID: 'shardstore', DisplayName: 'shardstore' } as const;
 
 export const quoted = (etag: string): string => `"${etag}"`;
 export const unquoted = (etag: string): string => etag.trim().replace(/^"|"$/g, '');
+
+/** The most entries one page of a listing holds, as on S3. */
+export const MAX_PAGE = 1000;
+
+/** A page size parameter (`max-keys`, `max-parts`, `max-uploads`): 1000 when absent, never more. */
+export function pageLimit(query: URLSearchParams, name: string): number {
+  const raw = query.get(name);
+  if (raw === null) return MAX_PAGE;
+  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', 400, `${name} must be a non-negative integer`);
+  return Math.min(Number(raw), MAX_PAGE);
+}

@@ -1,6 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from './s3-error.js';
 
+/** The first value of a request header. */
+export const single = (v: string | readonly string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : (v as string | undefined));
+
 /** Standard headers S3 keeps with an object and returns on GET and HEAD (Content-Type has its own column). */
 const KEPT = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires'];
 /** S3's limit on user metadata: names and values of `x-amz-meta-*` together. */

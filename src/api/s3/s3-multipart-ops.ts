@@ -6,15 +6,14 @@ import type { MultipartUpload } from '../../metadata/records.js';
 import { clientSignal } from '../../http/client-signal.js';
 import { auditEntry } from '../audit-entry.js';
 import { readSmallBody, s3UploadBody } from './s3-body.js';
-import { isoTime, OWNER, quoted, sendXml, unquoted, type BucketContext, type ObjectContext } from './s3-context.js';
+import { isoTime, OWNER, pageLimit, quoted, sendXml, unquoted, type BucketContext, type ObjectContext } from './s3-context.js';
 import { S3Error } from './s3-error.js';
-import { storedHeaders } from './s3-headers.js';
+import { single, storedHeaders } from './s3-headers.js';
 import { copySource, recordReplaced } from './s3-object-ops.js';
 import { many, MAX_XML_BODY, parseXmlBody } from './s3-xml.js';
 
 /** S3's largest part. */
 const MAX_PART_SIZE = 5 * 1024 ** 3;
-const single = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
 export async function createMultipartUpload(ctx: ObjectContext) {
   const upload: MultipartUpload = {
@@ -102,16 +101,9 @@ export async function abortMultipartUpload(ctx: ObjectContext) {
   return ctx.reply.code(204).send();
 }
 
-function limitOf(ctx: BucketContext, name: string): number {
-  const raw = ctx.query.get(name);
-  if (raw === null) return 1000;
-  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', 400, `${name} must be a non-negative integer`);
-  return Math.min(Number(raw), 1000);
-}
-
 export async function listParts(ctx: ObjectContext) {
   const upload = await namedUpload(ctx);
-  const max = limitOf(ctx, 'max-parts');
+  const max = pageLimit(ctx.query, 'max-parts');
   const marker = Number(ctx.query.get('part-number-marker') ?? '0') || 0;
   const after = (await ctx.svc.metadata.multipart.parts(upload.id)).filter((p) => p.partNo > marker);
   const page = after.slice(0, max);
@@ -123,7 +115,7 @@ export async function listParts(ctx: ObjectContext) {
 }
 
 export async function listMultipartUploads(ctx: BucketContext) {
-  const max = limitOf(ctx, 'max-uploads');
+  const max = pageLimit(ctx.query, 'max-uploads');
   const prefix = ctx.query.get('prefix') ?? '';
   const keyMarker = ctx.query.get('key-marker') ?? '';
   // Without an upload-id-marker, S3 lists uploads of keys after key-marker only.

@@ -7,10 +7,9 @@ import { clientSignal } from '../../http/client-signal.js';
 import { s3UploadBody } from './s3-body.js';
 import { isoTime, quoted, sendXml, unquoted, type BucketContext, type ObjectContext } from './s3-context.js';
 import { S3Error } from './s3-error.js';
-import { storedHeaders } from './s3-headers.js';
+import { single, storedHeaders } from './s3-headers.js';
 import { s3Target } from './s3-target.js';
 
-const single = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
 export async function putObject(ctx: ObjectContext) {
   const upload = s3UploadBody(ctx.request, ctx.auth);
@@ -82,11 +81,16 @@ function preconditions(ctx: ObjectContext, object: ObjectRecord): void {
 }
 
 export async function deleteObject(ctx: ObjectContext) {
-  const object = await ctx.svc.metadata.objects.findLive(ctx.bucket, ctx.key);
+  await expireKey(ctx, ctx.key);
+  return ctx.reply.code(204).send();
+}
+
+/** Deletes the live object at a key, if any (S3 answers a delete of a missing key as done). */
+export async function expireKey(ctx: BucketContext, key: string): Promise<void> {
+  const object = await ctx.svc.metadata.objects.findLive(ctx.bucket, key);
   if (object && (await ctx.svc.metadata.objects.expire(object.id, Date.now()))) {
     ctx.svc.audit.record(auditEntry(ctx.request, 'expire', object, 0, 0, 'ok'));
   }
-  return ctx.reply.code(204).send();
 }
 
 /** The source of a copy (`x-amz-copy-source: /bucket/key` or `bucket/key`, percent-encoded), live. */
