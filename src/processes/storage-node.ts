@@ -21,7 +21,7 @@ export interface RunningNode {
 /** Composition root of a storage node. */
 export async function startStorageNode(config: NodeConfig, log: Logger): Promise<RunningNode> {
   const identity = await loadOrCreateIdentity(config.dir);
-  const shards = new ShardFiles(config.dir);
+  const shards = new ShardFiles(config.dir, { onError: (err, what) => log.warn({ err }, what) });
   await shards.init();
   const fs = await statfs(config.dir);
   const capacity = config.capacity ?? Number(fs.bavail) * Number(fs.bsize) + shards.used;
@@ -49,6 +49,7 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
     async close() {
       heartbeat.stop();
       await app.close();
+      await shards.close();
     },
   };
 }

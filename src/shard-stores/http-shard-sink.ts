@@ -34,7 +34,18 @@ export function openHttpShardSink(agent: Agent, baseUrl: URL, auth: string, shar
     pending.clear();
   };
   req.setTimeout(STALL_MS, () => req.destroy(new Error(`no progress for ${STALL_MS / 1000} s`)));
-  const response = new Promise<number>((resolve, reject) => {
+  // Set as the answer settles, not a microtask later: the request's 'close' comes first, and must not
+  // build an error (with its stack) for an exchange that already succeeded.
+  let settled = false;
+  const response = new Promise<number>((resolveAnswer, rejectAnswer) => {
+    const resolve = (size: number) => {
+      settled = true;
+      resolveAnswer(size);
+    };
+    const reject = (error: Error) => {
+      settled = true;
+      rejectAnswer(error);
+    };
     req.on('error', (error) => {
       const failed = new ShardUnavailableError(`${where}: ${error.message}`, { cause: error });
       failAll(failed);
@@ -64,11 +75,8 @@ export function openHttpShardSink(agent: Agent, baseUrl: URL, auth: string, shar
       });
     });
   });
-  let settled = false;
-  response.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
+  // An upload aborted before end() never asks for the answer: its failure must not be an unhandled rejection.
+  response.catch(() => undefined);
 
   return {
     write(chunk) {

@@ -25,7 +25,8 @@ const RESERVATION_TTL_MS = 3000;
 export class NodeDirectory {
   private nodes = new Map<string, NodeRecord>();
   private readonly stores = new Map<string, HttpShardStore>();
-  private readonly reservations = new Map<string, { at: number; bytes: number }[]>();
+  /** Per node, oldest first, with their sum: placement reads the sum for every object. */
+  private readonly reservations = new Map<string, { list: { at: number; bytes: number }[]; total: number }>();
   private readonly failedAt = new Map<string, number>();
   private readonly persistedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
@@ -60,8 +61,8 @@ export class NodeDirectory {
     const now = this.now();
     for (const [id, rs] of this.reservations) {
       const node = this.nodes.get(id);
-      const kept = rs.filter((r) => r.at > (node?.lastSeen ?? 0) - RESERVATION_TTL_MS && r.at > now - 60_000);
-      if (kept.length) this.reservations.set(id, kept);
+      const kept = rs.list.filter((r) => r.at > (node?.lastSeen ?? 0) - RESERVATION_TTL_MS && r.at > now - 60_000);
+      if (kept.length) this.reservations.set(id, { list: kept, total: kept.reduce((sum, r) => sum + r.bytes, 0) });
       else this.reservations.delete(id);
     }
   }
@@ -125,14 +126,15 @@ export class NodeDirectory {
       .map((n) => ({
         id: n.id,
         capacity: n.capacity,
-        used: n.used + (this.reservations.get(n.id) ?? []).reduce((sum, r) => sum + r.bytes, 0),
+        used: n.used + (this.reservations.get(n.id)?.total ?? 0),
       }));
   }
 
   reserve(nodeId: string, bytes: number): void {
-    const list = this.reservations.get(nodeId) ?? [];
-    list.push({ at: this.now(), bytes });
-    this.reservations.set(nodeId, list);
+    const rs = this.reservations.get(nodeId) ?? { list: [], total: 0 };
+    rs.list.push({ at: this.now(), bytes });
+    rs.total += bytes;
+    this.reservations.set(nodeId, rs);
   }
 
   markFailed(nodeId: string): void {

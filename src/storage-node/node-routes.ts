@@ -4,8 +4,7 @@ import { Readable } from 'node:stream';
 import { hasBearer, nodeRoutes, SHARD_ID_RE, type NodeReport } from '../node-protocol/protocol.js';
 import { parseRangeHeader } from '../core/byte-range.js';
 import { RangeNotSatisfiableError } from '../core/errors.js';
-import type { FileHandle } from 'node:fs/promises';
-import { ShardExistsError, ShardMissingError, type ShardFiles } from './shard-files.js';
+import { ShardExistsError, ShardMissingError, type ShardFiles, type ShardReader } from './shard-files.js';
 
 /** Reads up to this many bytes are answered from one buffer rather than streamed. */
 const SMALL_READ = 256 * 1024;
@@ -65,14 +64,14 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRouteDeps): v
   const sendShard = async (request: FastifyRequest, reply: FastifyReply, head: boolean) => {
     const id = shardId(request, reply);
     if (!id) return reply;
-    let opened: { handle: FileHandle; size: number };
+    let shard: ShardReader;
     try {
-      opened = await shards.openForRead(id);
+      shard = await shards.openForRead(id);
     } catch (error) {
       if (error instanceof ShardMissingError) return fail(reply, 404, 'NO_SUCH_SHARD', error.message);
       throw error;
     }
-    const { handle, size } = opened;
+    const { size } = shard;
     let handedOver = false;
     try {
       let range;
@@ -90,22 +89,15 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRouteDeps): v
       if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
       reply.header('content-length', length).header('content-type', 'application/octet-stream');
       if (head || length === 0) return reply.send();
-      if (length <= SMALL_READ) {
-        // Small reads (every shard of a small object) as one buffer: cheaper than a stream's machinery.
-        const buffer = Buffer.allocUnsafe(length);
-        let read = 0;
-        while (read < length) {
-          const { bytesRead } = await handle.read(buffer, read, length - read, start + read);
-          if (bytesRead === 0) throw new Error(`shard ${id} ended at ${start + read} of ${size} bytes`);
-          read += bytesRead;
-        }
-        return reply.send(buffer);
-      }
+      // Small reads (every shard of a small object) as one buffer: cheaper than a stream's machinery.
+      if (length <= SMALL_READ) return reply.send(await shard.read(start, length));
       handedOver = true;
-      // The stream closes the handle when it ends or is destroyed.
-      return reply.send(handle.createReadStream({ start, end: start + length - 1, highWaterMark: 1 << 20 }));
+      return reply.send(shard.stream(start, start + length - 1));
+    } catch (error) {
+      if (error instanceof ShardMissingError) return fail(reply, 404, 'NO_SUCH_SHARD', error.message);
+      throw error;
     } finally {
-      if (!handedOver) await handle.close();
+      if (!handedOver) await shard.close();
     }
   };
 

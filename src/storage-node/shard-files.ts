@@ -1,47 +1,77 @@
 import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join, dirname, relative, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { ShardListing } from '../node-protocol/protocol.js';
+import { fsyncDir, VolumeStore, type VolumeEntry } from './volume-store.js';
 
 export class ShardExistsError extends Error {}
 export class ShardMissingError extends Error {}
 
+/** An open shard: its size, and its bytes until `close` (even if the shard is deleted meanwhile). */
+export interface ShardReader {
+  size: number;
+  read(start: number, length: number): Promise<Buffer>;
+  stream(start: number, end: number): Readable;
+  close(): Promise<void>;
+}
+
+export interface ShardFilesOptions {
+  /** Shards of at most this many bytes are packed into volume files; larger ones get a file each. */
+  smallShardBytes?: number;
+  maxVolumeBytes?: number;
+  onError?: (error: Error, what: string) => void;
+}
+
 /**
- * The node's shard files. A shard id (a GUID) split at its dashes is the shard's path under
- * `shards/`, the layout of the user's first document. Writes are durable before they are
- * acknowledged: temp file → fsync → rename → fsync of the directory (and of any directory created
- * for it), so a crash leaves either the whole shard or only a temp file that start-up removes.
+ * The node's shards. Large ones are files: a shard id (a GUID) split at its dashes is the shard's path
+ * under `shards/`, the layout of the user's first document, written temp file → fsync → rename → fsync of
+ * the directory (and of any directory created for it), so a crash leaves either the whole shard or only a
+ * temp file that start-up removes. Small ones (every shard of a small object) are records in append-only
+ * volume files under `volumes/`, group-committed (docs/decisions/0007-small-shard-volumes.md). Either way a
+ * shard is durable before it is acknowledged.
  */
 export class ShardFiles {
   readonly shardsDir: string;
   readonly tmpDir: string;
-  private usedBytes = 0;
-  private shardCount = 0;
+  readonly volumes: VolumeStore;
+  private readonly smallShardBytes: number;
+  private fileBytes = 0;
+  private fileCount = 0;
 
-  constructor(readonly root: string) {
+  constructor(
+    readonly root: string,
+    options: ShardFilesOptions = {},
+  ) {
     this.shardsDir = join(root, 'shards');
     this.tmpDir = join(root, 'tmp');
+    this.smallShardBytes = options.smallShardBytes ?? SMALL_SHARD_BYTES;
+    this.volumes = new VolumeStore(join(root, 'volumes'), { maxVolumeBytes: options.maxVolumeBytes, onError: options.onError });
   }
 
   get used(): number {
-    return this.usedBytes;
+    return this.fileBytes + this.volumes.used;
   }
   get count(): number {
-    return this.shardCount;
+    return this.fileCount + this.volumes.count;
   }
 
-  /** Removes temp files left by a crash and counts the shards on disk. */
+  /** Removes temp files left by a crash, rebuilds the volume index and counts the shards on disk. */
   async init(): Promise<void> {
     await rm(this.tmpDir, { recursive: true, force: true });
     await mkdir(this.tmpDir, { recursive: true });
     await mkdir(this.shardsDir, { recursive: true });
-    this.usedBytes = 0;
-    this.shardCount = 0;
-    for await (const shard of this.list()) {
-      this.usedBytes += shard.size;
-      this.shardCount += 1;
+    await this.volumes.open();
+    this.fileBytes = 0;
+    this.fileCount = 0;
+    for await (const shard of this.listFiles()) {
+      this.fileBytes += shard.size;
+      this.fileCount += 1;
     }
+  }
+
+  async close(): Promise<void> {
+    await this.volumes.close();
   }
 
   pathOf(shardId: string): string {
@@ -50,8 +80,29 @@ export class ShardFiles {
 
   /** Streams `body` into the shard; the shard exists only if the whole body arrived and is durable. */
   async write(shardId: string, body: Readable): Promise<number> {
+    if (this.volumes.has(shardId)) throw new ShardExistsError(`shard ${shardId} already exists`);
+    // The first bytes are gathered in memory: a body that ends within the small-shard limit becomes a volume
+    // record, anything longer a file of its own (the gathered bytes first).
+    const chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    const head: Buffer[] = [];
+    let headBytes = 0;
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) {
+        await this.volumes.append(shardId, head);
+        return headBytes;
+      }
+      head.push(next.value);
+      headBytes += next.value.length;
+      if (headBytes > this.smallShardBytes) break;
+    }
+    // Checked only for bodies that become files: a failed stat builds an error with a stack, which cost
+    // more than the whole volume append of a small shard.
     const finalPath = this.pathOf(shardId);
-    if (await exists(finalPath)) throw new ShardExistsError(`shard ${shardId} already exists`);
+    if (await exists(finalPath)) {
+      await chunks.return?.(undefined).catch(() => undefined);
+      throw new ShardExistsError(`shard ${shardId} already exists`);
+    }
     const tmpPath = join(this.tmpDir, `${shardId}.${randomBytes(4).toString('hex')}`);
     let size = 0;
     try {
@@ -59,9 +110,10 @@ export class ShardFiles {
       try {
         // Chunks go to the file as they arrive, gathered into writes of up to WRITE_BATCH bytes; most shards
         // are a single small chunk, for which a write stream's machinery cost more than the write itself.
-        let batch: Buffer[] = [];
-        let batched = 0;
-        for await (const chunk of body as AsyncIterable<Buffer>) {
+        let batch: Buffer[] = head;
+        let batched = headBytes;
+        for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+          const chunk = next.value;
           batch.push(chunk);
           batched += chunk.length;
           if (batched >= WRITE_BATCH) {
@@ -79,6 +131,8 @@ export class ShardFiles {
       }
     } catch (error) {
       await unlink(tmpPath).catch(() => undefined);
+      // Ends the body's stream if the failure was ours (the disk), not the sender's.
+      await chunks.return?.(undefined).catch(() => undefined);
       throw error;
     }
     try {
@@ -97,26 +151,44 @@ export class ShardFiles {
       await unlink(tmpPath).catch(() => undefined);
       throw error;
     }
-    this.usedBytes += size;
-    this.shardCount += 1;
+    this.fileBytes += size;
+    this.fileCount += 1;
     return size;
   }
 
-  async size(shardId: string): Promise<{ size: number; mtimeMs: number }> {
-    try {
-      const s = await stat(this.pathOf(shardId));
-      return { size: s.size, mtimeMs: s.mtimeMs };
-    } catch (error) {
-      if (isNotFound(error)) throw new ShardMissingError(`no shard ${shardId}`);
-      throw error;
-    }
+  /**
+   * Opens a shard for reading; it keeps reading the bytes even if the shard is deleted meanwhile (a move by
+   * the rebalancer). The caller closes it.
+   */
+  async openForRead(shardId: string): Promise<ShardReader> {
+    const entry = this.volumes.get(shardId);
+    if (entry) return this.volumeReader(shardId, entry);
+    const { handle, size } = await this.openFile(shardId);
+    return {
+      size,
+      read: (start, length) => readFully(handle, start, length, shardId, size),
+      // The stream closes the handle when it ends or is destroyed.
+      stream: (start, end) => handle.createReadStream({ start, end, highWaterMark: 1 << 20 }),
+      close: () => handle.close(),
+    };
   }
 
-  /**
-   * Opens a shard for reading: its size and an open handle, which keeps reading the bytes even if the shard
-   * is deleted meanwhile (a move by the rebalancer). The caller closes the handle.
-   */
-  async openForRead(shardId: string): Promise<{ handle: FileHandle; size: number }> {
+  private volumeReader(shardId: string, entry: VolumeEntry): ShardReader {
+    const read = async (start: number, length: number): Promise<Buffer> => {
+      // undefined: the volume was compacted meanwhile; the shard (if it still exists) has a new place.
+      const bytes = (await this.volumes.readEntry(shardId, entry, start, length)) ?? (await this.volumes.read(shardId, start, length));
+      if (!bytes) throw new ShardMissingError(`no shard ${shardId}`);
+      return bytes;
+    };
+    return {
+      size: entry.size,
+      read,
+      stream: (start, end) => Readable.from((async function* () { yield await read(start, end - start + 1); })()),
+      close: () => Promise.resolve(),
+    };
+  }
+
+  private async openFile(shardId: string): Promise<{ handle: FileHandle; size: number }> {
     let handle: FileHandle;
     try {
       handle = await open(this.pathOf(shardId), 'r');
@@ -133,6 +205,7 @@ export class ShardFiles {
   }
 
   async delete(shardId: string): Promise<boolean> {
+    if (await this.volumes.remove(shardId)) return true;
     const path = this.pathOf(shardId);
     let size: number;
     try {
@@ -142,8 +215,8 @@ export class ShardFiles {
       if (isNotFound(error)) return false;
       throw error;
     }
-    this.usedBytes -= size;
-    this.shardCount -= 1;
+    this.fileBytes -= size;
+    this.fileCount -= 1;
     // Shard directories are per-id; remove the ones this delete emptied so no empty tree is left behind.
     for (let d = dirname(path); d !== this.shardsDir; d = dirname(d)) {
       try {
@@ -172,8 +245,17 @@ export class ShardFiles {
     return { files, bytes };
   }
 
-  /** Every shard with its size and age, walking the fan-out tree. */
+  /** Every shard with its size and age. */
   async *list(): AsyncGenerator<ShardListing> {
+    yield* this.listFiles();
+    const now = Date.now();
+    for (const [id, entry] of this.volumes.entries()) {
+      yield { id, size: entry.size, age: Math.max(0, Math.floor((now - entry.createdMs) / 1000)) };
+    }
+  }
+
+  /** The shards kept as files, walking the fan-out tree. */
+  private async *listFiles(): AsyncGenerator<ShardListing> {
     const now = Date.now();
     const walk = async function* (this: ShardFiles, dir: string): AsyncGenerator<ShardListing> {
       let entries;
@@ -200,6 +282,22 @@ export class ShardFiles {
 
 /** Bytes gathered from the request before one write to the shard file. */
 const WRITE_BATCH = 256 * 1024;
+/**
+ * Shards up to this size go into volumes: every shard of an object below about 384 KiB at 6 + 2. Larger
+ * ones are few per byte stored, and a file each keeps them out of compaction's way.
+ */
+export const SMALL_SHARD_BYTES = 64 * 1024;
+
+async function readFully(handle: FileHandle, start: number, length: number, shardId: string, size: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(length);
+  let read = 0;
+  while (read < length) {
+    const { bytesRead } = await handle.read(buffer, read, length - read, start + read);
+    if (bytesRead === 0) throw new Error(`shard ${shardId} ended at ${start + read} of ${size} bytes`);
+    read += bytesRead;
+  }
+  return buffer;
+}
 
 /** Writes every byte of the chunks at the file's position (writev may write less than asked). */
 async function writeAll(handle: FileHandle, chunks: Buffer[]): Promise<void> {
@@ -216,15 +314,6 @@ async function writeAll(handle: FileHandle, chunks: Buffer[]): Promise<void> {
       }
     }
     rest = next;
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 
