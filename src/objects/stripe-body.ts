@@ -84,7 +84,9 @@ export async function stripeBody(svc: ObjectServices, input: StripeBodyInput): P
   // Shard i goes to intent.shards[i]: the data shards always, the parity shards as far as nodes allow.
   const sinks = Array.from({ length: totalShards(scheme) }, (_, i) => {
     const shard = intent.shards[i];
-    return shard && svc.nodes.store(shard.nodeId).create(shard.shardId);
+    // An object that ended inside its first stripe is known in full: its shards' size is exact.
+    const knownSize = pending.done || firstLength < stripeBytes ? shardBytes : undefined;
+    return shard && svc.nodes.store(shard.nodeId).create(shard.shardId, knownSize);
   });
   const writer = new StripeWriter(
     scheme,

@@ -10,6 +10,7 @@ import { PROTOCOL_VERSION, type NodeReport } from '../node-protocol/protocol.js'
 import { ShardFiles } from '../storage-node/shard-files.js';
 import { loadOrCreateIdentity } from '../storage-node/node-identity.js';
 import { registerNodeRoutes } from '../storage-node/node-routes.js';
+import { attachFrameServer } from '../storage-node/frame-server.js';
 import { startHeartbeat } from '../storage-node/heartbeat.js';
 
 export interface RunningNode {
@@ -37,6 +38,7 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
   registerAccessLog(app, () => true, metrics);
   registerNodeRoutes(app, { shards, secret: config.secret, report, metrics: metrics.registry });
 
+  const frames = attachFrameServer(app.server, { shards, secret: config.secret, log });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address() as AddressInfo;
   url = config.advertiseUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
@@ -48,6 +50,7 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
     url,
     async close() {
       heartbeat.stop();
+      frames.close();
       await app.close();
       await shards.close();
     },

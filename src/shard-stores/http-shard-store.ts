@@ -3,6 +3,8 @@ import { ShardUnavailableError, ShardMissingError } from '../core/errors.js';
 import { bearer, nodeReportSchema, nodeRoutes, type NodeReport, type ShardListing, type TempPurge } from '../node-protocol/protocol.js';
 import type { ShardSink, ShardStore } from './shard-store.js';
 import { noDelay, openHttpShardSink } from './http-shard-sink.js';
+import { FrameChannel } from './frame-channel.js';
+import { FRAMED_SHARD_BYTES, OP_GET, OP_PUT, type FrameReply } from '../node-protocol/frames.js';
 
 /**
  * A storage node reached over the internal HTTP protocol with node:http and a keep-alive agent.
@@ -13,6 +15,8 @@ export class HttpShardStore implements ShardStore {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 128, keepAliveMsecs: 10_000 });
   private readonly base: URL;
   private readonly auth: string;
+  /** Small shards' writes and reads (src/node-protocol/frames.ts). */
+  private readonly frames: FrameChannel;
 
   constructor(
     readonly url: string,
@@ -21,13 +25,20 @@ export class HttpShardStore implements ShardStore {
   ) {
     this.base = new URL(url);
     this.auth = bearer(secret);
+    this.frames = new FrameChannel(this.base, this.auth, requestTimeoutMs);
   }
 
-  create(shardId: string): ShardSink {
+  create(shardId: string, size?: number): ShardSink {
+    if (size !== undefined && size <= FRAMED_SHARD_BYTES && !this.frames.unsupported) return this.framedSink(shardId, size);
     return openHttpShardSink(this.agent, this.base, this.auth, shardId);
   }
 
   async get(shardId: string, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
+    if (range && range.end - range.start + 1 <= FRAMED_SHARD_BYTES && !this.frames.unsupported) {
+      const reply = await abortable(this.frames.call(OP_GET, shardId, range.start, range.end - range.start + 1), signal);
+      if (reply.status !== 200) throw this.refusal(shardId, reply);
+      return once(reply.payload);
+    }
     const headers: Record<string, string> = { authorization: this.auth };
     if (range) headers.range = `bytes=${range.start}-${range.end}`;
     const res = await this.send('GET', nodeRoutes.shard(shardId), headers, signal);
@@ -76,6 +87,38 @@ export class HttpShardStore implements ShardStore {
 
   async close(): Promise<void> {
     this.agent.destroy();
+    this.frames.close();
+  }
+
+  /**
+   * A small shard is gathered (copied: the caller reuses its buffers once a write resolves) and sent as one
+   * frame at the end; an abort before then sends nothing.
+   */
+  private framedSink(shardId: string, size: number): ShardSink {
+    const chunks: Buffer[] = [];
+    let gathered = 0;
+    let aborted = false;
+    return {
+      write: async (chunk) => {
+        gathered += chunk.length;
+        if (gathered > size) throw new ShardUnavailableError(`shard ${shardId} is larger than the ${size} bytes announced`);
+        chunks.push(Buffer.from(chunk));
+      },
+      end: async () => {
+        if (aborted) throw new ShardUnavailableError(`the upload of shard ${shardId} was aborted`);
+        const reply = await this.frames.call(OP_PUT, shardId, 0, 0, chunks);
+        if (reply.status !== 201) throw this.refusal(shardId, reply);
+        return reply.value;
+      },
+      abort: () => {
+        aborted = true;
+      },
+    };
+  }
+
+  private refusal(shardId: string, reply: FrameReply): Error {
+    const message = `node ${this.url} refused shard ${shardId}: ${reply.status} ${reply.payload.toString('utf8')}`;
+    return reply.status === 404 ? new ShardMissingError(message) : new ShardUnavailableError(message);
   }
 
   /**
@@ -126,4 +169,27 @@ async function readText(res: IncomingMessage): Promise<string> {
 }
 
 const ignore = (): void => undefined;
+
+async function* once(bytes: Buffer): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+/** The call's result unless the signal fires first (a late reply is then dropped by the channel's caller). */
+function abortable<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    call.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}
 

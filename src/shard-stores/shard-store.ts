@@ -12,8 +12,11 @@ export interface ShardSink {
 
 /** The gateway's view of one storage node's shards. Speaks streams and AbortSignal only. */
 export interface ShardStore {
-  /** Starts a streaming upload of a new shard. */
-  create(shardId: string): ShardSink;
+  /**
+   * Starts an upload of a new shard. `size`, when the caller knows it, lets a small shard go as one
+   * message instead of a stream.
+   */
+  create(shardId: string, size?: number): ShardSink;
   /** Streams bytes [start, end] of a shard (the whole shard when no range is given). */
   get(shardId: string, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
   /** Deletes a shard; resolves false if the node did not have it. */

@@ -78,6 +78,15 @@ export class ShardFiles {
     return join(this.shardsDir, ...shardId.split('-'));
   }
 
+  /** Stores a shard already in memory as a volume record (the framed channel's writes). */
+  async writeSmall(shardId: string, data: readonly Buffer[]): Promise<number> {
+    const size = data.reduce((n, b) => n + b.length, 0);
+    if (size > this.smallShardBytes) throw new RangeError(`a shard of ${size} bytes is not small (at most ${this.smallShardBytes})`);
+    if (this.volumes.has(shardId)) throw new ShardExistsError(`shard ${shardId} already exists`);
+    await this.volumes.append(shardId, data);
+    return size;
+  }
+
   /** Streams `body` into the shard; the shard exists only if the whole body arrived and is durable. */
   async write(shardId: string, body: Readable): Promise<number> {
     if (this.volumes.has(shardId)) throw new ShardExistsError(`shard ${shardId} already exists`);

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { ShardFiles } from './shard-files.js';
+import { attachFrameServer } from './frame-server.js';
+import { FrameChannel } from '../shard-stores/frame-channel.js';
+import { OP_GET, OP_PUT } from '../node-protocol/frames.js';
+import { bearer } from '../core/bearer.js';
+import { newShardId } from '../core/ids.js';
+import { ShardUnavailableError } from '../core/errors.js';
+
+const SECRET = 'frame-secret';
+
+async function node() {
+  const root = mkdtempSync(join(tmpdir(), 'shardstore-frames-'));
+  const shards = new ShardFiles(root);
+  await shards.init();
+  const server = createServer((_req, res) => res.writeHead(404).end());
+  const frames = attachFrameServer(server, { shards, secret: SECRET, log: pino({ level: 'silent' }) });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const stop = async () => {
+    frames.close();
+    await new Promise((resolve) => server.close(resolve));
+    await shards.close();
+    rmSync(root, { recursive: true });
+  };
+  return { url, shards, stop };
+}
+
+test('framed channel: concurrent writes and reads, answered by id, with the node errors as statuses', async () => {
+  const { url, shards, stop } = await node();
+  const channel = new FrameChannel(url, bearer(SECRET), 5000);
+  const items = Array.from({ length: 40 }, (_, i) => ({ id: newShardId(), data: randomBytes(100 + i * 37) }));
+  const puts = await Promise.all(items.map(({ id, data }) => channel.call(OP_PUT, id, 0, 0, [data])));
+  assert.deepEqual(puts.map((r) => [r.status, r.value]), items.map(({ data }) => [201, data.length]));
+  assert.equal(shards.volumes.count, 40);
+  const gets = await Promise.all(items.map(({ id, data }) => channel.call(OP_GET, id, 10, data.length - 10)));
+  gets.forEach((r, i) => assert.ok(r.status === 200 && r.payload.equals(items[i]!.data.subarray(10))));
+  assert.equal((await channel.call(OP_PUT, items[0]!.id, 0, 0, [Buffer.alloc(1)])).status, 409);
+  assert.equal((await channel.call(OP_GET, newShardId(), 0, 1)).status, 404);
+  assert.equal((await channel.call(OP_GET, items[0]!.id, 0, 10_000)).status, 416);
+  channel.close();
+  await stop();
+});
+
+test('framed channel: a wrong secret is refused, a node without the channel is marked unsupported, a lost node fails the call', async () => {
+  const { url, stop } = await node();
+  const wrong = new FrameChannel(url, bearer('not-the-secret'), 5000);
+  await assert.rejects(wrong.call(OP_GET, newShardId(), 0, 1), ShardUnavailableError);
+  assert.equal(wrong.unsupported, false);
+
+  const plain = createServer((_req, res) => res.writeHead(404).end());
+  await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+  const old = new FrameChannel(new URL(`http://127.0.0.1:${(plain.address() as AddressInfo).port}`), bearer(SECRET), 5000);
+  await assert.rejects(old.call(OP_GET, newShardId(), 0, 1), ShardUnavailableError);
+  assert.equal(old.unsupported, true, 'a node without the upgrade answers 404: use HTTP for it');
+  await new Promise((resolve) => plain.close(resolve));
+
+  const channel = new FrameChannel(url, bearer(SECRET), 5000);
+  assert.equal((await channel.call(OP_GET, newShardId(), 0, 1)).status, 404);
+  await stop();
+  await assert.rejects(channel.call(OP_GET, newShardId(), 0, 1), ShardUnavailableError);
+});

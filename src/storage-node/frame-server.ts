@@ -1,0 +1,117 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { hasBearer } from '../core/bearer.js';
+import {
+  decodeRequest,
+  encodeReply,
+  FRAMED_SHARD_BYTES,
+  FrameDecoder,
+  FRAMES_PATH,
+  FRAMES_UPGRADE,
+  OP_GET,
+  OP_PUT,
+  type FrameRequest,
+} from '../node-protocol/frames.js';
+import type { Logger } from '../observability/logger.js';
+import { ShardExistsError, ShardMissingError, type ShardFiles } from './shard-files.js';
+
+export interface FrameServer {
+  /** Ends every framed connection (the HTTP server's close does not see upgraded sockets). */
+  close(): void;
+}
+
+/**
+ * The node's end of the framed channel (src/node-protocol/frames.ts): small shard writes and reads, each
+ * answered by id as soon as it is done; the replies of one event-loop turn go out in one write.
+ */
+export function attachFrameServer(server: Server, deps: { shards: ShardFiles; secret: string; log: Logger }): FrameServer {
+  const sockets = new Set<Duplex>();
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    if (request.url !== FRAMES_PATH || request.headers.upgrade?.toLowerCase() !== FRAMES_UPGRADE) {
+      return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
+    if (!hasBearer(request.headers.authorization, deps.secret)) {
+      return void socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${FRAMES_UPGRADE}\r\n\r\n`);
+    (socket as Socket).setNoDelay?.(true);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    serve(socket, head, deps);
+  });
+  return {
+    close() {
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+function serve(socket: Duplex, head: Buffer, deps: { shards: ShardFiles; log: Logger }): void {
+  const decoder = new FrameDecoder();
+  let corked = false;
+  const reply = (chunks: Buffer[]) => {
+    if (socket.destroyed) return;
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        corked = false;
+        socket.uncork();
+      });
+    }
+    for (const chunk of chunks) socket.write(chunk);
+  };
+  const onData = (chunk: Buffer) => {
+    let frames: Buffer[];
+    try {
+      frames = decoder.push(chunk);
+    } catch (error) {
+      deps.log.warn({ err: error }, 'framed channel: bad frame; closing the connection');
+      return void socket.destroy();
+    }
+    for (const frame of frames) {
+      let request: FrameRequest;
+      try {
+        request = decodeRequest(frame);
+      } catch (error) {
+        deps.log.warn({ err: error }, 'framed channel: bad frame; closing the connection');
+        return void socket.destroy();
+      }
+      void answer(request, deps).then(reply);
+    }
+  };
+  if (head.length > 0) onData(head);
+  socket.on('data', onData);
+}
+
+async function answer(request: FrameRequest, deps: { shards: ShardFiles; log: Logger }): Promise<Buffer[]> {
+  const { id, shardId } = request;
+  const error = (status: number, message: string) => encodeReply(id, status, 0, Buffer.from(message));
+  try {
+    if (request.op === OP_PUT) {
+      if (request.payload.length > FRAMED_SHARD_BYTES) return error(413, `a framed shard is at most ${FRAMED_SHARD_BYTES} bytes`);
+      // The payload is a view of the frame, which is this request's own: the volume may keep it until written.
+      const size = await deps.shards.writeSmall(shardId, [request.payload]);
+      return encodeReply(id, 201, size);
+    }
+    if (request.op === OP_GET) {
+      const shard = await deps.shards.openForRead(shardId);
+      try {
+        const { a: start, b: length } = request;
+        if (start + length > shard.size) return error(416, `bytes ${start}+${length} are outside shard ${shardId} (${shard.size} bytes)`);
+        if (length > FRAMED_SHARD_BYTES) return error(413, `a framed read is at most ${FRAMED_SHARD_BYTES} bytes`);
+        return encodeReply(id, 200, shard.size, await shard.read(start, length));
+      } finally {
+        await shard.close();
+      }
+    }
+    return error(400, `unknown operation ${request.op}`);
+  } catch (failure) {
+    if (failure instanceof ShardMissingError) return error(404, failure.message);
+    if (failure instanceof ShardExistsError) return error(409, failure.message);
+    deps.log.warn({ shard: shardId, err: failure }, 'framed shard operation failed');
+    return error(500, (failure as Error).message);
+  }
+}
