@@ -3,7 +3,7 @@ import { join, dirname, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { ShardListing } from '../node-protocol/protocol.js';
-import { fsyncDir, VolumeStore, type VolumeEntry } from './volume-store.js';
+import { fsyncDir, VolumeStore, writeAllAt, type VolumeEntry } from './volume-store.js';
 
 export class ShardExistsError extends Error {}
 export class ShardMissingError extends Error {}
@@ -126,13 +126,13 @@ export class ShardFiles {
           batch.push(chunk);
           batched += chunk.length;
           if (batched >= WRITE_BATCH) {
-            await writeAll(handle, batch);
+            await writeAllAt(handle, batch, null);
             size += batched;
             batch = [];
             batched = 0;
           }
         }
-        await writeAll(handle, batch);
+        await writeAllAt(handle, batch, null);
         size += batched;
         await handle.sync();
       } finally {
@@ -306,24 +306,6 @@ async function readFully(handle: FileHandle, start: number, length: number, shar
     read += bytesRead;
   }
   return buffer;
-}
-
-/** Writes every byte of the chunks at the file's position (writev may write less than asked). */
-async function writeAll(handle: FileHandle, chunks: Buffer[]): Promise<void> {
-  let rest = chunks;
-  while (rest.length > 0) {
-    const { bytesWritten } = await handle.writev(rest);
-    let skip = bytesWritten;
-    const next: Buffer[] = [];
-    for (const chunk of rest) {
-      if (skip >= chunk.length) skip -= chunk.length;
-      else {
-        next.push(skip > 0 ? chunk.subarray(skip) : chunk);
-        skip = 0;
-      }
-    }
-    rest = next;
-  }
 }
 
 async function exists(path: string): Promise<boolean> {

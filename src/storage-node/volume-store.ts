@@ -400,12 +400,16 @@ export class VolumeStore {
 const MAGIC_BYTES = Buffer.from([0x53, 0x53, 0x56, 0x31]);
 const volumeName = (id: number): string => `${String(id).padStart(8, '0')}.vol`;
 
-async function writeAllAt(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+/**
+ * Writes every byte of the chunks (writev may write less than asked): at `position`, or with null at the
+ * file's current position.
+ */
+export async function writeAllAt(handle: FileHandle, buffers: Buffer[], position: number | null): Promise<void> {
   let rest = buffers;
   let at = position;
   while (rest.length > 0) {
-    const { bytesWritten } = await handle.writev(rest, at);
-    at += bytesWritten;
+    const { bytesWritten } = await handle.writev(rest, at ?? undefined);
+    if (at !== null) at += bytesWritten;
     let skip = bytesWritten;
     const next: Buffer[] = [];
     for (const chunk of rest) {
