@@ -4,6 +4,7 @@ import type { MetadataStore } from '../metadata/metadata-store.js';
 import type { NodeDirectory } from '../shard-stores/node-directory.js';
 import type { Logger } from '../observability/logger.js';
 import type { BufferPool } from '../streams/buffer-pool.js';
+import type { DigestSource } from '../streams/digest-source.js';
 import type { GcPacer } from '../streams/gc-pacer.js';
 import type { AuditRecorder } from './audit-recorder.js';
 
@@ -27,6 +28,8 @@ export interface ObjectServices {
   readonly parityBuffers: BufferPool;
   /** Counts a shard read replaced by parity (the metrics). */
   onShardReadFailure(reason: 'corrupt' | 'missing' | 'unreachable'): void;
+  /** SHA-256 and MD5 of upload bodies (large ones on a worker thread). */
+  readonly digests: DigestSource;
   /** The largest object an upload may store; larger ones are refused (413) before or while streaming. */
   readonly maxObjectSize: number;
   /** How long one frame read from a node may take before the read falls back to parity. */

@@ -3,7 +3,7 @@ import { NotEnoughNodesError, ObjectTooLargeError, UploadAbortedError, UploadInc
 import { newObjectId, newShardId } from '../core/ids.js';
 import { choosePlacement } from '../core/placement.js';
 import type { ShardLocation, UploadIntent } from '../metadata/records.js';
-import { ContentDigest } from '../streams/content-digest.js';
+import type { BodyDigest } from '../streams/content-digest.js';
 import { splitIntoStripes, type StripeBuffers } from '../streams/stripe-splitter.js';
 import type { ObjectServices } from './object-services.js';
 import { StripeWriter } from './stripe-writer.js';
@@ -46,7 +46,7 @@ export interface StripedBody {
 export async function stripeBody(svc: ObjectServices, input: StripeBodyInput): Promise<StripedBody> {
   if (input.declaredSize !== undefined && input.declaredSize > svc.maxObjectSize) throw new ObjectTooLargeError(svc.maxObjectSize);
 
-  const digest = new ContentDigest();
+  const digest = svc.digests.start(input.declaredSize);
   const stripeBytes = stripeDataBytes(svc.scheme);
   // A body known to be smaller than a stripe gets a buffer of its own size, not a pooled stripe.
   const declared = input.declaredSize;
@@ -78,6 +78,7 @@ export async function stripeBody(svc: ObjectServices, input: StripeBodyInput): P
     // Nothing reached a node yet: hand the first stripe back and stop reading the body.
     if (!pending.done) buffers.release(pending.value.buffer);
     await stripes.return(undefined);
+    digest.cancel();
     throw error;
   }
 
@@ -109,7 +110,7 @@ export async function stripeBody(svc: ObjectServices, input: StripeBodyInput): P
       }
       pending = await stripes.next();
     }
-    const { sha256, md5, bytes } = digest.digest();
+    const { sha256, md5, bytes } = await digest.digest();
     if (input.declaredSize !== undefined && bytes !== input.declaredSize) throw new UploadIncompleteError(bytes, input.declaredSize);
     const sizes = await writer.finish();
     const expected = shardFileBytes(scheme, bytes);
@@ -128,6 +129,7 @@ export async function stripeBody(svc: ObjectServices, input: StripeBodyInput): P
   } catch (error) {
     await writer.abort(error);
     await stripes.return(undefined);
+    digest.cancel();
     await discardShards(svc, intent, log);
     throw input.signal.aborted && !(error instanceof UploadIncompleteError)
       ? new UploadAbortedError('the client went away during the upload', { cause: error })
@@ -150,14 +152,15 @@ function placeShards(svc: ObjectServices, scheme: ErasureScheme, shardBytes: num
   return choosePlacement(candidates, Math.min(totalShards(scheme), withRoom), shardBytes);
 }
 
-async function* tap(body: AsyncIterable<Uint8Array>, digest: ContentDigest, onChunk: (bytes: number) => void, limit: number): AsyncGenerator<Uint8Array> {
+async function* tap(body: AsyncIterable<Uint8Array>, digest: BodyDigest, onChunk: (bytes: number) => void, limit: number): AsyncGenerator<Uint8Array> {
   let total = 0;
   for await (const chunk of body) {
     total += chunk.length;
     // A chunked upload declares no length: it is stopped when it passes the limit.
     if (total > limit) throw new ObjectTooLargeError(limit);
     onChunk(chunk.length);
-    digest.update(chunk);
+    const digestBehind = digest.update(chunk);
+    if (digestBehind) await digestBehind;
     yield chunk;
   }
 }

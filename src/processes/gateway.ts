@@ -6,8 +6,9 @@ import type { ErasureScheme } from '../core/erasure-scheme.js';
 import { openMetadataStore } from '../metadata/open-store.js';
 import { NodeDirectory } from '../shard-stores/node-directory.js';
 import type { ObjectServices } from '../objects/object-services.js';
+import { DigestWorker } from '../streams/digest-worker.js';
 import { BufferPool } from '../streams/buffer-pool.js';
-import { createGcPacer, exposedGc } from '../streams/gc-pacer.js';
+import { createGcPacer, exposedGc, GC_PACE_BYTES } from '../streams/gc-pacer.js';
 import { registerAccessLog } from '../http/access-log.js';
 import { createHttpServer } from '../http/create-server.js';
 import { sendError } from '../http/error-map.js';
@@ -45,6 +46,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const metrics = createGatewayMetrics(() => directory.list());
   const audit = new AuditRecorder(metadata.audit, log.child({ component: 'audit' }));
   const coders = new Map<string, ErasureCoder>();
+  const digests = new DigestWorker();
   const svc: ObjectServices = {
     metadata,
     nodes: directory,
@@ -57,11 +59,12 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     },
     log: log.child({ component: 'objects' }),
     audit,
-    gcPacer: createGcPacer(4 * 1024 * 1024, exposedGc()),
+    gcPacer: createGcPacer(GC_PACE_BYTES, exposedGc()),
     // Several refreshes per grace period: the cleaner must never see a live upload as abandoned.
     intentRefreshMs: Math.max(250, Math.min(30_000, (config.gcGraceSec * 1000) / 4)),
     readTimeoutMs: config.shardTimeoutMs,
     maxObjectSize: config.maxObjectSize,
+    digests,
     onShardReadFailure: (reason) => metrics.shardReadFailures.inc({ reason }),
     stripeBuffers: new BufferPool(config.dataShards * config.blockSize, 4),
     parityBuffers: new BufferPool(Math.max(config.parityShards, 1) * config.blockSize, 4),
@@ -145,6 +148,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       await audit.flush();
       await directory.close();
       await metadata.close();
+      await digests.close();
     },
   };
 }

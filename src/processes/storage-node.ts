@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../observability/logger.js';
 import { PROTOCOL_VERSION, type NodeReport } from '../node-protocol/protocol.js';
+import { createGcPacer, exposedGc, GC_PACE_BYTES } from '../streams/gc-pacer.js';
 import { ShardFiles } from '../storage-node/shard-files.js';
 import { loadOrCreateIdentity } from '../storage-node/node-identity.js';
 import { registerNodeRoutes } from '../storage-node/node-routes.js';
@@ -22,7 +23,11 @@ export interface RunningNode {
 /** Composition root of a storage node. */
 export async function startStorageNode(config: NodeConfig, log: Logger): Promise<RunningNode> {
   const identity = await loadOrCreateIdentity(config.dir);
-  const shards = new ShardFiles(config.dir, { onError: (err, what) => log.warn({ err }, what) });
+  const shards = new ShardFiles(config.dir, {
+    onError: (err, what) => log.warn({ err }, what),
+    // Socket and file read buffers die young; collecting them by traffic keeps RSS flat (as in the gateway).
+    onBytes: createGcPacer(GC_PACE_BYTES, exposedGc()),
+  });
   await shards.init();
   const fs = await statfs(config.dir);
   const capacity = config.capacity ?? Number(fs.bavail) * Number(fs.bsize) + shards.used;

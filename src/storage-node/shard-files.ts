@@ -21,6 +21,8 @@ export interface ShardFilesOptions {
   smallShardBytes?: number;
   maxVolumeBytes?: number;
   onError?: (error: Error, what: string) => void;
+  /** Told how many bytes went through a large shard's write or read (the node's minor-GC pacing). */
+  onBytes?: (bytes: number) => void;
 }
 
 /**
@@ -36,6 +38,7 @@ export class ShardFiles {
   readonly tmpDir: string;
   readonly volumes: VolumeStore;
   private readonly smallShardBytes: number;
+  private readonly onBytes: (bytes: number) => void;
   private fileBytes = 0;
   private fileCount = 0;
 
@@ -46,6 +49,7 @@ export class ShardFiles {
     this.shardsDir = join(root, 'shards');
     this.tmpDir = join(root, 'tmp');
     this.smallShardBytes = options.smallShardBytes ?? SMALL_SHARD_BYTES;
+    this.onBytes = options.onBytes ?? (() => undefined);
     this.volumes = new VolumeStore(join(root, 'volumes'), { maxVolumeBytes: options.maxVolumeBytes, onError: options.onError });
   }
 
@@ -123,6 +127,7 @@ export class ShardFiles {
         let batched = headBytes;
         for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
           const chunk = next.value;
+          this.onBytes(chunk.length);
           batch.push(chunk);
           batched += chunk.length;
           if (batched >= WRITE_BATCH) {
@@ -177,7 +182,7 @@ export class ShardFiles {
       size,
       read: (start, length) => readFully(handle, start, length, shardId, size),
       // The stream closes the handle when it ends or is destroyed.
-      stream: (start, end) => handle.createReadStream({ start, end, highWaterMark: 1 << 20 }),
+      stream: (start, end) => handle.createReadStream({ start, end, highWaterMark: 1 << 20 }).on('data', (chunk: Buffer | string) => this.onBytes(chunk.length)),
       close: () => handle.close(),
     };
   }

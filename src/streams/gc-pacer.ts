@@ -12,6 +12,9 @@
  */
 export type GcPacer = (bytes: number) => void;
 
+/** Network bytes between two minor collections in the gateway and the nodes. */
+export const GC_PACE_BYTES = 4 * 1024 * 1024;
+
 export type MinorGc = (options: { type: 'minor' }) => void;
 
 /** The `gc` function V8 exposes with `--expose-gc`, if it does. */
