@@ -22,6 +22,7 @@ export function addClusterCommand(program: Command): void {
     .option('--db <url>', 'metadata store (default sqlite:DIR/meta.db)')
     .option('--gc-grace <seconds>', "passed to the gateway: the cleaner's grace period")
     .option('--gc-interval <seconds>', 'passed to the gateway: seconds between cleaner passes')
+    .option('--idle-timeout <ms>', 'passed to the gateway: cut off a client that sends and reads nothing for this long')
     .option('--s3-port <port>', 'port of the S3-compatible API (default: a free port)')
     .action(async (opts: Record<string, string | undefined>) => {
       const config = validateConfig(clusterConfigSchema, {
@@ -36,6 +37,7 @@ export function addClusterCommand(program: Command): void {
         db: opts.db,
         gcGrace: opts.gcGrace,
         gcInterval: opts.gcInterval,
+        idleTimeout: opts.idleTimeout,
         s3Port: opts.s3Port,
       });
       const logDir = join(resolve(config.dir), 'logs');

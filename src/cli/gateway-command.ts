@@ -18,7 +18,7 @@ export function addGatewayCommand(program: Command): void {
     .option('--block-size <bytes>', 'shard block size (e.g. 256KiB, 1MiB)', process.env.SHARDSTORE_BLOCK_SIZE ?? '256KiB')
     .option('--node-down-after <ms>', 'a node silent for this long is down', '5000')
     .option('--shard-timeout <ms>', 'a shard read silent this long switches to parity', process.env.SHARDSTORE_SHARD_TIMEOUT ?? '2000')
-    .option('--idle-timeout <ms>', 'abort an upload whose client sends nothing for this long', '30000')
+    .option('--idle-timeout <ms>', 'cut off a client that sends and reads nothing for this long (an upload is discarded)', process.env.SHARDSTORE_IDLE_TIMEOUT ?? '30000')
     .option('--gc-interval <seconds>', 'seconds between cleaner passes (0: only on POST /_gc)', process.env.SHARDSTORE_GC_INTERVAL ?? '60')
     .option('--gc-grace <seconds>', 'orphans and abandoned uploads younger than this are kept', process.env.SHARDSTORE_GC_GRACE ?? '3600')
     .option('--dedupe-interval <seconds>', 'seconds between deduplication passes (0: only on POST /_dedupe)', process.env.SHARDSTORE_DEDUPE_INTERVAL ?? '0')

@@ -16,5 +16,7 @@ export const clusterConfigSchema = z.object({
   s3Port: port.optional(),
   gcGrace: z.coerce.number().min(0).optional(),
   gcInterval: z.coerce.number().min(0).optional(),
+  /** The gateway's --idle-timeout, in ms. */
+  idleTimeout: positiveInt.optional(),
 });
 export type ClusterConfig = z.infer<typeof clusterConfigSchema>;

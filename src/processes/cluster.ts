@@ -89,6 +89,7 @@ export async function startCluster(config: ClusterConfig, log: Logger, say: (lin
   if (config.blockSize !== undefined) gatewayArgs.push('--block-size', String(config.blockSize));
   if (config.gcGrace !== undefined) gatewayArgs.push('--gc-grace', String(config.gcGrace));
   if (config.gcInterval !== undefined) gatewayArgs.push('--gc-interval', String(config.gcInterval));
+  if (config.idleTimeout !== undefined) gatewayArgs.push('--idle-timeout', String(config.idleTimeout));
   const gateway = launch('gateway', gatewayArgs);
   await waitFor(async () => (await get(`${gatewayUrl}/_health`)).status === 200, 30_000, 'the gateway to answer /_health', gateway);
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import fc from 'fast-check';
-import { LocalCluster } from '../helpers/local-cluster.js';
+import { LocalCluster, waitUntil } from '../helpers/local-cluster.js';
 
 /** Sends raw bytes as one HTTP request and resolves the status of the answer (0: closed without one). */
 function rawRequest(url: string, bytes: Buffer): Promise<number> {
@@ -130,6 +130,12 @@ describe('hardening: garbage in, 4xx out, nothing stored changes', () => {
       duplex: 'half',
     } as RequestInit);
     assert.equal(chunked.status, 413);
+    for (let i = 0; i < 3; i++) {
+      // The refused body was half read; its connection must not be reused with the rest still unread.
+      const res = await fetch(`${cluster.url}/keep/0`, { signal: AbortSignal.timeout(10_000) });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+    }
     assert.equal((await fetch(`${cluster.url}/big/chunked`)).status, 404, 'nothing stored');
     // A client that trickles its headers is cut off (slowloris).
     const { port } = new URL(cluster.url);
@@ -149,6 +155,38 @@ describe('hardening: garbage in, 4xx out, nothing stored changes', () => {
       }, 25_000);
     });
     assert.ok(closed, 'the server closed a connection whose headers never ended');
+    await everythingIntact();
+  });
+
+  test('an upload whose client goes silent is cut off after --idle-timeout and leaves nothing behind', async () => {
+    await cluster.restartGateway(['--idle-timeout', '1500']);
+    const before = await cluster.nodes();
+    const { port } = new URL(cluster.url);
+    const started = Date.now();
+    const cutOffAfter = await new Promise<number>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write('POST /stalled/file.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n');
+      socket.write(randomBytes(5_000_000)); // more than one stripe: shards are on their way to the nodes
+      const giveUp = setTimeout(() => socket.destroy(), 20_000);
+      socket.on('close', () => {
+        clearTimeout(giveUp);
+        resolve(Date.now() - started);
+      });
+    });
+    assert.ok(cutOffAfter < 15_000, `cut off after ${cutOffAfter} ms`);
+    await waitUntil(
+      async () => {
+        const now = await cluster.nodes();
+        return now.every((n) => {
+          const b = before.find((x) => x.id === n.id)!;
+          return n.shards === b.shards && n.used === b.used;
+        });
+      },
+      15_000,
+      'node usage back to where it was',
+    );
+    assert.equal((await fetch(`${cluster.url}/stalled/file.bin`)).status, 404);
     await everythingIntact();
   });
 });
