@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { clusterConfigSchema } from '../config/cluster-config.js';
 import { validateConfig } from '../config/validate.js';
-import { startCluster } from '../processes/cluster.js';
 import { runProcess } from './run-process.js';
 import { pino } from 'pino';
 import { mkdirSync } from 'node:fs';
@@ -46,6 +45,7 @@ export function addClusterCommand(program: Command): void {
       const log = pino({ name: 'cluster' }, pino.destination({ dest: join(logDir, 'cluster.log'), sync: true }));
       await runProcess('cluster', async () => {
         say(`starting a gateway and ${config.nodes} storage nodes in ${resolve(config.dir)} ...`);
+        const { startCluster } = await import('../processes/cluster.js');
         const cluster = await startCluster(config, log, say);
         const { gateway, adminToken, s3 } = cluster.state;
         say(

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { gatewayConfigSchema } from '../config/gateway-config.js';
 import { validateConfig } from '../config/validate.js';
-import { startGateway } from '../processes/gateway.js';
 import { runProcess } from './run-process.js';
 
 export function addGatewayCommand(program: Command): void {
@@ -64,6 +63,7 @@ export function addGatewayCommand(program: Command): void {
           s3Domain: opts.s3Domain,
           multipartExpirySec: opts.multipartExpiry,
         });
+        const { startGateway } = await import('../processes/gateway.js');
         return startGateway(config, log);
       });
     });

@@ -16,6 +16,9 @@ import { addNodesCommand } from './verbs/nodes-command.js';
 import { addInfoCommand } from './verbs/info-command.js';
 import { addLogCommand } from './verbs/log-command.js';
 
+// Every subcommand is registered here, but the modules that run a process (gateway, node, cluster) are
+// imported by their actions: a storage node then loads neither the gateway's HTTP APIs nor its metadata
+// drivers, which is tens of MiB of resident memory on each of N nodes.
 const program = new Command('shardstore')
   .description('Shardstore: a distributed, erasure-coded object store')
   .showHelpAfterError();

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { nodeConfigSchema } from '../config/node-config.js';
 import { validateConfig } from '../config/validate.js';
-import { startStorageNode } from '../processes/storage-node.js';
 import { runProcess } from './run-process.js';
 
 export function addNodeCommand(program: Command): void {
@@ -28,6 +27,8 @@ export function addNodeCommand(program: Command): void {
           capacity: opts.capacity,
           heartbeatMs: opts.heartbeat,
         });
+        // Loaded here, not at the top: a node should not carry the gateway's modules (see main.ts).
+        const { startStorageNode } = await import('../processes/storage-node.js');
         return startStorageNode(config, log);
       });
     });

@@ -1,7 +1,5 @@
 import { ConfigInvalidError } from '../core/errors.js';
 import type { MetadataStore } from './metadata-store.js';
-import { openSqliteStore } from './sqlite/sqlite-store.js';
-import { openPostgresStore } from './postgres/postgres-store.js';
 
 /**
  * Opens the metadata store named by a URL: `postgres://…` / `postgresql://…`, or `sqlite:FILE`,
@@ -9,8 +7,14 @@ import { openPostgresStore } from './postgres/postgres-store.js';
  * it refuses a schema older than this code (SchemaTooOldError naming `shardstore migrate`).
  */
 export async function openMetadataStore(url: string, options: { migrate: boolean }): Promise<MetadataStore> {
-  if (/^postgres(ql)?:\/\//.test(url)) return openPostgresStore(url, { ...options, url });
+  // Each driver is loaded only when named, so a process carries one of them, and the CLI's other commands
+  // neither.
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const { openPostgresStore } = await import('./postgres/postgres-store.js');
+    return openPostgresStore(url, { ...options, url });
+  }
   const file = url.replace(/^sqlite:(\/\/)?/, '');
   if (file.length === 0) throw new ConfigInvalidError(['--db: the SQLite file name is empty']);
+  const { openSqliteStore } = await import('./sqlite/sqlite-store.js');
   return openSqliteStore(file, { ...options, url });
 }

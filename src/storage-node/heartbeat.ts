@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Logger } from '../observability/logger.js';
 import { bearer, REGISTER_PATH, type NodeReport } from '../node-protocol/protocol.js';
 
@@ -17,18 +19,12 @@ export function startHeartbeat(opts: {
   let wasUp = false;
   let resolveRegistered!: () => void;
   const registered = new Promise<void>((r) => (resolveRegistered = r));
-  const url = new URL(REGISTER_PATH, opts.gateway).toString();
+  const url = new URL(REGISTER_PATH, opts.gateway);
 
   const beat = async () => {
     try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { authorization: bearer(opts.secret), 'content-type': 'application/json' },
-        body: JSON.stringify(opts.report()),
-        signal: AbortSignal.timeout(5000),
-      });
-      const text = await res.text();
-      if (res.status >= 300) throw new Error(`gateway answered ${res.status}: ${text}`);
+      const res = await postJson(url, bearer(opts.secret), JSON.stringify(opts.report()), 5000);
+      if (res.status >= 300) throw new Error(`gateway answered ${res.status}: ${res.text}`);
       if (!wasUp) opts.log.info({ gateway: opts.gateway }, 'registered with the gateway');
       wasUp = true;
       resolveRegistered();
@@ -47,4 +43,28 @@ export function startHeartbeat(opts: {
       if (timer) clearTimeout(timer);
     },
   };
+}
+
+/**
+ * One JSON POST with node:http rather than fetch: fetch loads undici, about 7 MiB of resident memory in
+ * every node for a request a second.
+ */
+function postJson(url: URL, authorization: string, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      timeout: timeoutMs,
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.end(body);
+  });
 }

@@ -39,6 +39,20 @@ test('a shard is stored at its GUID split at the dashes, and counted', async () 
   rmSync(root, { recursive: true });
 });
 
+test('a shard larger than the write-behind step is flushed as it streams and reads back whole', async () => {
+  const { root, files } = await fresh();
+  const id = newShardId();
+  const data = randomBytes(40 * 1024 * 1024 + 12_345);
+  // Many uneven chunks, as a socket delivers them: several write-behind flushes run while the rest streams in.
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < data.length; at += 61_000) chunks.push(data.subarray(at, Math.min(at + 61_000, data.length)));
+  assert.equal(await files.write(id, Readable.from(chunks)), data.length);
+  assert.ok((await readFile(join(root, 'shards', ...id.split('-')))).equals(data));
+  assert.deepEqual(readdirSync(join(root, 'tmp')), [], 'no temp file left');
+  await files.close();
+  rmSync(root, { recursive: true });
+});
+
 test('a body that fails midway leaves neither shard nor temp file, small or large', async () => {
   const { root, files } = await fresh();
   for (const first of [1000, SMALL_SHARD_BYTES + 1000]) {
