@@ -145,7 +145,7 @@ try {
 const [base, ours] = rows as [Row, Row];
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (v: number) => v.toFixed(0).padStart(9);
-console.log(`\n1 GiB = ${LARGE / 2 ** 20} MiB; small objects: ${SMALL_COUNT} × 4 KiB with ${CLIENTS} clients; page cache dropped before large GETs: ${cachesDroppable}`);
+console.log(`\nlarge object: ${LARGE / 2 ** 20} MiB; small objects: ${SMALL_COUNT} × 4 KiB with ${CLIENTS} clients; page cache dropped before large GETs: ${cachesDroppable}`);
 console.log(`${pad('system', 40)} ${'PUT MB/s'.padStart(9)} ${'GET MB/s'.padStart(9)} ${'4K PUT/s'.padStart(9)} ${'4K GET/s'.padStart(9)}`);
 for (const r of rows) console.log(`${pad(r.system, 40)} ${num(r.putMBs)} ${num(r.getMBs)} ${num(r.smallPut)} ${num(r.smallGet)}`);
 console.log(`${pad('Shardstore / nginx', 40)} ${(ours.putMBs / base.putMBs).toFixed(2).padStart(9)} ${(ours.getMBs / base.getMBs).toFixed(2).padStart(9)} ${(ours.smallPut / base.smallPut).toFixed(2).padStart(9)} ${(ours.smallGet / base.smallGet).toFixed(2).padStart(9)}`);

@@ -2,6 +2,7 @@ import { shardByteRangeForStripes, type ErasureScheme } from '../core/erasure-sc
 import { ChecksumMismatchError, ShardMissingError, ShardUnavailableError } from '../core/errors.js';
 import type { PartRecord, ShardLocation } from '../metadata/records.js';
 import { BlockReader } from '../streams/block-reader.js';
+import { chainBodies } from '../streams/chain-bodies.js';
 import type { ObjectServices } from './object-services.js';
 
 /**
@@ -9,6 +10,9 @@ import type { ObjectServices } from './object-services.js';
  * seven per GET (the read and its shards): measurable in a small-object GET profile.
  */
 const READ_CLOSED = new Error('the read was closed');
+
+/** Stripes in a shard read's first ranged request; the second asks for the rest. */
+const FIRST_REQUEST_STRIPES = 1;
 
 interface Source {
   readonly shard: ShardLocation;
@@ -96,11 +100,14 @@ export class PartReader {
     const abort = new AbortController();
     const onAbort = () => abort.abort(READ_CLOSED);
     this.abortAll.signal.addEventListener('abort', onAbort, { once: true });
-    const range = shardByteRangeForStripes(this.scheme, fromStripe, this.lastStripe);
-    const reader = this.svc.nodes
-      .store(shard.nodeId)
-      .get(shard.shardId, range, abort.signal)
-      .then((body) => new BlockReader(body, this.scheme.blockSize, `shard ${shard.index} (${shard.shardId}) on node ${shard.nodeId}`, this.svc.gcPacer));
+    const store = this.svc.nodes.store(shard.nodeId);
+    const get = (first: number, last: number) => store.get(shard.shardId, shardByteRangeForStripes(this.scheme, first, last), abort.signal);
+    // The first stripe is asked for on its own, the rest once it has arrived: a node asked for the whole
+    // shard streams megabytes ahead at once, and on shared cores the nodes that answered first starved
+    // those that had not yet, which put the first byte of a large GET 30–60 ms out.
+    const headLast = Math.min(this.lastStripe, fromStripe + FIRST_REQUEST_STRIPES - 1);
+    const body = headLast === this.lastStripe ? get(fromStripe, headLast) : chainBodies(get(fromStripe, headLast), () => get(headLast + 1, this.lastStripe));
+    const reader = body.then((b) => new BlockReader(b, this.scheme.blockSize, `shard ${shard.index} (${shard.shardId}) on node ${shard.nodeId}`, this.svc.gcPacer));
     reader.catch(() => undefined);
     this.active.set(shard.index, { shard, reader, abort });
   }

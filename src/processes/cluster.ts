@@ -8,7 +8,7 @@ import type { ClusterConfig } from '../config/cluster-config.js';
 import type { Logger } from '../observability/logger.js';
 import { newAccessKeyId, newSecret, newSecretKey } from '../core/ids.js';
 import { bearer } from '../core/bearer.js';
-import { RUNTIME_ENV, RUNTIME_FLAGS } from './runtime-flags.js';
+import { GATEWAY_RUNTIME_FLAGS, RUNTIME_ENV, RUNTIME_FLAGS } from './runtime-flags.js';
 import { openMetadataStore } from '../metadata/open-store.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -54,7 +54,8 @@ export async function startCluster(config: ClusterConfig, log: Logger, say: (lin
 
   const launch = (name: string, args: string[]): ChildProcess => {
     const out = openSync(join(logs, `${name}.log`), 'a');
-    const child = spawn(process.execPath, [...RUNTIME_FLAGS, CLI, ...args], { stdio: ['ignore', out, out], env: { ...process.env, ...RUNTIME_ENV } });
+    const flags = name === 'gateway' ? GATEWAY_RUNTIME_FLAGS : RUNTIME_FLAGS;
+    const child = spawn(process.execPath, [...flags, CLI, ...args], { stdio: ['ignore', out, out], env: { ...process.env, ...RUNTIME_ENV } });
     closeSync(out);
     children.push(child);
     child.on('exit', (code, signal) => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, type ClusterState } from '../../src/processes/cluster.js';
-import { RUNTIME_ENV, RUNTIME_FLAGS } from '../../src/processes/runtime-flags.js';
+import { GATEWAY_RUNTIME_FLAGS, RUNTIME_ENV, RUNTIME_FLAGS } from '../../src/processes/runtime-flags.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -72,7 +72,7 @@ export class LocalCluster {
     const passthrough = this.flags.filter((f, i) => f.startsWith('--gc-') || this.flags[i - 1]?.startsWith('--gc-'));
     const child = spawn(
       process.execPath,
-      [...RUNTIME_FLAGS, CLI, 'gateway', '--port', port, '--s3-port', new URL(this.state.s3.url).port, '--db', `sqlite:${join(this.dir, 'meta.db')}`,
+      [...GATEWAY_RUNTIME_FLAGS, CLI, 'gateway', '--port', port, '--s3-port', new URL(this.state.s3.url).port, '--db', `sqlite:${join(this.dir, 'meta.db')}`,
         '--node-secret', this.state.nodeSecret, '--admin-token', this.state.adminToken, ...passthrough, ...flags],
       { stdio: 'ignore', env: { ...process.env, ...RUNTIME_ENV } },
     );
@@ -106,7 +106,7 @@ export class LocalCluster {
     const port = await freePort('127.0.0.1');
     const child = spawn(
       process.execPath,
-      [...RUNTIME_FLAGS, CLI, 'gateway', '--port', String(port), '--s3-port', '0', '--db', db,
+      [...GATEWAY_RUNTIME_FLAGS, CLI, 'gateway', '--port', String(port), '--s3-port', '0', '--db', db,
         '--node-secret', this.state.nodeSecret, '--admin-token', this.state.adminToken, ...flags],
       { stdio: 'ignore', env: { ...process.env, ...RUNTIME_ENV } },
     );
