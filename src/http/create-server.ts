@@ -4,17 +4,17 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from '../observability/logger.js';
 
 /**
- * The Fastify settings every Shardstore HTTP server shares. Transfers last as long as the peer
- * takes (a 10 GiB upload over a slow link), so there is no whole-request timeout; a socket that
- * stays silent for `idleTimeoutMs` is closed instead, and headers must arrive within 10 s. Headers
- * are capped at Node's 16 KiB (431 beyond). Request lines come from the access log.
- */
-/**
  * How long an idle keep-alive connection stays open, announced to clients in `Keep-Alive: timeout=65`.
  * Longer than the 60 s idle timeout of common load balancers, so the peer closes first, never us under it.
  */
 export const KEEP_ALIVE_MS = 65_000;
 
+/**
+ * The Fastify settings every Shardstore HTTP server shares. Transfers last as long as the peer
+ * takes (a 10 GiB upload over a slow link), so there is no whole-request timeout; a socket that
+ * stays silent for `idleTimeoutMs` is closed instead, and headers must arrive within 10 s. Headers
+ * are capped at Node's 16 KiB (431 beyond). Request lines come from the access log.
+ */
 export function createHttpServer(log: Logger, idleTimeoutMs: number, genReqId?: () => string): FastifyInstance {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast only bridges the two packages' declarations.
@@ -52,9 +52,10 @@ export function createHttpServer(log: Logger, idleTimeoutMs: number, genReqId?: 
   // leaves the connection mid-body: Node drains a body only if nobody started reading it, and a body
   // whose reader was destroyed stops the socket for good, so the client's next request on the kept-alive
   // connection would hang. Such a connection is closed after the answer instead, as nginx does.
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const body = request.raw;
     if (!body.complete && (body.readableDidRead || body.destroyed)) reply.header('connection', 'close');
+    done(null, payload);
   });
   return app;
 }

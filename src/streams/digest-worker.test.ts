@@ -50,3 +50,29 @@ test('small bodies are hashed on the calling thread', () => {
   assert.ok(worker.start(100) instanceof ContentDigest);
   assert.ok(!(worker.start() instanceof ContentDigest));
 });
+
+test('the thread stops when no body has come for a while, and the next body starts it again', async () => {
+  const worker = new DigestWorker({ minBytes: 0, slabBytes: 1024, idleMs: 50 });
+  const digestOf = async (data: Buffer) => {
+    const body = worker.start();
+    const wait = body.update(data);
+    if (wait) await wait;
+    return body.digest();
+  };
+  const expect = (buf: Buffer) => { const d = new ContentDigest(); d.update(buf); return d.digest(); };
+  try {
+    const first = randomBytes(5000);
+    assert.deepEqual(await digestOf(first), expect(first));
+    assert.equal(worker.threadRunning, true);
+    const pending = worker.start(); // a body in progress keeps the thread, however long it takes
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(worker.threadRunning, true);
+    pending.cancel();
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(worker.threadRunning, false, 'idle: stopped');
+    const second = randomBytes(7000);
+    assert.deepEqual(await digestOf(second), expect(second), 'started again for the next body');
+  } finally {
+    await worker.close();
+  }
+});

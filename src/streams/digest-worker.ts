@@ -12,6 +12,8 @@ export interface DigestWorkerOptions {
   readonly slabsPerBody?: number;
   /** Spare slabs kept for the next bodies. */
   readonly maxIdleSlabs?: number;
+  /** With no body for this long, the thread and the spare slabs are let go; the next body starts them again. */
+  readonly idleMs?: number;
 }
 
 /**
@@ -31,17 +33,27 @@ export class DigestWorker implements DigestSource {
   readonly slabBytes: number;
   readonly slabsPerBody: number;
   private readonly maxIdleSlabs: number;
+  private readonly idleMs: number;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: DigestWorkerOptions = {}) {
     this.minBytes = options.minBytes ?? 1 << 20;
     this.slabBytes = options.slabBytes ?? 512 << 10;
     this.slabsPerBody = options.slabsPerBody ?? 4;
     this.maxIdleSlabs = options.maxIdleSlabs ?? 8;
+    this.idleMs = options.idleMs ?? 10_000;
+  }
+
+  /** Whether the thread is running (it starts with the first large body and stops when idle). */
+  get threadRunning(): boolean {
+    return this.worker !== undefined;
   }
 
   /** A digest for a body of `expectedBytes` (undefined: unknown, could be large). */
   start(expectedBytes?: number): BodyDigest {
     if (expectedBytes !== undefined && expectedBytes < this.minBytes) return new ContentDigest();
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     const job = this.nextJob++;
     const body = new WorkerDigest(this, job);
     this.bodies.set(job, body);
@@ -49,6 +61,8 @@ export class DigestWorker implements DigestSource {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     const worker = this.worker;
     this.worker = undefined;
     if (worker) await worker.terminate();
@@ -64,6 +78,23 @@ export class DigestWorker implements DigestSource {
 
   /** @internal */ forget(job: number): void {
     this.bodies.delete(job);
+    this.retireWhenIdle();
+  }
+
+  /**
+   * A thread is a V8 isolate of its own, several MiB resident, and the spare slabs 4 MiB more: a gateway
+   * that serves downloads for a while after its last upload should not carry them (its RSS budget is
+   * 150 MiB through a 10 GiB round trip).
+   */
+  private retireWhenIdle(): void {
+    if (this.bodies.size > 0 || !this.worker || this.idleTimer) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.bodies.size > 0) return;
+      this.idle.length = 0;
+      void this.close();
+    }, this.idleMs);
+    this.idleTimer.unref();
   }
 
   private thread(): Worker {
@@ -77,7 +108,7 @@ export class DigestWorker implements DigestSource {
         if (this.idle.length < this.maxIdleSlabs) this.idle.push(message.slab);
         body?.slabReturned();
       } else {
-        this.bodies.delete(message.job);
+        this.forget(message.job);
         body?.finished(message.sha256, message.md5);
       }
     });
