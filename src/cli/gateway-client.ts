@@ -1,5 +1,5 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { http, https } from '../platform/node-http.js';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 
@@ -48,7 +48,7 @@ export function call(
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (body) headers['content-length'] = String(body.length);
   return new Promise((resolve, reject) => {
-    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers }, (response) => {
+    const req = (url.protocol === 'https:' ? https().request : http.request)(url, { method, headers }, (response) => {
       // The gateway may answer before it has read the body (a 405 for an existing key): stop sending.
       if (body && !body.stream.readableEnded) {
         body.stream.unpipe(req);

@@ -1,4 +1,5 @@
-import { createServer, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { http } from '../platform/node-http.js';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../observability/logger.js';
@@ -26,7 +27,7 @@ export function createHttpServer(log: Logger, idleTimeoutMs: number, genReqId?: 
     exposeHeadRoutes: false,
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: false },
     serverFactory: (handler) => {
-      const server = createServer(
+      const server = http.createServer(
         {
           // Slowloris: a client must finish its request line and headers within this; Node only checks
           // every `connectionsCheckingInterval`, 30 s unless told otherwise.

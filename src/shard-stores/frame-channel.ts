@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { http } from '../platform/node-http.js';
 import type { Socket } from 'node:net';
 import { ShardUnavailableError } from '../core/errors.js';
 import {
@@ -71,7 +71,7 @@ export class FrameChannel {
         reject(error instanceof ShardUnavailableError ? error : new ShardUnavailableError(`node ${this.base.origin}: ${error.message}`, { cause: error }));
       };
       if (this.closed) return fail(new Error('the channel is closed'));
-      const req = request({
+      const req = http.request({
         hostname: this.base.hostname,
         port: this.base.port,
         path: FRAMES_PATH,

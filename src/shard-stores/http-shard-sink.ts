@@ -1,4 +1,5 @@
-import { Agent, request, type ClientRequest } from 'node:http';
+import type { Agent, ClientRequest } from 'node:http';
+import { http } from '../platform/node-http.js';
 import { ShardUnavailableError } from '../core/errors.js';
 import { nodeRoutes } from '../node-protocol/protocol.js';
 import type { Socket } from 'node:net';
@@ -13,7 +14,7 @@ import type { ShardSink } from './shard-store.js';
 const STALL_MS = 30_000;
 
 export function openHttpShardSink(agent: Agent, baseUrl: URL, auth: string, shardId: string): ShardSink {
-  const req: ClientRequest = request({
+  const req: ClientRequest = http.request({
     agent,
     protocol: baseUrl.protocol,
     hostname: baseUrl.hostname,

@@ -1,4 +1,5 @@
-import { Agent, request, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { http } from '../platform/node-http.js';
 import { ShardUnavailableError, ShardMissingError } from '../core/errors.js';
 import { bearer, nodeReportSchema, nodeRoutes, type NodeReport, type ShardListing, type TempPurge } from '../node-protocol/protocol.js';
 import type { ShardSink, ShardStore } from './shard-store.js';
@@ -12,7 +13,7 @@ import { FRAMED_SHARD_BYTES, OP_GET, OP_PUT, type FrameReply } from '../node-pro
  * already loaded, which keeps the gateway's resident memory down.)
  */
 export class HttpShardStore implements ShardStore {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 128, keepAliveMsecs: 10_000 });
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 128, keepAliveMsecs: 10_000 });
   private readonly base: URL;
   private readonly auth: string;
   /** Small shards' writes and reads (src/node-protocol/frames.ts). */
@@ -129,7 +130,7 @@ export class HttpShardStore implements ShardStore {
    */
   private send(method: string, path: string, headers: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = request({ agent: this.agent, hostname: this.base.hostname, port: this.base.port, method, path, headers });
+      const req = http.request({ agent: this.agent, hostname: this.base.hostname, port: this.base.port, method, path, headers });
       req.on('socket', noDelay);
       let res: IncomingMessage | undefined;
       const onAbort = () => {

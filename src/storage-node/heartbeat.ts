@@ -1,5 +1,4 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { http, https } from '../platform/node-http.js';
 import type { Logger } from '../observability/logger.js';
 import { bearer, REGISTER_PATH, type NodeReport } from '../node-protocol/protocol.js';
 
@@ -50,7 +49,7 @@ export function startHeartbeat(opts: {
  * every node for a request a second.
  */
 function postJson(url: URL, authorization: string, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const send = url.protocol === 'https:' ? https().request : http.request;
   return new Promise((resolve, reject) => {
     const req = send(url, {
       method: 'POST',
