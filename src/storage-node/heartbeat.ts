@@ -45,8 +45,8 @@ export function startHeartbeat(opts: {
 }
 
 /**
- * One JSON POST with node:http rather than fetch: fetch loads undici, about 7 MiB of resident memory in
- * every node for a request a second.
+ * One JSON POST with node:http rather than fetch: fetch loads undici, 6–7 MiB of resident memory in every
+ * node for a request a second (see src/platform/node-http.ts).
  */
 function postJson(url: URL, authorization: string, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
   const send = url.protocol === 'https:' ? https().request : http.request;
