@@ -1,12 +1,11 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureDebianTool } from './debian-tool.js';
 
 /** A plain nginx WebDAV server (PUT/GET of single files, no redundancy): the baseline. */
 export async function startNginx(dir: string, port: number): Promise<{ url: string; root: string; stop: () => void }> {
-  if (!existsSync('/usr/sbin/nginx')) {
-    execFileSync('apt-get', ['install', '-y', '-qq', 'nginx'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  }
+  ensureDebianTool('/usr/sbin/nginx', 'nginx');
   const root = join(dir, 'www');
   mkdirSync(root, { recursive: true });
   mkdirSync(join(dir, 'tmp'), { recursive: true });

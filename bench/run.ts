@@ -3,9 +3,14 @@
  * one run on this machine. Prints a table and writes bench-output/results.json.
  *
  *   BENCH_LARGE_MB (default 1024)  size of the large object
- *   BENCH_SMALL_COUNT (default 2000) number of 4 KiB objects
- *   BENCH_CLIENTS (default 32)     concurrent clients for the small objects
+ *   BENCH_SMALL_SECONDS (default 5) seconds of 4 KiB uploads, then as many of GETs
+ *   BENCH_CLIENTS (default 32)     concurrent connections for the small objects
  *   --json                         also print the results as JSON on stdout
+ *
+ * The large PUT and GET of both systems go through Debian's curl (see `curlTransfer`), the 4 KiB objects
+ * through Debian's wrk (see `smallObjectRates`): clients written in C, as the issue's reference figures were
+ * taken, so that the client does not take the two cores from the server it measures. Each system first gets
+ * one untimed 64 MiB PUT and GET (a JIT-compiled server's first request would measure its compiler).
  *
  * Besides the side-by-side table it measures, for Shardstore, the time to first byte of the large GET and
  * a degraded large GET with two nodes killed, and prints each target of issue 8 as met or not.
@@ -18,13 +23,15 @@ import { join } from 'node:path';
 import { open } from 'node:fs/promises';
 import { LocalCluster } from '../test/helpers/local-cluster.js';
 import { freePort } from '../src/processes/cluster.js';
-import { send, throughput, timeToFirstByte, uploadFile } from './http-load.js';
+import { curlTransfer, timeToFirstByte } from './http-load.js';
+import { smallObjectRates } from './small-load.js';
+import { ensureDebianTool } from './debian-tool.js';
 import { startNginx } from './nginx-webdav.js';
 
 const LARGE = Number(process.env.BENCH_LARGE_MB ?? 1024) * 2 ** 20;
-const SMALL_COUNT = Number(process.env.BENCH_SMALL_COUNT ?? 2000);
+const SMALL_SECONDS = Number(process.env.BENCH_SMALL_SECONDS ?? 5);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
-const SMALL = 4096;
+const WARM_UP = 64 * 2 ** 20;
 
 /** A /proc field in kB as MiB; 0 once the process is gone (the degraded GET kills two nodes). */
 function procMiB(pid: number, file: 'status' | 'smaps_rollup', field: string): number {
@@ -73,39 +80,39 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value:
 
 interface Row { system: string; putMBs: number; getMBs: number; smallPut: number; smallGet: number; memory?: Peaks }
 
+async function randomFile(path: string, size: number): Promise<string> {
+  const handle = await open(path, 'w');
+  const chunk = randomBytes(8 * 2 ** 20);
+  for (let at = 0; at < size; at += chunk.length) await handle.write(chunk, 0, Math.min(chunk.length, size - at));
+  await handle.close();
+  return path;
+}
+
 async function measure(name: string, url: string, keyPrefix: string, method: 'POST' | 'PUT', afterPut: () => void, pids?: { gateway: number; nodes: number[] }): Promise<Row> {
   const work = mkdtempSync(join(tmpdir(), 'shardstore-bench-file-'));
-  const file = join(work, 'large.bin');
-  const handle = await open(file, 'w');
-  const chunk = randomBytes(8 * 2 ** 20);
-  for (let at = 0; at < LARGE; at += chunk.length) await handle.write(chunk, 0, Math.min(chunk.length, LARGE - at));
-  await handle.close();
+  const warmUp = await randomFile(join(work, 'warm-up.bin'), WARM_UP);
+  if ((await curlTransfer(`${url}/${keyPrefix}warm-up.bin`, method, warmUp)).status >= 300) throw new Error(`${name} warm-up PUT failed`);
+  if ((await curlTransfer(`${url}/${keyPrefix}warm-up.bin`, 'GET')).bytes !== WARM_UP) throw new Error(`${name} warm-up GET failed`);
+  const file = await randomFile(join(work, 'large.bin'), LARGE);
 
   const sampler = pids ? sampleMemory(pids.gateway, pids.nodes) : undefined;
   const put = await timed(async () => {
-    const status = await uploadFile(`${url}/${keyPrefix}large.bin`, method, file, LARGE);
+    const { status } = await curlTransfer(`${url}/${keyPrefix}large.bin`, method, file);
     if (status >= 300) throw new Error(`${name} large PUT answered ${status}`);
     afterPut();
   });
   dropCaches();
-  const get = await timed(() => send(`${url}/${keyPrefix}large.bin`, 'GET', ''));
+  const get = await timed(() => curlTransfer(`${url}/${keyPrefix}large.bin`, 'GET'));
   if (get.value.bytes !== LARGE) throw new Error(`${name} large GET returned ${get.value.bytes} bytes`);
   const memory = sampler?.stop();
   rmSync(work, { recursive: true, force: true });
 
-  const body = randomBytes(SMALL);
-  const smallPut = await throughput(SMALL_COUNT, CLIENTS, async (i) => {
-    const r = await send(`${url}/${keyPrefix}small/${i}`, method, body);
-    if (r.status >= 300) throw new Error(`${name} small PUT answered ${r.status}`);
-  });
-  const smallGet = await throughput(SMALL_COUNT, CLIENTS, async (i) => {
-    const r = await send(`${url}/${keyPrefix}small/${i}`, 'GET', '');
-    if (r.bytes !== SMALL) throw new Error(`${name} small GET returned ${r.bytes} bytes`);
-  });
+  const small = await smallObjectRates(url, `/${keyPrefix}small/`, method, SMALL_SECONDS, CLIENTS);
   const mbs = (s: number) => LARGE / 1e6 / s;
-  return { system: name, putMBs: mbs(put.seconds), getMBs: mbs(get.seconds), smallPut, smallGet, ...(memory ? { memory } : {}) };
+  return { system: name, putMBs: mbs(put.seconds), getMBs: mbs(get.seconds), smallPut: small.putPerSecond, smallGet: small.getPerSecond, ...(memory ? { memory } : {}) };
 }
 
+ensureDebianTool('/usr/bin/curl', 'curl');
 const cachesDroppable = dropCaches();
 const nginxDir = mkdtempSync(join(tmpdir(), 'shardstore-bench-nginx-'));
 const nginx = await startNginx(nginxDir, await freePort('127.0.0.1'));
@@ -124,20 +131,28 @@ try {
     nodes: cluster.state.nodes.map((n) => n.pid),
   }));
   const large = `${cluster.url}/bench/large.bin`;
-  dropCaches();
-  const ttfbColdMs = await timeToFirstByte(large);
+  // Each sample on a quiet cluster: a GET cut off after its first byte leaves the gateway and six nodes
+  // tearing down reads for a few milliseconds, which the next sample would otherwise measure too.
+  const quietly = async (cold: boolean) => {
+    if (cold) dropCaches();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    return timeToFirstByte(large);
+  };
+  const cold: number[] = [];
+  for (let i = 0; i < 3; i++) cold.push(await quietly(true));
   const warm: number[] = [];
-  for (let i = 0; i < 5; i++) warm.push(await timeToFirstByte(large));
+  for (let i = 0; i < 5; i++) warm.push(await quietly(false));
+  const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1]!;
   // Two nodes down (m = 2): every read rebuilds their shards from parity.
   cluster.killNode(0);
   cluster.killNode(1);
   dropCaches();
-  const degraded = await timed(() => send(large, 'GET', ''));
+  const degraded = await timed(() => curlTransfer(large, 'GET'));
   if (degraded.value.bytes !== LARGE) {
     const res = await fetch(large);
     throw new Error(`degraded GET returned ${degraded.value.bytes} bytes (status ${degraded.value.status}); again: ${res.status} ${(await res.text()).slice(0, 200)}`);
   }
-  extra = { ttfbColdMs, ttfbWarmMs: warm.sort((a, b) => a - b)[2]!, degradedGetMBs: LARGE / 1e6 / degraded.seconds };
+  extra = { ttfbColdMs: median(cold), ttfbWarmMs: median(warm), degradedGetMBs: LARGE / 1e6 / degraded.seconds };
 } finally {
   await cluster.stop();
 }
@@ -145,7 +160,10 @@ try {
 const [base, ours] = rows as [Row, Row];
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (v: number) => v.toFixed(0).padStart(9);
-console.log(`\nlarge object: ${LARGE / 2 ** 20} MiB; small objects: ${SMALL_COUNT} × 4 KiB with ${CLIENTS} clients; page cache dropped before large GETs: ${cachesDroppable}`);
+console.log(
+  `\nlarge object: ${LARGE / 2 ** 20} MiB by curl; small objects: 4 KiB by wrk, ${SMALL_SECONDS} s of uploads then of GETs on ${CLIENTS} connections; ` +
+    `page cache dropped before large GETs: ${cachesDroppable}`,
+);
 console.log(`${pad('system', 40)} ${'PUT MB/s'.padStart(9)} ${'GET MB/s'.padStart(9)} ${'4K PUT/s'.padStart(9)} ${'4K GET/s'.padStart(9)}`);
 for (const r of rows) console.log(`${pad(r.system, 40)} ${num(r.putMBs)} ${num(r.getMBs)} ${num(r.smallPut)} ${num(r.smallGet)}`);
 console.log(`${pad('Shardstore / nginx', 40)} ${(ours.putMBs / base.putMBs).toFixed(2).padStart(9)} ${(ours.getMBs / base.getMBs).toFixed(2).padStart(9)} ${(ours.smallPut / base.smallPut).toFixed(2).padStart(9)} ${(ours.smallGet / base.smallGet).toFixed(2).padStart(9)}`);
@@ -154,7 +172,7 @@ console.log(
   `peak memory during the large PUT and GET: gateway RSS ${mem.gatewayRss.toFixed(0)} MiB; ` +
     `largest node RSS ${mem.nodeRss.toFixed(0)} MiB (PSS ${mem.nodePss.toFixed(0)}, anonymous ${mem.nodeAnon.toFixed(0)})`,
 );
-console.log(`time to first byte of the large GET: ${extra.ttfbColdMs.toFixed(1)} ms cold, ${extra.ttfbWarmMs.toFixed(1)} ms warm (median of 5)`);
+console.log(`time to first byte of the large GET: ${extra.ttfbColdMs.toFixed(1)} ms cold (median of 3, page cache dropped before each), ${extra.ttfbWarmMs.toFixed(1)} ms warm (median of 5)`);
 console.log(`degraded large GET (2 of 8 nodes killed): ${extra.degradedGetMBs.toFixed(0)} MB/s = ${(extra.degradedGetMBs / ours.getMBs).toFixed(2)} of the healthy GET`);
 
 const targets = [
@@ -169,7 +187,7 @@ const targets = [
 ];
 console.log('\nissue 8 targets (listing: npm run bench:listing; 10 GiB: BENCH_LARGE_MB=10240):');
 for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.target.padEnd(38)} ${t.value.toFixed(2)}`);
-const results = { date: new Date().toISOString(), largeBytes: LARGE, smallCount: SMALL_COUNT, clients: CLIENTS, cachesDropped: cachesDroppable, rows, ...extra, targets };
+const results = { date: new Date().toISOString(), largeBytes: LARGE, smallSeconds: SMALL_SECONDS, clients: CLIENTS, cachesDropped: cachesDroppable, rows, ...extra, targets };
 mkdirSync('bench-output', { recursive: true });
 writeFileSync('bench-output/results.json', JSON.stringify(results, null, 2) + '\n');
 console.log('written to bench-output/results.json');
