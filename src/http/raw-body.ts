@@ -9,8 +9,8 @@ export function acceptRawBodies(app: FastifyInstance): void {
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 }
 
-/** Reads a small JSON body (admin and node requests), refusing anything larger than `limit` bytes. */
-export async function readJsonBody(body: AsyncIterable<Uint8Array>, limit = 64 * 1024): Promise<unknown> {
+/** Reads a small body whole, refusing anything larger than `limit` bytes. */
+export async function readSmallBody(body: AsyncIterable<Uint8Array>, limit = 64 * 1024): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -18,5 +18,10 @@ export async function readJsonBody(body: AsyncIterable<Uint8Array>, limit = 64 *
     if (size > limit) throw new Error(`the request body is larger than ${limit} bytes`);
     chunks.push(Buffer.from(chunk));
   }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks);
+}
+
+/** Reads a small JSON body (admin and node requests), refusing anything larger than `limit` bytes. */
+export async function readJsonBody(body: AsyncIterable<Uint8Array>, limit = 64 * 1024): Promise<unknown> {
+  return JSON.parse((await readSmallBody(body, limit)).toString('utf8'));
 }

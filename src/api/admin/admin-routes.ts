@@ -1,3 +1,4 @@
+import { requireAdmin } from '../../http/admin-auth.js';
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError } from '../../core/errors.js';
 import { nodeReportSchema } from '../../node-protocol/protocol.js';
@@ -28,7 +29,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   app.get('/_health', async () => ({ status: 'ok' }));
 
   app.get('/_nodes', async (request) => {
-    requireBearer(request, deps.adminToken, 'admin token');
+    requireAdmin(request, deps.adminToken);
     await deps.directory.refresh();
     return {
       nodes: (await deps.directory.listLive()).map((n) => ({
@@ -44,7 +45,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   });
 
   app.get('/_log', async (request) => {
-    requireBearer(request, deps.adminToken, 'admin token');
+    requireAdmin(request, deps.adminToken);
     const q = request.query as { object?: string; action?: string; limit?: string };
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new InvalidRequestError('limit must be an integer from 1 to 10000');

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { MethodNotAllowedError } from '../../core/errors.js';
-import { requireBearer } from '../../http/bearer-auth.js';
+import { requireAdmin } from '../../http/admin-auth.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
 
 /** A background job as the admin API drives it. */
@@ -24,11 +24,11 @@ export function registerJobRoutes(app: FastifyInstance, adminToken: string, jobs
   acceptRawBodies(app);
   for (const [path, job] of Object.entries(jobs)) {
     app.get(path, async (request) => {
-      requireBearer(request, adminToken, 'admin token');
+      requireAdmin(request, adminToken);
       return job.status();
     });
     app.post(path, async (request, reply) => {
-      requireBearer(request, adminToken, 'admin token');
+      requireAdmin(request, adminToken);
       if (!job.background) return job.run();
       job.run().catch(() => undefined); // the outcome is in the job's status and the log
       return reply.code(202).send(job.status());
@@ -44,7 +44,7 @@ export function refuseOtherMethods(app: FastifyInstance, path: string, allowed: 
     method: others,
     url: path,
     handler: async (request) => {
-      requireBearer(request, token, 'admin token');
+      requireAdmin(request, token);
       throw new MethodNotAllowedError(request.method, path, allowed);
     },
   });

@@ -4,7 +4,7 @@ import { isParityShard } from '../../core/erasure-scheme.js';
 import { keyFromUrlPath } from '../../core/object-key.js';
 import { PATHS_BUCKET, type ObjectRecord } from '../../metadata/records.js';
 import type { ObjectServices } from '../../objects/object-services.js';
-import { requireBearer } from '../../http/bearer-auth.js';
+import { requireAdmin } from '../../http/admin-auth.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
 import { auditEntry } from '../audit-entry.js';
 import { refuseOtherMethods } from './job-routes.js';
@@ -25,7 +25,7 @@ export function registerObjectAdminRoutes(app: FastifyInstance, deps: ObjectAdmi
   acceptRawBodies(app);
   const { svc } = deps;
   const liveObject = async (request: FastifyRequest): Promise<ObjectRecord> => {
-    requireBearer(request, deps.adminToken, 'admin token');
+    requireAdmin(request, deps.adminToken);
     const key = keyFromUrlPath(request.url.slice(PREFIX.length));
     const object = await svc.metadata.objects.findLive(PATHS_BUCKET, key);
     if (!object) throw new NotFoundError(`no object at '${key}'`);

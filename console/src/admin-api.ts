@@ -1,0 +1,34 @@
+/** Calls to the gateway's admin API with the console's session cookie and the header that goes with it. */
+export class SignedOut extends Error {}
+
+export async function adminGet<T>(path: string): Promise<T> {
+  const res = await fetch(path, { headers: { 'x-shardstore-console': '1' }, credentials: 'same-origin' });
+  if (res.status === 401) throw new SignedOut('the console session has ended');
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${(await res.text()).slice(0, 200)}`);
+  return (await res.json()) as T;
+}
+
+export interface NodeInfo {
+  id: string;
+  url: string;
+  state: 'up' | 'down';
+  capacity: number;
+  used: number;
+  shards: number;
+  lastSeen: string;
+}
+
+export interface JobStatus {
+  job: string;
+  running: boolean;
+  runningSince: string | null;
+  last: { startedAt: string; finishedAt: string; summary?: unknown; error?: string } | null;
+}
+
+export const JOBS = [
+  { path: '/_gc', title: 'Cleaner' },
+  { path: '/_repair', title: 'Repairer' },
+  { path: '/_scrub', title: 'Scrubber' },
+  { path: '/_rebalance', title: 'Rebalancer' },
+  { path: '/_dedupe', title: 'Deduplication' },
+] as const;

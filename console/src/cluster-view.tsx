@@ -1,0 +1,89 @@
+import { adminGet, JOBS, type JobStatus, type NodeInfo } from './admin-api.js';
+import { ago, bytes, percent, summary } from './format.js';
+import { usePolling } from './use-polling.js';
+
+interface ClusterState {
+  nodes: NodeInfo[];
+  jobs: { title: string; status: JobStatus }[];
+}
+
+async function loadCluster(): Promise<ClusterState> {
+  const [{ nodes }, ...jobs] = await Promise.all([
+    adminGet<{ nodes: NodeInfo[] }>('/_nodes'),
+    ...JOBS.map((j) => adminGet<JobStatus>(j.path)),
+  ]);
+  return { nodes, jobs: JOBS.map((j, i) => ({ title: j.title, status: jobs[i]! })) };
+}
+
+const fill = (n: NodeInfo) => (n.capacity > 0 ? n.used / n.capacity : 0);
+
+/** Every node as a bar of used / capacity with its state, the fill spread, totals and the background jobs. */
+export function ClusterView() {
+  const { value, error, at } = usePolling(loadCluster, 2000);
+  if (!value) return <p class="muted">{error ?? 'Loading…'}</p>;
+  const nodes = [...value.nodes].sort((a, b) => a.url.localeCompare(b.url, 'en', { numeric: true }));
+  const up = nodes.filter((n) => n.state === 'up');
+  const fills = up.map(fill);
+  const spread = fills.length > 0 ? Math.max(...fills) - Math.min(...fills) : 0;
+  const used = nodes.reduce((s, n) => s + n.used, 0);
+  const capacity = nodes.reduce((s, n) => s + n.capacity, 0);
+  const shards = nodes.reduce((s, n) => s + n.shards, 0);
+  return (
+    <section>
+      {error && <p class="problem" role="alert">Refresh failed: {error}</p>}
+      <div class="cards">
+        <Card label="Nodes up" value={`${up.length} / ${nodes.length}`} warn={up.length < nodes.length} testid="nodes-up" />
+        <Card label="Raw used (data + parity)" value={`${bytes(used)} of ${bytes(capacity)}`} />
+        <Card label="Shards" value={shards.toLocaleString('en')} />
+        <Card label="Fill spread (up nodes)" value={`${(spread * 100).toFixed(1)} points`} testid="fill-spread" />
+      </div>
+      <h2>Nodes</h2>
+      <table class="nodes">
+        <thead>
+          <tr><th>Node</th><th>State</th><th class="bar-col">Used / capacity</th><th>Shards</th><th>Last seen</th></tr>
+        </thead>
+        <tbody>
+          {nodes.map((n) => (
+            <tr key={n.id} data-node={n.id} data-state={n.state}>
+              <td><span class="mono">{n.id.slice(0, 8)}</span> <span class="muted">{n.url}</span></td>
+              <td><span class={`badge ${n.state}`}>{n.state}</span></td>
+              <td class="bar-col">
+                <div class="bar" title={`${bytes(n.used)} of ${bytes(n.capacity)}`}>
+                  <div class="bar-fill" style={{ width: `${Math.min(100, fill(n) * 100)}%` }} />
+                </div>
+                <span class="muted">{bytes(n.used)} · {percent(fill(n))}</span>
+              </td>
+              <td>{n.shards.toLocaleString('en')}</td>
+              <td class="muted">{ago(n.lastSeen, at)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>Background jobs</h2>
+      <table class="jobs">
+        <thead>
+          <tr><th>Job</th><th>Now</th><th>Last pass</th><th>Result</th></tr>
+        </thead>
+        <tbody>
+          {value.jobs.map(({ title, status }) => (
+            <tr key={title}>
+              <td>{title}</td>
+              <td>{status.running ? <span class="badge joining">running since {ago(status.runningSince!, at)}</span> : <span class="muted">idle</span>}</td>
+              <td class="muted">{status.last ? ago(status.last.finishedAt, at) : 'never'}</td>
+              <td class={status.last?.error ? 'problem' : 'muted'}>{status.last ? (status.last.error ?? summary(status.last.summary)) : ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function Card(props: { label: string; value: string; warn?: boolean; testid?: string }) {
+  return (
+    <div class={`card${props.warn ? ' warn' : ''}`}>
+      <div class="muted">{props.label}</div>
+      <div class="card-value" data-testid={props.testid}>{props.value}</div>
+    </div>
+  );
+}

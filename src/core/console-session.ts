@@ -1,0 +1,39 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** The web console's session cookie. */
+export const SESSION_COOKIE = 'shardstore_console';
+
+/** A signed-in console stays signed in for 12 hours. */
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+const signature = (adminToken: string, payload: string): Buffer => createHmac('sha256', adminToken).update(`console:${payload}`).digest();
+
+/**
+ * A session value `<expiry ms>.<HMAC-SHA256 of it keyed by the admin token>`: stateless, so it works on any
+ * gateway of the cluster, and rotating the admin token signs every console out. It carries no secret.
+ */
+export function issueSession(adminToken: string, now: number, ttlMs = SESSION_TTL_MS): string {
+  const expiry = String(now + ttlMs);
+  return `${expiry}.${signature(adminToken, expiry).toString('base64url')}`;
+}
+
+export function isValidSession(adminToken: string, value: string | undefined, now: number): boolean {
+  if (!value) return false;
+  const dot = value.indexOf('.');
+  if (dot <= 0) return false;
+  const expiry = value.slice(0, dot);
+  if (!/^\d{1,16}$/.test(expiry) || Number(expiry) <= now) return false;
+  const offered = Buffer.from(value.slice(dot + 1), 'base64url');
+  const expected = signature(adminToken, expiry);
+  return offered.length === expected.length && timingSafeEqual(offered, expected);
+}
+
+/** The value of cookie `name` in a `Cookie` header, if present. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
+  }
+  return undefined;
+}

@@ -1,0 +1,69 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { LocalCluster } from '../helpers/local-cluster.js';
+
+/** Screenshots the tests keep (CI artifacts); README's picture of the cluster view is one of them. */
+const OUTPUT = 'test-output';
+
+/** The web console in a real browser: Debian's chromium driven by playwright-core. */
+describe('web console in chromium', () => {
+  let cluster: LocalCluster;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    mkdirSync(OUTPUT, { recursive: true });
+    // A small declared capacity, so that a few megabytes show on the bars.
+    cluster = await LocalCluster.start(8, ['--node-capacity', String(64 * 2 ** 20)]);
+    for (let i = 0; i < 12; i++) {
+      const res = await fetch(`${cluster.url}/photos/2026/img-${i}.jpg`, { method: 'POST', body: randomBytes(600_000 + i * 150_000) });
+      assert.equal(res.status, 201);
+    }
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  });
+  after(async () => {
+    await browser?.close();
+    await cluster?.stop();
+  });
+
+  test('signs in with the admin token and sees all 8 nodes up', async () => {
+    await page.goto(`${cluster.url}/_console/`);
+    await page.fill('#token', 'wrong');
+    await page.click('button[type=submit]');
+    await page.getByRole('alert').filter({ hasText: 'not the admin token' }).waitFor();
+    await page.fill('#token', cluster.state.adminToken);
+    await page.click('button[type=submit]');
+    await page.locator('tr[data-node]').nth(7).waitFor();
+    assert.equal(await page.locator('tr[data-node]').count(), 8);
+    assert.equal(await page.locator('tr[data-state="up"]').count(), 8);
+    assert.equal(await page.getByTestId('nodes-up').textContent(), '8 / 8');
+    assert.match((await page.getByTestId('fill-spread').textContent())!, /^\d+\.\d points$/);
+    // The nodes report their use with their next heartbeat; the page shows it without a reload.
+    await page.locator('tr[data-node] .bar-fill:not([style*="width: 0%"])').nth(7).waitFor();
+    assert.ok(!page.url().includes(cluster.state.adminToken), 'the token is not in the URL');
+    await page.screenshot({ path: `${OUTPUT}/console-cluster.png`, fullPage: true });
+  });
+
+  test('a node stopped turns down within seconds, without reloading the page', async () => {
+    const victim = cluster.state.nodes[3]!;
+    cluster.killNode(3);
+    await page.locator(`tr[data-node="${victim.id}"][data-state="down"]`).waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByTestId('nodes-up').textContent(), '7 / 8');
+    await page.screenshot({ path: `${OUTPUT}/console-node-down.png`, fullPage: true });
+  });
+
+  test('signing out returns to the form, and the console is closed again', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('#token').waitFor();
+    const status = await page.evaluate(async () => (await fetch('/_nodes', { headers: { 'x-shardstore-console': '1' } })).status);
+    assert.equal(status, 401);
+  });
+});

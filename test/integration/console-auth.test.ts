@@ -1,0 +1,100 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocalCluster } from '../helpers/local-cluster.js';
+
+/** The console's sign-in and what its session opens, over plain HTTP against a real cluster. */
+describe('web console: sign-in and session', () => {
+  let cluster: LocalCluster;
+  before(async () => {
+    cluster = await LocalCluster.start(8);
+  });
+  after(async () => {
+    await cluster.stop();
+  });
+
+  const signIn = (token: string) =>
+    fetch(`${cluster.url}/_console/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+      redirect: 'manual',
+    });
+  const session = async () => {
+    const res = await signIn(cluster.state.adminToken);
+    assert.equal(res.status, 303);
+    return res.headers.get('set-cookie')!.split(';')[0]!;
+  };
+
+  test('without a session: the sign-in form only, and nothing of the console or its data', async () => {
+    const page = await fetch(`${cluster.url}/_console/`);
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    assert.match(html, /<form method="post" action="\/_console\/session">/);
+    assert.doesNotMatch(html, /<script/, 'the sign-in page runs no script');
+    assert.match(page.headers.get('content-security-policy')!, /default-src 'self'/);
+    assert.equal((await fetch(`${cluster.url}/_console`, { redirect: 'manual' })).headers.get('location'), '/_console/');
+    for (const path of ['/_console/index.html', '/_console/assets/index.js', '/_console/anything']) {
+      assert.equal((await fetch(cluster.url + path)).status, 401, path);
+    }
+    assert.equal((await fetch(`${cluster.url}/_nodes`, { headers: { 'x-shardstore-console': '1' } })).status, 401);
+  });
+
+  test('a wrong token is refused with the form again and no cookie', async () => {
+    const res = await signIn('not-the-token');
+    assert.equal(res.status, 401);
+    assert.equal(res.headers.get('set-cookie'), null);
+    assert.match(await res.text(), /That is not the admin token/);
+    assert.equal((await signIn('')).status, 401);
+    const huge = await fetch(`${cluster.url}/_console/session`, { method: 'POST', body: `token=${'x'.repeat(10_000)}` });
+    assert.equal(huge.status, 400);
+  });
+
+  test('the admin token opens a signed, HttpOnly, SameSite=Strict session that serves the console', async () => {
+    const res = await signIn(cluster.state.adminToken);
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), '/_console/');
+    const setCookie = res.headers.get('set-cookie')!;
+    assert.match(setCookie, /^shardstore_console=\d+\.[\w-]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/);
+    assert.ok(!setCookie.includes(cluster.state.adminToken), 'the cookie carries no secret');
+    const cookie = setCookie.split(';')[0]!;
+    const app = await fetch(`${cluster.url}/_console/`, { headers: { cookie } });
+    assert.equal(app.status, 200);
+    const html = await app.text();
+    assert.match(html, /<div id="app"><\/div>/);
+    const script = /src="(\/_console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(script, 'the built page loads its bundle from /_console/assets/');
+    const bundle = await fetch(cluster.url + script, { headers: { cookie } });
+    assert.equal(bundle.status, 200);
+    assert.match(bundle.headers.get('content-type')!, /^text\/javascript/);
+    assert.match(bundle.headers.get('cache-control')!, /immutable/);
+    assert.equal((await fetch(cluster.url + script)).status, 401, 'the bundle without the cookie');
+    assert.equal((await fetch(`${cluster.url}/_console/assets/nope.js`, { headers: { cookie } })).status, 404);
+    assert.equal((await fetch(`${cluster.url}/_console/%E0%A4%A`, { headers: { cookie } })).status, 400);
+  });
+
+  test('the session reaches the admin API only with the console header, and a tampered cookie nothing', async () => {
+    const cookie = await session();
+    const nodes = await fetch(`${cluster.url}/_nodes`, { headers: { cookie, 'x-shardstore-console': '1' } });
+    assert.equal(nodes.status, 200);
+    assert.equal(((await nodes.json()) as { nodes: unknown[] }).nodes.length, 8);
+    assert.equal((await fetch(`${cluster.url}/_nodes`, { headers: { cookie } })).status, 401, 'a cross-site form sends no such header');
+    assert.equal((await fetch(`${cluster.url}/_gc`, { headers: { cookie, 'x-shardstore-console': '1' } })).status, 200);
+    assert.equal((await fetch(`${cluster.url}/_metrics`, { headers: { cookie, 'x-shardstore-console': '1' } })).status, 200);
+    const [name, value] = cookie.split('=') as [string, string];
+    const [expiry, mac] = value.split('.') as [string, string];
+    const forged = `${name}=${Number(expiry) + 1000}.${mac}`;
+    assert.equal((await fetch(`${cluster.url}/_nodes`, { headers: { cookie: forged, 'x-shardstore-console': '1' } })).status, 401);
+    assert.match(await (await fetch(`${cluster.url}/_console/`, { headers: { cookie: forged } })).text(), /name="token"/);
+  });
+
+  test('signing out clears the cookie; the token appears in no log', async () => {
+    const res = await fetch(`${cluster.url}/_console/sign-out`, { method: 'POST', headers: { cookie: await session() }, redirect: 'manual' });
+    assert.equal(res.status, 303);
+    assert.match(res.headers.get('set-cookie')!, /^shardstore_console=; .*Max-Age=0/);
+    const log = readFileSync(join(cluster.dir, 'logs', 'gateway.log'), 'utf8');
+    assert.match(log, /POST \/_console\/session 303/);
+    assert.ok(!log.includes(cluster.state.adminToken), 'the admin token is not in the gateway log');
+  });
+});
