@@ -32,3 +32,42 @@ export const JOBS = [
   { path: '/_rebalance', title: 'Rebalancer' },
   { path: '/_dedupe', title: 'Deduplication' },
 ] as const;
+
+export async function adminDelete(path: string): Promise<void> {
+  const res = await fetch(path, { method: 'DELETE', headers: { 'x-shardstore-console': '1' }, credentials: 'same-origin' });
+  if (res.status === 401) throw new SignedOut('the console session has ended');
+  if (!res.ok) throw new Error(`${res.status} ${(await res.text()).slice(0, 200)}`);
+}
+
+export interface Namespace {
+  name: string;
+  kind: 'paths' | 'filestore' | 's3';
+  title: string;
+}
+
+export interface Listing {
+  bucket: string;
+  prefix: string;
+  folders: string[];
+  objects: { key: string; size: number; etag: string; created: string }[];
+  next: string | null;
+}
+
+export interface ObjectDetails {
+  id: string;
+  key: string;
+  size: number;
+  etag: string;
+  sha256: string;
+  contentType: string | null;
+  created: string;
+  sharedBy: number;
+  parts: {
+    partNo: number;
+    size: number;
+    scheme: { dataShards: number; parityShards: number; blockSize: number };
+    shards: { index: number; kind: 'data' | 'parity'; node: string; nodeUrl: string | null; shardId: string; size: number }[];
+  }[];
+}
+
+export const query = (params: Record<string, string>): string => new URLSearchParams(params).toString();

@@ -1,16 +1,36 @@
 import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
 import { ClusterView } from './cluster-view.js';
+import { ObjectsView } from './objects-view.js';
 import './style.css';
 
+const VIEWS = { cluster: 'Cluster', objects: 'Objects' } as const;
+type View = keyof typeof VIEWS;
+
+const current = (): View => {
+  const name = location.hash.slice(1);
+  return name in VIEWS ? (name as View) : 'cluster';
+};
+
 function App() {
+  const [view, setView] = useState<View>(current());
+  useEffect(() => {
+    const onHash = () => setView(current());
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
+  }, []);
   return (
     <>
       <header>
         <h1>Shardstore</h1>
-        <nav><a class="active" href="#cluster">Cluster</a></nav>
+        <nav>
+          {(Object.keys(VIEWS) as View[]).map((v) => (
+            <a key={v} class={v === view ? 'active' : ''} href={`#${v}`}>{VIEWS[v]}</a>
+          ))}
+        </nav>
         <form method="post" action="/_console/sign-out"><button type="submit" class="link">Sign out</button></form>
       </header>
-      <main><ClusterView /></main>
+      <main>{view === 'cluster' ? <ClusterView /> : <ObjectsView />}</main>
     </>
   );
 }

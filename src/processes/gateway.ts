@@ -20,6 +20,7 @@ import { Cleaner } from '../jobs/cleaner.js';
 import { PeriodicRunner } from '../jobs/periodic-runner.js';
 import type { Worker } from '../jobs/worker.js';
 import { Deduper } from '../jobs/deduper.js';
+import { registerBrowseRoutes } from '../api/admin/browse-routes.js';
 import { registerConsoleRoutes } from '../api/console/console-routes.js';
 import { registerObjectAdminRoutes } from '../api/admin/object-admin-routes.js';
 import { registerJobRoutes } from '../api/admin/job-routes.js';
@@ -123,6 +124,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   await app.register(async (scope) =>
     registerObjectAdminRoutes(scope, { svc, adminToken: config.adminToken }),
   );
+  await app.register(async (scope) => registerBrowseRoutes(scope, { svc, adminToken: config.adminToken }));
   await app.register(async (scope) => registerConsoleRoutes(scope, config.adminToken));
   await app.register(async (scope) => registerFilestoreRoutes(scope, svc));
   await app.register(async (scope) => registerPathRoutes(scope, svc));

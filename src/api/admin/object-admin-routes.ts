@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../../core/errors.js';
-import { isParityShard } from '../../core/erasure-scheme.js';
 import { keyFromUrlPath } from '../../core/object-key.js';
 import { PATHS_BUCKET, type ObjectRecord } from '../../metadata/records.js';
 import type { ObjectServices } from '../../objects/object-services.js';
@@ -8,6 +7,7 @@ import { requireAdmin } from '../../http/admin-auth.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
 import { auditEntry } from '../audit-entry.js';
 import { refuseOtherMethods } from './job-routes.js';
+import { objectDetails } from './object-details.js';
 
 const PREFIX = '/_objects';
 
@@ -37,35 +37,7 @@ export function registerObjectAdminRoutes(app: FastifyInstance, deps: ObjectAdmi
     return reply.code(200).send();
   });
 
-  app.get(`${PREFIX}/*`, async (request) => {
-    const object = await liveObject(request);
-    const urls = new Map(svc.nodes.list().map((n) => [n.id, n.url]));
-    return {
-      id: object.id,
-      key: object.key,
-      size: object.size,
-      etag: object.etag,
-      sha256: object.sha256,
-      contentType: object.contentType,
-      created: new Date(object.createdAt).toISOString(),
-      // Objects with the same content share one set of shards; this one included.
-      sharedBy: await svc.metadata.sharing.sharers(object.id),
-      parts: object.parts.map((p) => ({
-        partNo: p.partNo,
-        offset: p.offset,
-        size: p.size,
-        scheme: p.scheme,
-        shards: p.shards.map((s) => ({
-          index: s.index,
-          kind: isParityShard(p.scheme, s.index) ? 'parity' : 'data',
-          node: s.nodeId,
-          nodeUrl: urls.get(s.nodeId) ?? null,
-          shardId: s.shardId,
-          size: s.size,
-        })),
-      })),
-    };
-  });
+  app.get(`${PREFIX}/*`, async (request) => objectDetails(svc, await liveObject(request)));
 
   refuseOtherMethods(app, `${PREFIX}/*`, ['GET', 'HEAD', 'DELETE'], deps.adminToken);
 

@@ -1,0 +1,117 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { create as contentDisposition } from 'content-disposition';
+import { InvalidRequestError, NotFoundError } from '../../core/errors.js';
+import { FILESTORE_BUCKET, PATHS_BUCKET, type ObjectRecord } from '../../metadata/records.js';
+import type { ObjectServices } from '../../objects/object-services.js';
+import { requireAdmin } from '../../http/admin-auth.js';
+import { acceptRawBodies } from '../../http/raw-body.js';
+import { auditEntry } from '../audit-entry.js';
+import { sendObject } from '../object-response.js';
+import { listPage } from '../s3/s3-listing.js';
+import { objectDetails } from './object-details.js';
+import { refuseOtherMethods } from './job-routes.js';
+
+export interface BrowseDeps {
+  svc: ObjectServices;
+  adminToken: string;
+}
+
+const MAX_TEXT = 1024;
+
+/** The namespaces an operator can browse: the two APIs of the user's documents and every S3 bucket. */
+async function namespaces(svc: ObjectServices) {
+  const s3 = await svc.metadata.buckets.list();
+  return [
+    { name: PATHS_BUCKET, kind: 'paths', title: 'Path store' },
+    { name: FILESTORE_BUCKET, kind: 'filestore', title: 'File store' },
+    ...s3.map((b) => ({ name: b.name, kind: 's3', title: `s3://${b.name}`, created: new Date(b.createdAt).toISOString() })),
+  ];
+}
+
+function text(q: Record<string, string | undefined>, name: string, required: boolean): string {
+  const value = q[name];
+  if (value === undefined || value === '') {
+    if (required) throw new InvalidRequestError(`the query parameter '${name}' is required`);
+    return '';
+  }
+  if (value.length > MAX_TEXT) throw new InvalidRequestError(`'${name}' is longer than ${MAX_TEXT} characters`);
+  return value;
+}
+
+/**
+ * Browsing for operators and the web console, over every namespace: `GET /_buckets`, `GET /_browse`
+ * (one level under a prefix: folders and objects), and `GET|DELETE /_browse/object` and
+ * `GET /_browse/download` for one object by namespace and key.
+ */
+export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): void {
+  acceptRawBodies(app);
+  const { svc } = deps;
+
+  const namespaceOf = async (request: FastifyRequest): Promise<string> => {
+    const bucket = text(request.query as Record<string, string | undefined>, 'bucket', true);
+    if (!(await namespaces(svc)).some((n) => n.name === bucket)) throw new NotFoundError(`no bucket '${bucket}'`);
+    return bucket;
+  };
+  const liveObject = async (request: FastifyRequest): Promise<ObjectRecord> => {
+    const bucket = await namespaceOf(request);
+    const key = text(request.query as Record<string, string | undefined>, 'key', true);
+    const object = await svc.metadata.objects.findLive(bucket, key);
+    if (!object) throw new NotFoundError(`no object '${key}' in '${bucket}'`);
+    return object;
+  };
+
+  app.get('/_buckets', async (request) => {
+    requireAdmin(request, deps.adminToken);
+    return { buckets: await namespaces(svc) };
+  });
+
+  app.get('/_browse', async (request) => {
+    requireAdmin(request, deps.adminToken);
+    const q = request.query as Record<string, string | undefined>;
+    const bucket = await namespaceOf(request);
+    const prefix = text(q, 'prefix', false);
+    const limit = q['limit'] === undefined ? 200 : Number(q['limit']);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidRequestError('limit must be an integer from 1 to 1000');
+    const page = await listPage((after, n) => svc.metadata.objects.list(bucket, { prefix, after, limit: n }), {
+      prefix,
+      delimiter: '/',
+      after: text(q, 'after', false),
+      maxKeys: limit,
+    });
+    return {
+      bucket,
+      prefix,
+      folders: page.commonPrefixes,
+      objects: page.contents.map((e) => ({ key: e.key, size: e.size, etag: e.etag, created: new Date(e.createdAt).toISOString() })),
+      next: page.truncated ? (page.next ?? null) : null,
+    };
+  });
+
+  app.get('/_browse/object', async (request) => {
+    requireAdmin(request, deps.adminToken);
+    return objectDetails(svc, await liveObject(request));
+  });
+
+  app.delete('/_browse/object', async (request, reply) => {
+    requireAdmin(request, deps.adminToken);
+    const started = Date.now();
+    const object = await liveObject(request);
+    if (!(await svc.metadata.objects.expire(object.id, Date.now()))) throw new NotFoundError(`no object '${object.key}'`);
+    svc.audit.record(auditEntry(request, 'expire', object, 0, Date.now() - started, 'ok'));
+    return reply.code(204).send();
+  });
+
+  // A download link cannot carry the console's header; it reads and changes nothing, and the session
+  // cookie is SameSite=Strict, so the cookie alone is enough here.
+  app.get('/_browse/download', async (request, reply) => {
+    requireAdmin(request, deps.adminToken, { cookieAlone: true });
+    const object = await liveObject(request);
+    const name = object.name ?? object.key.split('/').pop() ?? object.id;
+    return sendObject(svc, request, reply, object, false, { disposition: contentDisposition(name || object.id, { type: 'attachment' }), cacheControl: 'private, no-store' });
+  });
+
+  refuseOtherMethods(app, '/_buckets', ['GET'], deps.adminToken);
+  refuseOtherMethods(app, '/_browse', ['GET'], deps.adminToken);
+  refuseOtherMethods(app, '/_browse/object', ['GET', 'DELETE'], deps.adminToken);
+  refuseOtherMethods(app, '/_browse/download', ['GET'], deps.adminToken);
+}
