@@ -1,11 +1,19 @@
 /** Calls to the gateway's admin API with the console's session cookie and the header that goes with it. */
 export class SignedOut extends Error {}
 
-export async function adminGet<T>(path: string): Promise<T> {
+async function adminFetch(path: string): Promise<Response> {
   const res = await fetch(path, { headers: { 'x-shardstore-console': '1' }, credentials: 'same-origin' });
   if (res.status === 401) throw new SignedOut('the console session has ended');
   if (!res.ok) throw new Error(`${path}: ${res.status} ${(await res.text()).slice(0, 200)}`);
-  return (await res.json()) as T;
+  return res;
+}
+
+export async function adminGet<T>(path: string): Promise<T> {
+  return (await (await adminFetch(path)).json()) as T;
+}
+
+export async function adminText(path: string): Promise<string> {
+  return (await adminFetch(path)).text();
 }
 
 export interface NodeInfo {
@@ -71,3 +79,18 @@ export interface ObjectDetails {
 }
 
 export const query = (params: Record<string, string>): string => new URLSearchParams(params).toString();
+
+export interface LogEntry {
+  id: number;
+  time: string;
+  action: string;
+  object: string;
+  bucket: string;
+  key: string | null;
+  client: string | null;
+  bytes: number;
+  duration_ms: number;
+  result: string;
+}
+
+export const ACTIONS = ['create', 'download', 'expire', 'purge', 'abort', 'dedupe'] as const;

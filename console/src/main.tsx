@@ -1,10 +1,11 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { ActivityView } from './activity-view.js';
 import { ClusterView } from './cluster-view.js';
 import { ObjectsView } from './objects-view.js';
 import './style.css';
 
-const VIEWS = { cluster: 'Cluster', objects: 'Objects' } as const;
+const VIEWS = { cluster: 'Cluster', objects: 'Objects', activity: 'Activity' } as const;
 type View = keyof typeof VIEWS;
 
 const current = (): View => {
@@ -30,7 +31,7 @@ function App() {
         </nav>
         <form method="post" action="/_console/sign-out"><button type="submit" class="link">Sign out</button></form>
       </header>
-      <main>{view === 'cluster' ? <ClusterView /> : <ObjectsView />}</main>
+      <main>{view === 'cluster' ? <ClusterView /> : view === 'objects' ? <ObjectsView /> : <ActivityView />}</main>
     </>
   );
 }

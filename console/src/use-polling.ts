@@ -1,8 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { SignedOut } from './admin-api.js';
 
-/** Runs `load` now and every `intervalMs`; the latest value or error. A lost session goes back to sign-in. */
-export function usePolling<T>(load: () => Promise<T>, intervalMs: number): { value?: T; error?: string; at: number } {
+/**
+ * Runs `load` now and every `intervalMs`, and again at once when `key` changes (a new filter); the latest
+ * value or error. A lost session goes back to sign-in.
+ */
+export function usePolling<T>(load: () => Promise<T>, intervalMs: number, key = ''): { value?: T; error?: string; at: number } {
   const [state, setState] = useState<{ value?: T; error?: string; at: number }>({ at: Date.now() });
   useEffect(() => {
     let live = true;
@@ -25,6 +28,6 @@ export function usePolling<T>(load: () => Promise<T>, intervalMs: number): { val
       live = false;
       clearTimeout(timer);
     };
-  }, [intervalMs]);
+  }, [intervalMs, key]);
   return state;
 }

@@ -99,6 +99,31 @@ describe('web console in chromium', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
+  test('activity: the action log filtered by action and object, and the request rate from the metrics', async () => {
+    await page.goto(`${cluster.url}/_console/#activity`);
+    await page.locator('table.log tr[data-action="create"]').first().waitFor();
+    await page.getByLabel('Action').selectOption('expire');
+    await page.locator('table.log tr[data-action="expire"]').first().waitFor();
+    await page.locator('table.log tr[data-action="create"]').first().waitFor({ state: 'detached' });
+    assert.match((await page.locator('table.log').textContent())!, /holiday\.bin/);
+    await page.getByLabel('Action').selectOption('');
+    await page.getByLabel('Object id').fill('no-such-object');
+    await page.getByText('No entries.').waitFor();
+    await page.getByLabel('Object id').fill('');
+    // Traffic while the view samples the metrics: the requests chart leaves zero.
+    const busy = (async () => {
+      for (let i = 0; i < 40; i++) await (await fetch(`${cluster.url}/photos/2026/img-${i % 12}.jpg`)).arrayBuffer();
+    })();
+    const requestsChart = page.locator('.chart').first();
+    const deadline = Date.now() + 20_000;
+    while (!(Number((await requestsChart.getAttribute('data-latest')) || 0) > 0)) {
+      assert.ok(Date.now() < deadline, 'the requests chart showed traffic');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await busy;
+    await page.screenshot({ path: `${OUTPUT}/console-activity.png`, fullPage: true });
+  });
+
   test('a node stopped turns down within seconds, without reloading the page', async () => {
     await page.goto(`${cluster.url}/_console/#cluster`);
     await page.locator('tr[data-state="up"]').nth(7).waitFor();
