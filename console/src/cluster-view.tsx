@@ -4,15 +4,17 @@ import { usePolling } from './use-polling.js';
 
 interface ClusterState {
   nodes: NodeInfo[];
+  stats: { objects: number; bytes: number };
   jobs: { title: string; status: JobStatus }[];
 }
 
 async function loadCluster(): Promise<ClusterState> {
-  const [{ nodes }, ...jobs] = await Promise.all([
+  const [{ nodes }, stats, ...jobs] = await Promise.all([
     adminGet<{ nodes: NodeInfo[] }>('/_nodes'),
+    adminGet<{ objects: number; bytes: number }>('/_stats'),
     ...JOBS.map((j) => adminGet<JobStatus>(j.path)),
   ]);
-  return { nodes, jobs: JOBS.map((j, i) => ({ title: j.title, status: jobs[i]! })) };
+  return { nodes, stats, jobs: JOBS.map((j, i) => ({ title: j.title, status: jobs[i]! })) };
 }
 
 const fill = (n: NodeInfo) => (n.capacity > 0 ? n.used / n.capacity : 0);
@@ -33,6 +35,8 @@ export function ClusterView() {
       {error && <p class="problem" role="alert">Refresh failed: {error}</p>}
       <div class="cards">
         <Card label="Nodes up" value={`${up.length} / ${nodes.length}`} warn={up.length < nodes.length} testid="nodes-up" />
+        <Card label="Objects" value={value.stats.objects.toLocaleString('en')} testid="objects" />
+        <Card label="Bytes stored" value={bytes(value.stats.bytes)} testid="bytes-stored" />
         <Card label="Raw used (data + parity)" value={`${bytes(used)} of ${bytes(capacity)}`} />
         <Card label="Shards" value={shards.toLocaleString('en')} />
         <Card label="Fill spread (up nodes)" value={`${(spread * 100).toFixed(1)} points`} testid="fill-spread" />

@@ -55,6 +55,32 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     }
   });
 
+  test(`${name}: the live totals follow commits, replacements, expiry and purges without a scan`, async () => {
+    const store = await open();
+    try {
+      assert.deepEqual(await store.objects.totals(), { objects: 0, bytes: 0 });
+      const a = { ...object('t/a'), size: 100 };
+      const b = { ...object('t/b'), size: 2500 };
+      for (const o of [a, b]) {
+        await store.intents.create(intentFor(o));
+        await store.objects.commit(o, o.id);
+      }
+      assert.deepEqual(await store.objects.totals(), { objects: 2, bytes: 2600 });
+      // An S3 overwrite: the new object replaces the old one at its key.
+      const b2 = { ...object('t/b'), size: 40 };
+      await store.intents.create(intentFor(b2));
+      await store.objects.commit(b2, b2.id, { replace: true });
+      assert.deepEqual(await store.objects.totals(), { objects: 2, bytes: 140 });
+      assert.ok(await store.objects.expire(a.id, 5000));
+      assert.ok(!(await store.objects.expire(a.id, 5001)), 'expired once');
+      assert.deepEqual(await store.objects.totals(), { objects: 1, bytes: 40 });
+      await store.objects.markPurged(a.id, 6000);
+      assert.deepEqual(await store.objects.totals(), { objects: 1, bytes: 40 });
+    } finally {
+      await store.close();
+    }
+  });
+
   test(`${name}: nodes register and heartbeat`, async () => {
     const store = await open();
     try {

@@ -12,6 +12,8 @@ export interface ObjectCatalog {
   commit(object: NewObject, intentId: string | null, options?: CommitOptions): Promise<{ replaced: string | null }>;
   /** Live keys of a bucket in UTF-8 byte order (S3 listing order). */
   list(bucket: string, query: ListQuery): Promise<ObjectListEntry[]>;
+  /** Live objects and their bytes over every bucket, kept current by the store (no scan). */
+  totals(): Promise<{ objects: number; bytes: number }>;
   /** Any object by id, live, expired or purged. */
   findById(id: string): Promise<ObjectRecord | undefined>;
   /** The owner key hash stored with an object (file store), or null. */

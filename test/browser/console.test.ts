@@ -47,6 +47,8 @@ describe('web console in chromium', () => {
     assert.equal(await page.locator('tr[data-node]').count(), 8);
     assert.equal(await page.locator('tr[data-state="up"]').count(), 8);
     assert.equal(await page.getByTestId('nodes-up').textContent(), '8 / 8');
+    assert.equal(await page.getByTestId('objects').textContent(), '12');
+    assert.equal(await page.getByTestId('bytes-stored').textContent(), '16.3 MiB');
     assert.match((await page.getByTestId('fill-spread').textContent())!, /^\d+\.\d points$/);
     // The nodes report their use with their next heartbeat; the page shows it without a reload.
     await page.locator('tr[data-node] .bar-fill:not([style*="width: 0%"])').nth(7).waitFor();

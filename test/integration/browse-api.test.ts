@@ -36,6 +36,13 @@ describe('browse API: namespaces, folders, one object, download, delete', () => 
     assert.deepEqual(buckets.map((b) => [b.name, b.kind]), [['_paths', 'paths'], ['_filestore', 'filestore'], ['media', 's3']]);
   });
 
+  test('GET /_stats: the live objects and their bytes, over every namespace', async () => {
+    const stats = (await (await cluster.admin('/_stats')).json()) as { objects: number; bytes: number };
+    const paths = ['docs/a.txt', 'docs/b.txt', 'docs/deep/c.txt', 'top.txt', 'pics/1.jpg'];
+    assert.deepEqual(stats, { objects: 6, bytes: paths.reduce((n, k) => n + `content of ${k}`.length, 0) + 10_000 });
+    assert.equal((await fetch(`${cluster.url}/_stats`)).status, 401);
+  });
+
   test('a listing shows one level: folders and the objects directly under the prefix, paged', async () => {
     const root = await browse({ bucket: '_paths' });
     assert.deepEqual(root.folders, ['docs/', 'pics/']);

@@ -39,7 +39,8 @@ function text(q: Record<string, string | undefined>, name: string, required: boo
 }
 
 /**
- * Browsing for operators and the web console, over every namespace: `GET /_buckets`, `GET /_browse`
+ * Browsing for operators and the web console, over every namespace: `GET /_stats` (live objects and
+ * bytes), `GET /_buckets`, `GET /_browse`
  * (one level under a prefix: folders and objects), and `GET|DELETE /_browse/object` and
  * `GET /_browse/download` for one object by namespace and key.
  */
@@ -59,6 +60,11 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
     if (!object) throw new NotFoundError(`no object '${key}' in '${bucket}'`);
     return object;
   };
+
+  app.get('/_stats', async (request) => {
+    requireAdmin(request, deps.adminToken);
+    return svc.metadata.objects.totals();
+  });
 
   app.get('/_buckets', async (request) => {
     requireAdmin(request, deps.adminToken);
@@ -110,6 +116,7 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
     return sendObject(svc, request, reply, object, false, { disposition: contentDisposition(name || object.id, { type: 'attachment' }), cacheControl: 'private, no-store' });
   });
 
+  refuseOtherMethods(app, '/_stats', ['GET'], deps.adminToken);
   refuseOtherMethods(app, '/_buckets', ['GET'], deps.adminToken);
   refuseOtherMethods(app, '/_browse', ['GET'], deps.adminToken);
   refuseOtherMethods(app, '/_browse/object', ['GET', 'DELETE'], deps.adminToken);

@@ -199,6 +199,35 @@ export const sqliteMigrations: readonly { version: number; name: string; sql: st
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    name: 'live object totals kept by triggers',
+    sql: `
+      -- The console's totals without scanning a million rows: kept in the same transaction as every change.
+      CREATE TABLE object_totals (
+        slot INTEGER PRIMARY KEY,
+        objects INTEGER NOT NULL,
+        bytes INTEGER NOT NULL
+      );
+      INSERT INTO object_totals SELECT 0, count(*), coalesce(sum(size), 0) FROM objects WHERE expires_at IS NULL;
+      CREATE TRIGGER object_totals_insert AFTER INSERT ON objects WHEN NEW.expires_at IS NULL
+      BEGIN
+        UPDATE object_totals SET objects = objects + 1, bytes = bytes + NEW.size WHERE slot = 0;
+      END;
+      CREATE TRIGGER object_totals_update AFTER UPDATE OF expires_at, size ON objects
+      WHEN (OLD.expires_at IS NULL) <> (NEW.expires_at IS NULL) OR (NEW.expires_at IS NULL AND OLD.size <> NEW.size)
+      BEGIN
+        UPDATE object_totals SET
+          objects = objects + (NEW.expires_at IS NULL) - (OLD.expires_at IS NULL),
+          bytes = bytes + (CASE WHEN NEW.expires_at IS NULL THEN NEW.size ELSE 0 END) - (CASE WHEN OLD.expires_at IS NULL THEN OLD.size ELSE 0 END)
+        WHERE slot = 0;
+      END;
+      CREATE TRIGGER object_totals_delete AFTER DELETE ON objects WHEN OLD.expires_at IS NULL
+      BEGIN
+        UPDATE object_totals SET objects = objects - 1, bytes = bytes - OLD.size WHERE slot = 0;
+      END;
+    `,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations.at(-1)!.version;

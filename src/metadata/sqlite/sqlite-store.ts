@@ -41,6 +41,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
   const group = new GroupCommit(db);
 
   const q = {
+    totals: db.prepare<[], { objects: number; bytes: number }>('SELECT objects, bytes FROM object_totals WHERE slot = 0'),
     findObject: db.prepare<[string, string], ObjectRow>(
       'SELECT * FROM objects WHERE bucket = ? AND key = ? AND expires_at IS NULL',
     ),
@@ -265,6 +266,10 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
         }
       },
       list: s3.list,
+      async totals() {
+        const row = q.totals.get();
+        return { objects: row?.objects ?? 0, bytes: row?.bytes ?? 0 };
+      },
       async findById(id) {
         const row = q.objectById.get(id);
         return row ? readObject(row) : undefined;
