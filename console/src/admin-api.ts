@@ -30,6 +30,8 @@ export interface JobStatus {
   job: string;
   running: boolean;
   runningSince: string | null;
+  /** The running pass's summary so far (repairer, scrubber, rebalancer). */
+  progress: Record<string, unknown> | null;
   last: { startedAt: string; finishedAt: string; summary?: unknown; error?: string } | null;
 }
 

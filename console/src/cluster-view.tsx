@@ -72,7 +72,10 @@ export function ClusterView() {
           {value.jobs.map(({ title, status }) => (
             <tr key={title}>
               <td>{title}</td>
-              <td>{status.running ? <span class="badge joining">running since {ago(status.runningSince!, at)}</span> : <span class="muted">idle</span>}</td>
+              <td data-job-state={status.running ? 'running' : 'idle'}>
+                {status.running ? <span class="badge joining">running for {ago(status.runningSince!, at).replace(' ago', '')}</span> : <span class="muted">idle</span>}
+                {status.progress && <div class="muted progress">{progressLine(status.progress, status.runningSince!, at)}</div>}
+              </td>
               <td class="muted">{status.last ? ago(status.last.finishedAt, at) : 'never'}</td>
               <td class={status.last?.error ? 'problem' : 'muted'}>{status.last ? (status.last.error ?? summary(status.last.summary)) : ''}</td>
             </tr>
@@ -81,6 +84,15 @@ export function ClusterView() {
       </table>
     </section>
   );
+}
+
+/** A running pass's counters so far and its byte rate (the first counter of bytes over the time it has run). */
+function progressLine(progress: Record<string, unknown>, since: string, now: number): string {
+  const seconds = Math.max(1, (now - Date.parse(since)) / 1000);
+  const bytesKey = Object.keys(progress).find((k) => /^bytes/.test(k) && typeof progress[k] === 'number');
+  const rate = bytesKey ? ` · ${bytes((progress[bytesKey] as number) / seconds)}/s` : '';
+  const counters = Object.fromEntries(Object.entries(progress).filter(([k]) => k !== 'durationMs'));
+  return `${summary(counters)}${rate}`;
 }
 
 function Card(props: { label: string; value: string; warn?: boolean; testid?: string }) {

@@ -56,13 +56,23 @@ export class PeriodicRunner<Summary> {
     return this.running;
   }
 
-  /** What the job is doing here: whether a pass runs (since when) and how the last one ended. */
-  status(): { job: string; running: boolean; runningSince: string | null; last: { startedAt: string; finishedAt: string; summary?: Summary; error?: string } | null } {
+  /**
+   * What the job is doing here: whether a pass runs (since when, and for long jobs its summary so far) and
+   * how the last one ended.
+   */
+  status(): {
+    job: string;
+    running: boolean;
+    runningSince: string | null;
+    progress: Summary | null;
+    last: { startedAt: string; finishedAt: string; summary?: Summary; error?: string } | null;
+  } {
     const iso = (ms: number) => new Date(ms).toISOString();
     return {
       job: this.worker.name,
       running: this.running !== undefined,
       runningSince: this.runningSince === undefined ? null : iso(this.runningSince),
+      progress: this.running !== undefined ? (this.worker.progress?.() ?? null) : null,
       last: this.last ? { ...this.last, startedAt: iso(this.last.startedAt), finishedAt: iso(this.last.finishedAt) } : null,
     };
   }

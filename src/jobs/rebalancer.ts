@@ -41,6 +41,7 @@ const CANDIDATES_PER_NODE = 2000;
  */
 export class Rebalancer implements Worker<RebalanceSummary> {
   readonly name = 'rebalance';
+  private current: RebalanceSummary | undefined;
 
   constructor(
     private readonly svc: ObjectServices,
@@ -50,6 +51,10 @@ export class Rebalancer implements Worker<RebalanceSummary> {
   ) {}
 
   /** `requested` (`POST /_rebalance`): move down to the target even below the automatic threshold. */
+  progress(): RebalanceSummary | undefined {
+    return this.current;
+  }
+
   async runOnce(requested = false): Promise<RebalanceSummary> {
     const started = this.now();
     await this.svc.nodes.refresh();
@@ -58,6 +63,7 @@ export class Rebalancer implements Worker<RebalanceSummary> {
     );
     const spread = () => fillSpread([...loads.values()]);
     const summary: RebalanceSummary = { spreadBefore: spread(), spreadAfter: 0, moves: 0, bytesMoved: 0, failed: 0, stopped: 'balanced', durationMs: 0 };
+    this.current = summary;
     const lists = new Map<string, Candidate[]>();
     const skip = new Set<string>();
     if (loads.size < 2) summary.stopped = 'nodes';
@@ -96,6 +102,7 @@ export class Rebalancer implements Worker<RebalanceSummary> {
     summary.spreadAfter = spread();
     summary.durationMs = this.now() - started;
     this.log.info({ ...summary }, 'rebalance pass done');
+    this.current = undefined;
     return summary;
   }
 

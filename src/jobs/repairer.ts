@@ -37,6 +37,7 @@ const PARALLEL_PARTS = 4;
  */
 export class Repairer implements Worker<RepairSummary> {
   readonly name = 'repair';
+  private current: RepairSummary | undefined;
 
   constructor(
     private readonly svc: ObjectServices,
@@ -45,12 +46,17 @@ export class Repairer implements Worker<RepairSummary> {
     private readonly now: () => number = Date.now,
   ) {}
 
+  progress(): RepairSummary | undefined {
+    return this.current;
+  }
+
   async runOnce(options: RepairOptions = {}): Promise<RepairSummary> {
     const started = this.now();
     const lost = await this.lostNodes(options.downNowIsLost ?? false);
     const summary: RepairSummary = {
       lostNodes: [...lost], partsChecked: 0, shardsRebuilt: 0, bytesRebuilt: 0, unrecoverable: 0, deferred: 0, durationMs: 0,
     };
+    this.current = summary;
     const damaged = await this.svc.metadata.placement.damaged(100_000);
     const targets = await this.svc.metadata.placement.partsToRepair([...lost], PARTS_PER_PASS);
     // A rebuild reads k shards and writes a few: several at once keep both the disks and the cores busy.
@@ -69,6 +75,7 @@ export class Repairer implements Worker<RepairSummary> {
     await Promise.all(Array.from({ length: PARALLEL_PARTS }, worker));
     summary.durationMs = this.now() - started;
     this.log.info({ ...summary }, 'repair pass done');
+    this.current = undefined;
     return summary;
   }
 

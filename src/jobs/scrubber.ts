@@ -27,6 +27,7 @@ const BATCH = 200;
  */
 export class Scrubber implements Worker<ScrubSummary> {
   readonly name = 'scrub';
+  private current: ScrubSummary | undefined;
   private cursor = '';
 
   constructor(
@@ -37,9 +38,14 @@ export class Scrubber implements Worker<ScrubSummary> {
     private readonly now: () => number = Date.now,
   ) {}
 
+  progress(): ScrubSummary | undefined {
+    return this.current;
+  }
+
   async runOnce(full = false): Promise<ScrubSummary> {
     const started = this.now();
     const summary: ScrubSummary = { shardsChecked: 0, bytesChecked: 0, damaged: 0, skipped: 0, wrapped: false, durationMs: 0 };
+    this.current = summary;
     if (full) this.cursor = '';
     while (full || summary.bytesChecked < this.bytesPerPass) {
       const batch = await this.svc.metadata.placement.shardsAfter(this.cursor, BATCH);
@@ -60,6 +66,7 @@ export class Scrubber implements Worker<ScrubSummary> {
     }
     summary.durationMs = this.now() - started;
     this.log.info({ ...summary }, 'scrub pass done');
+    this.current = undefined;
     return summary;
   }
 

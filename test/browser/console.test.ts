@@ -18,7 +18,8 @@ describe('web console in chromium', () => {
 
   before(async () => {
     mkdirSync(OUTPUT, { recursive: true });
-    // A small declared capacity, so that a few megabytes show on the bars.
+    // A small declared capacity, so that a few megabytes show on the bars; a scrub slow enough to watch.
+    process.env['SHARDSTORE_SCRUB_RATE'] = '4MiB';
     cluster = await LocalCluster.start(8, ['--node-capacity', String(64 * 2 ** 20)]);
     for (let i = 0; i < 12; i++) {
       const res = await fetch(`${cluster.url}/photos/2026/img-${i}.jpg`, { method: 'POST', body: randomBytes(600_000 + i * 150_000) });
@@ -54,6 +55,17 @@ describe('web console in chromium', () => {
     await page.locator('tr[data-node] .bar-fill:not([style*="width: 0%"])').nth(7).waitFor();
     assert.ok(!page.url().includes(cluster.state.adminToken), 'the token is not in the URL');
     await page.screenshot({ path: `${OUTPUT}/console-cluster.png`, fullPage: true });
+  });
+
+  test('a running job shows its progress and rate, then its last pass', async () => {
+    const pass = cluster.admin('/_scrub', { method: 'POST' });
+    const running = page.locator('td[data-job-state="running"] .progress');
+    await running.waitFor({ timeout: 20_000 });
+    assert.match((await running.textContent())!, /shardsChecked \d+ · bytesChecked \d+ .*\/s$/);
+    await page.screenshot({ path: `${OUTPUT}/console-job-running.png`, fullPage: true });
+    const done = (await (await pass).json()) as { shardsChecked: number };
+    await page.getByText(`shardsChecked ${done.shardsChecked} ·`).waitFor();
+    assert.equal(await page.locator('td[data-job-state="running"]').count(), 0);
   });
 
   test('objects: upload by the upload control, see it with its shard map, download the same bytes, delete it', async () => {
