@@ -91,7 +91,7 @@ export function ObjectsView() {
           ))}
         </nav>
       </div>
-      {ns && ns.kind !== 's3' && <UploadZone onFiles={send} target={ns.kind === 'filestore' ? 'the file store' : `/${prefix}`} />}
+      {ns && <UploadZone onFiles={send} target={ns.kind === 'filestore' ? 'the file store' : ns.kind === 's3' ? `${ns.title}/${prefix}` : `/${prefix}`} />}
       {uploads.length > 0 && (
         <ul class="uploads">
           {uploads.map((u, i) => (

@@ -14,7 +14,8 @@ const pathUrl = (key: string) => `/${key.split('/').map(encodeURIComponent).join
 
 /**
  * Uploads a file through the same public API any client uses: the path API's `POST /<key>` or the file
- * store's `POST /filestore`. XMLHttpRequest streams the File from disk (any size) and reports progress.
+ * store's `POST /filestore`; into an S3 bucket through the admin `PUT /_browse/object` (the S3 API would need
+ * the secret key in the page to sign). XMLHttpRequest streams the File from disk (any size) and reports progress.
  */
 export function upload(ns: Namespace, prefix: string, file: File, onProgress: (p: UploadProgress) => void): Promise<UploadProgress> {
   return new Promise((resolve) => {
@@ -43,7 +44,12 @@ export function upload(ns: Namespace, prefix: string, file: File, onProgress: (p
       }
     };
     xhr.onerror = () => finish('the connection failed');
-    if (ns.kind === 'filestore') {
+    if (ns.kind === 's3') {
+      xhr.open('PUT', `/_browse/object?${new URLSearchParams({ bucket: ns.name, key: prefix + file.name }).toString()}`);
+      xhr.setRequestHeader('x-shardstore-console', '1');
+      if (file.type) xhr.setRequestHeader('content-type', file.type);
+      xhr.send(file);
+    } else if (ns.kind === 'filestore') {
       xhr.open('POST', '/filestore');
       const form = new FormData();
       form.append('file', file, file.name);

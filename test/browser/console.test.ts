@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LocalCluster } from '../helpers/local-cluster.js';
 
 /** Screenshots the tests keep (CI artifacts); README's picture of the cluster view is one of them. */
@@ -110,6 +111,25 @@ describe('web console in chromium', () => {
     await done.waitFor();
     assert.match((await done.textContent())!, /owner key [0-9a-f-]+/i);
     assert.equal(await page.locator('table.listing tr[data-key]').count(), 1);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('objects: an upload into an S3 bucket', async () => {
+    const { url, accessKey, secretKey, region } = cluster.state.s3;
+    const s3 = new S3Client({ endpoint: url, region, credentials: { accessKeyId: accessKey, secretAccessKey: secretKey }, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: 'media' }));
+    const work = mkdtempSync(join(tmpdir(), 'shardstore-console-'));
+    const file = join(work, 'clip.mp4');
+    const data = randomBytes(500_000);
+    writeFileSync(file, data);
+    await page.reload();
+    await page.getByLabel('Namespace').selectOption({ label: 's3://media' });
+    await page.getByLabel('Upload files').setInputFiles(file);
+    await page.locator('li[data-upload="clip.mp4"][data-done="true"]').waitFor();
+    await page.locator('tr[data-key="clip.mp4"]').waitFor();
+    const back = await s3.send(new GetObjectCommand({ Bucket: 'media', Key: 'clip.mp4' }));
+    assert.ok(Buffer.from(await back.Body!.transformToByteArray()).equals(data), 'an S3 client reads what the console stored');
+    s3.destroy();
     rmSync(work, { recursive: true, force: true });
   });
 

@@ -74,6 +74,24 @@ describe('browse API: namespaces, folders, one object, download, delete', () => 
     assert.ok(log.entries.some((e) => e.key === 'clips/one.mp4'), 'the delete is in the action log');
   });
 
+  test('PUT /_browse/object uploads into an S3 bucket, overwriting like PutObject; the other namespaces refuse', async () => {
+    const q = new URLSearchParams({ bucket: 'media', key: 'console/up.bin' });
+    const body = randomBytes(300_000);
+    const put = await cluster.admin(`/_browse/object?${q}`, { method: 'PUT', body, headers: { 'content-type': 'video/mp4' } });
+    assert.equal(put.status, 201);
+    assert.equal(((await put.json()) as { size: number }).size, 300_000);
+    const again = await cluster.admin(`/_browse/object?${q}`, { method: 'PUT', body: body.subarray(0, 1000) });
+    assert.equal(again.status, 201);
+    const details = (await (await cluster.admin(`/_browse/object?${q}`)).json()) as { size: number; contentType: string | null };
+    assert.equal(details.size, 1000, 'the last writer wins, as in S3');
+    const log = (await (await cluster.admin('/_log?action=expire')).json()) as { entries: { key: string; result: string }[] };
+    assert.ok(log.entries.some((e) => e.key === 'console/up.bin' && e.result === 'replaced'));
+    const paths = await cluster.admin(`/_browse/object?${new URLSearchParams({ bucket: '_paths', key: 'x.bin' })}`, { method: 'PUT', body: 'x' });
+    assert.equal(paths.status, 400);
+    assert.equal((await cluster.admin(`/_browse/object?${new URLSearchParams({ bucket: 'nope', key: 'x' })}`, { method: 'PUT', body: 'x' })).status, 404);
+    assert.equal((await fetch(`${cluster.url}/_browse/object?${q}`, { method: 'PUT', body: 'x' })).status, 401);
+  });
+
   test('bad input: clear 4xx, and nothing without the admin token', async () => {
     const status = async (path: string, init?: RequestInit) => (await cluster.admin(path, init)).status;
     assert.equal(await status('/_browse'), 400);

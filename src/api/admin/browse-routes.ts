@@ -1,12 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { create as contentDisposition } from 'content-disposition';
 import { InvalidRequestError, NotFoundError } from '../../core/errors.js';
+import { s3KeyProblem } from '../../core/s3-names.js';
 import { FILESTORE_BUCKET, PATHS_BUCKET, type ObjectRecord } from '../../metadata/records.js';
 import type { ObjectServices } from '../../objects/object-services.js';
 import { requireAdmin } from '../../http/admin-auth.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
+import { clientSignal } from '../../http/client-signal.js';
+import { declaredLength } from '../../http/declared-length.js';
 import { auditEntry } from '../audit-entry.js';
 import { sendObject } from '../object-response.js';
+import { countedBody, storeUpload } from '../store-upload.js';
 import { listPage } from '../s3/s3-listing.js';
 import { objectDetails } from './object-details.js';
 import { refuseOtherMethods } from './job-routes.js';
@@ -107,6 +111,31 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
     return reply.code(204).send();
   });
 
+  // Uploads into an S3 bucket from the console (the path and file stores take theirs through their public
+  // APIs): the same stored object as a PutObject, overwrite included; S3 clients keep using the S3 API.
+  app.put('/_browse/object', async (request, reply) => {
+    requireAdmin(request, deps.adminToken);
+    const bucket = await namespaceOf(request);
+    if (bucket === PATHS_BUCKET || bucket === FILESTORE_BUCKET) {
+      throw new InvalidRequestError(`upload into '${bucket}' through its own API (POST /<path> or POST /filestore)`);
+    }
+    const key = text(request.query as Record<string, string | undefined>, 'key', true);
+    const problem = s3KeyProblem(key);
+    if (problem) throw new InvalidRequestError(problem);
+    const { object, replaced } = await storeUpload(svc, request, {
+      bucket,
+      key,
+      body: countedBody(request),
+      declaredSize: declaredLength(request.headers),
+      contentType: request.headers['content-type'] ?? null,
+      replace: true,
+      bucketMustExist: true,
+      signal: clientSignal(request, reply),
+    });
+    if (replaced) svc.audit.record(auditEntry(request, 'expire', { id: replaced, bucket, key }, 0, 0, 'replaced'));
+    return reply.code(201).send({ bucket, key, size: object.size, etag: object.etag, sha256: object.sha256 });
+  });
+
   // A download link cannot carry the console's header; it reads and changes nothing, and the session
   // cookie is SameSite=Strict, so the cookie alone is enough here.
   app.get('/_browse/download', async (request, reply) => {
@@ -119,6 +148,6 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
   refuseOtherMethods(app, '/_stats', ['GET'], deps.adminToken);
   refuseOtherMethods(app, '/_buckets', ['GET'], deps.adminToken);
   refuseOtherMethods(app, '/_browse', ['GET'], deps.adminToken);
-  refuseOtherMethods(app, '/_browse/object', ['GET', 'DELETE'], deps.adminToken);
+  refuseOtherMethods(app, '/_browse/object', ['GET', 'PUT', 'DELETE'], deps.adminToken);
   refuseOtherMethods(app, '/_browse/download', ['GET'], deps.adminToken);
 }
