@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cookieValue, isValidSession, issueSession } from './console-session.js';
+import { cookieValue, isValidKeySession, isValidSession, issueKeySession, issueSession, keySessionAccessKey } from './console-session.js';
 
 const token = 'admin-token-of-this-cluster';
 
@@ -31,4 +31,17 @@ test('cookieValue finds one cookie among several', () => {
   assert.equal(cookieValue('shardstore_console_other=1', 'shardstore_console'), undefined);
   assert.equal(cookieValue(undefined, 'shardstore_console'), undefined);
   assert.equal(cookieValue('broken; =x; shardstore_console=v', 'shardstore_console'), 'v');
+});
+
+test('an S3 key session names its key, is valid with its secret until it expires, and is no admin session', () => {
+  const value = issueKeySession('AKEXAMPLE', 'secret-of-the-key', 1_000, 60_000);
+  assert.equal(keySessionAccessKey(value), 'AKEXAMPLE');
+  assert.ok(isValidKeySession('secret-of-the-key', value, 1_000));
+  assert.ok(!isValidKeySession('secret-of-the-key', value, 61_000));
+  assert.ok(!isValidKeySession('another-secret', value, 2_000));
+  assert.ok(!isValidKeySession('secret-of-the-key', value.replace('AKEXAMPLE', 'AKOTHER'), 2_000), 'another key under the same signature');
+  assert.ok(!isValidSession('secret-of-the-key', value, 2_000));
+  assert.equal(keySessionAccessKey(issueSession(token, 0)), undefined, 'an admin session names no key');
+  assert.ok(!isValidKeySession(token, issueSession(token, 0), 1));
+  assert.ok(!value.includes('secret-of-the-key'));
 });

@@ -37,3 +37,31 @@ export function cookieValue(header: string | undefined, name: string): string | 
   }
   return undefined;
 }
+
+const keySignature = (secretKey: string, accessKey: string, expiry: string): Buffer =>
+  createHmac('sha256', secretKey).update(`console-s3:${accessKey}:${expiry}`).digest();
+
+/**
+ * A session for an S3 access key (the console's objects view, S3 buckets only):
+ * `<access key>.<expiry ms>.<HMAC-SHA256 keyed by the key's secret>`. Deleting the key ends it.
+ */
+export function issueKeySession(accessKey: string, secretKey: string, now: number, ttlMs = SESSION_TTL_MS): string {
+  const expiry = String(now + ttlMs);
+  return `${accessKey}.${expiry}.${keySignature(secretKey, accessKey, expiry).toString('base64url')}`;
+}
+
+/** The access key a key session names (not yet verified), or undefined if the value is not one. */
+export function keySessionAccessKey(value: string | undefined): string | undefined {
+  const parts = value?.split('.');
+  return parts?.length === 3 && /^[\w-]{1,128}$/.test(parts[0]!) ? parts[0] : undefined;
+}
+
+export function isValidKeySession(secretKey: string, value: string | undefined, now: number): boolean {
+  const parts = value?.split('.');
+  if (parts?.length !== 3) return false;
+  const [accessKey, expiry, mac] = parts as [string, string, string];
+  if (!/^\d{1,16}$/.test(expiry) || Number(expiry) <= now) return false;
+  const offered = Buffer.from(mac, 'base64url');
+  const expected = keySignature(secretKey, accessKey, expiry);
+  return offered.length === expected.length && timingSafeEqual(offered, expected);
+}

@@ -125,7 +125,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     registerObjectAdminRoutes(scope, { svc, adminToken: config.adminToken }),
   );
   await app.register(async (scope) => registerBrowseRoutes(scope, { svc, adminToken: config.adminToken }));
-  await app.register(async (scope) => registerConsoleRoutes(scope, config.adminToken));
+  await app.register(async (scope) =>
+    registerConsoleRoutes(scope, config.adminToken, async (accessKey) => (await metadata.accessKeys.find(accessKey))?.secretKey),
+  );
   await app.register(async (scope) => registerFilestoreRoutes(scope, svc));
   await app.register(async (scope) => registerPathRoutes(scope, svc));
 

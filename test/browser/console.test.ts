@@ -174,4 +174,18 @@ describe('web console in chromium', () => {
     const status = await page.evaluate(async () => (await fetch('/_nodes', { headers: { 'x-shardstore-console': '1' } })).status);
     assert.equal(status, 401);
   });
+
+  test('an S3 access key signs in to the objects view of S3 buckets only', async () => {
+    await page.goto(`${cluster.url}/_console/`);
+    await page.fill('#access_key', cluster.state.s3.accessKey);
+    await page.fill('#secret_key', cluster.state.s3.secretKey);
+    await page.getByRole('button', { name: 'Sign in with the key' }).click();
+    await page.locator('tr[data-key="clip.mp4"]').waitFor();
+    assert.deepEqual(await page.locator('header nav a').allTextContents(), ['Objects']);
+    assert.deepEqual(await page.getByLabel('Namespace').locator('option').allTextContents(), ['s3://media']);
+    assert.equal(await page.getByTestId('identity').textContent(), `access key ${cluster.state.s3.accessKey}`);
+    const status = await page.evaluate(async () => (await fetch('/_nodes', { headers: { 'x-shardstore-console': '1' } })).status);
+    assert.equal(status, 401);
+    await page.screenshot({ path: `${OUTPUT}/console-s3-key.png`, fullPage: true });
+  });
 });

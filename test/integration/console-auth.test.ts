@@ -89,6 +89,38 @@ describe('web console: sign-in and session', () => {
     assert.match(await (await fetch(`${cluster.url}/_console/`, { headers: { cookie: forged } })).text(), /name="token"/);
   });
 
+  test('an S3 access key signs in to the objects of S3 buckets only', async () => {
+    const { accessKey, secretKey } = cluster.state.s3;
+    const signInWithKey = (secret: string) =>
+      fetch(`${cluster.url}/_console/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ access_key: accessKey, secret_key: secret }).toString(),
+        redirect: 'manual',
+      });
+    const wrong = await signInWithKey('not-the-secret');
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.headers.get('set-cookie'), null);
+    const res = await signInWithKey(secretKey);
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), '/_console/#objects');
+    const setCookie = res.headers.get('set-cookie')!;
+    assert.ok(setCookie.startsWith(`shardstore_console=${accessKey}.`) && !setCookie.includes(secretKey));
+    const cookie = setCookie.split(';')[0]!;
+    const headers = { cookie, 'x-shardstore-console': '1' };
+    assert.equal((await fetch(`${cluster.url}/_console/`, { headers: { cookie } })).status, 200);
+    assert.deepEqual(await (await fetch(`${cluster.url}/_console/whoami`, { headers })).json(), { role: 's3', accessKey });
+    assert.deepEqual(await (await fetch(`${cluster.url}/_console/whoami`, { headers: { cookie: await session(), 'x-shardstore-console': '1' } })).json(), { role: 'admin' });
+    for (const path of ['/_nodes', '/_log', '/_gc', '/_metrics', '/_stats', '/_browse?bucket=_paths', '/_browse?bucket=_filestore']) {
+      assert.equal((await fetch(cluster.url + path, { headers })).status, 401, path);
+    }
+    assert.equal((await cluster.admin('/_nodes')).status, 200);
+    const { buckets } = (await (await fetch(`${cluster.url}/_buckets`, { headers })).json()) as { buckets: { kind: string }[] };
+    assert.ok(buckets.every((b) => b.kind === 's3'), 'only S3 buckets are listed');
+    assert.equal((await fetch(`${cluster.url}/_browse?bucket=nosuchbucket`, { headers })).status, 404);
+    assert.equal((await fetch(`${cluster.url}/_browse?bucket=_paths`, { headers: { cookie } })).status, 401, 'the header is needed');
+  });
+
   test('signing out clears the cookie; the token appears in no log', async () => {
     const res = await fetch(`${cluster.url}/_console/sign-out`, { method: 'POST', headers: { cookie: await session() }, redirect: 'manual' });
     assert.equal(res.status, 303);

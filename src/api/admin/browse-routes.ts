@@ -5,6 +5,7 @@ import { s3KeyProblem } from '../../core/s3-names.js';
 import { FILESTORE_BUCKET, PATHS_BUCKET, type ObjectRecord } from '../../metadata/records.js';
 import type { ObjectServices } from '../../objects/object-services.js';
 import { requireAdmin } from '../../http/admin-auth.js';
+import { requireBrowse, type SecretOf } from '../../http/console-identity.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
 import { clientSignal } from '../../http/client-signal.js';
 import { declaredLength } from '../../http/declared-length.js';
@@ -52,13 +53,17 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
   acceptRawBodies(app);
   const { svc } = deps;
 
-  const namespaceOf = async (request: FastifyRequest): Promise<string> => {
+  const secretOf: SecretOf = async (accessKey) => (await svc.metadata.accessKeys.find(accessKey))?.secretKey;
+  const isS3 = (bucket: string) => bucket !== PATHS_BUCKET && bucket !== FILESTORE_BUCKET;
+  /** The request's bucket, once the caller may see it (the admin: any; an S3 key's session: S3 buckets) and it exists. */
+  const namespaceOf = async (request: FastifyRequest, cookieAlone = false): Promise<string> => {
     const bucket = text(request.query as Record<string, string | undefined>, 'bucket', true);
+    await requireBrowse(request, deps.adminToken, secretOf, isS3(bucket), cookieAlone);
     if (!(await namespaces(svc)).some((n) => n.name === bucket)) throw new NotFoundError(`no bucket '${bucket}'`);
     return bucket;
   };
-  const liveObject = async (request: FastifyRequest): Promise<ObjectRecord> => {
-    const bucket = await namespaceOf(request);
+  const liveObject = async (request: FastifyRequest, cookieAlone = false): Promise<ObjectRecord> => {
+    const bucket = await namespaceOf(request, cookieAlone);
     const key = text(request.query as Record<string, string | undefined>, 'key', true);
     const object = await svc.metadata.objects.findLive(bucket, key);
     if (!object) throw new NotFoundError(`no object '${key}' in '${bucket}'`);
@@ -71,12 +76,12 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
   });
 
   app.get('/_buckets', async (request) => {
-    requireAdmin(request, deps.adminToken);
-    return { buckets: await namespaces(svc) };
+    const identity = await requireBrowse(request, deps.adminToken, secretOf, undefined);
+    const all = await namespaces(svc);
+    return { buckets: identity.role === 'admin' ? all : all.filter((n) => n.kind === 's3') };
   });
 
   app.get('/_browse', async (request) => {
-    requireAdmin(request, deps.adminToken);
     const q = request.query as Record<string, string | undefined>;
     const bucket = await namespaceOf(request);
     const prefix = text(q, 'prefix', false);
@@ -98,12 +103,10 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
   });
 
   app.get('/_browse/object', async (request) => {
-    requireAdmin(request, deps.adminToken);
     return objectDetails(svc, await liveObject(request));
   });
 
   app.delete('/_browse/object', async (request, reply) => {
-    requireAdmin(request, deps.adminToken);
     const started = Date.now();
     const object = await liveObject(request);
     if (!(await svc.metadata.objects.expire(object.id, Date.now()))) throw new NotFoundError(`no object '${object.key}'`);
@@ -114,7 +117,6 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
   // Uploads into an S3 bucket from the console (the path and file stores take theirs through their public
   // APIs): the same stored object as a PutObject, overwrite included; S3 clients keep using the S3 API.
   app.put('/_browse/object', async (request, reply) => {
-    requireAdmin(request, deps.adminToken);
     const bucket = await namespaceOf(request);
     if (bucket === PATHS_BUCKET || bucket === FILESTORE_BUCKET) {
       throw new InvalidRequestError(`upload into '${bucket}' through its own API (POST /<path> or POST /filestore)`);
@@ -139,8 +141,7 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
   // A download link cannot carry the console's header; it reads and changes nothing, and the session
   // cookie is SameSite=Strict, so the cookie alone is enough here.
   app.get('/_browse/download', async (request, reply) => {
-    requireAdmin(request, deps.adminToken, { cookieAlone: true });
-    const object = await liveObject(request);
+    const object = await liveObject(request, true);
     const name = object.name ?? object.key.split('/').pop() ?? object.id;
     return sendObject(svc, request, reply, object, false, { disposition: contentDisposition(name || object.id, { type: 'attachment' }), cacheControl: 'private, no-store' });
   });

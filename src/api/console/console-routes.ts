@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fileURLToPath } from 'node:url';
 import { hasBearer, bearer } from '../../core/bearer.js';
-import { SESSION_COOKIE, SESSION_TTL_MS, cookieValue, isValidSession, issueSession } from '../../core/console-session.js';
+import { SESSION_COOKIE, SESSION_TTL_MS, cookieValue, isValidKeySession, isValidSession, issueKeySession, issueSession, keySessionAccessKey } from '../../core/console-session.js';
 import { InvalidRequestError, UnauthorizedError } from '../../core/errors.js';
 import { acceptRawBodies, readSmallBody } from '../../http/raw-body.js';
+import { browseIdentity, type SecretOf } from '../../http/console-identity.js';
 import { loadConsoleAssets, type ConsoleAsset } from './console-assets.js';
 import { signInPage } from './sign-in-page.js';
 
@@ -23,10 +24,19 @@ const SECURITY_HEADERS = {
  * the admin API (`/_nodes`, `/_log`, the jobs, `/_metrics`, `/_objects`) with the cookie and its own header
  * (see http/admin-auth.ts).
  */
-export function registerConsoleRoutes(app: FastifyInstance, adminToken: string, dir = BUILT_CONSOLE): void {
+export function registerConsoleRoutes(app: FastifyInstance, adminToken: string, secretOf: SecretOf, dir = BUILT_CONSOLE): void {
   acceptRawBodies(app);
   const assets = loadConsoleAssets(dir);
-  const signedIn = (request: FastifyRequest) => isValidSession(adminToken, cookieValue(request.headers.cookie, SESSION_COOKIE), Date.now());
+  /** An admin session, or an S3 key's whose key still exists. */
+  const signedIn = async (request: FastifyRequest) => {
+    const value = cookieValue(request.headers.cookie, SESSION_COOKIE);
+    if (isValidSession(adminToken, value, Date.now())) return true;
+    const accessKey = keySessionAccessKey(value);
+    const secret = accessKey === undefined ? undefined : await secretOf(accessKey);
+    return secret !== undefined && isValidKeySession(secret, value, Date.now());
+  };
+  const sessionCookie = (request: FastifyRequest, value: string) =>
+    `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_MS / 1000}${request.headers['x-forwarded-proto'] === 'https' ? '; Secure' : ''}`;
   const page = (reply: FastifyReply, status: number, html: string) =>
     reply.code(status).headers({ ...SECURITY_HEADERS, 'cache-control': 'no-store' }).type('text/html; charset=utf-8').send(html);
   const send = (reply: FastifyReply, asset: ConsoleAsset, cacheControl: string) =>
@@ -35,24 +45,37 @@ export function registerConsoleRoutes(app: FastifyInstance, adminToken: string, 
   app.get('/_console', async (_request, reply) => reply.redirect('/_console/', 301));
 
   app.get('/_console/', async (request, reply) => {
-    if (!signedIn(request)) return page(reply, 200, signInPage());
+    if (!(await signedIn(request))) return page(reply, 200, signInPage());
     const index = assets.get('index.html');
     if (!index) return page(reply, 503, '<!doctype html><title>Shardstore console</title><p>The console is not built: run <code>npm run build</code>.</p>');
     return send(reply, index, 'no-store');
   });
 
   app.post('/_console/session', async (request, reply) => {
-    let token: string | null;
+    let form: URLSearchParams;
     try {
-      token = new URLSearchParams((await readSmallBody(request.raw, 4096)).toString('utf8')).get('token');
+      form = new URLSearchParams((await readSmallBody(request.raw, 4096)).toString('utf8'));
     } catch (error) {
       throw new InvalidRequestError((error as Error).message);
     }
+    const accessKey = form.get('access_key');
+    if (accessKey) {
+      const secret = /^[\w-]{1,128}$/.test(accessKey) ? await secretOf(accessKey) : undefined;
+      const offered = form.get('secret_key') ?? '';
+      // Compared as bearer secrets are: digests of both sides, in constant time.
+      if (secret === undefined || !hasBearer(bearer(offered), secret)) return page(reply, 401, signInPage('That access key and secret key do not match.'));
+      return reply.header('set-cookie', sessionCookie(request, issueKeySession(accessKey, secret, Date.now()))).redirect('/_console/#objects', 303);
+    }
+    const token = form.get('token');
     if (!token || !hasBearer(bearer(token), adminToken)) return page(reply, 401, signInPage('That is not the admin token.'));
-    const secure = request.headers['x-forwarded-proto'] === 'https' ? '; Secure' : '';
-    return reply
-      .header('set-cookie', `${SESSION_COOKIE}=${issueSession(adminToken, Date.now())}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_MS / 1000}${secure}`)
-      .redirect('/_console/', 303);
+    return reply.header('set-cookie', sessionCookie(request, issueSession(adminToken, Date.now()))).redirect('/_console/', 303);
+  });
+
+  // What the page may show: everything for the admin, the objects of S3 buckets for an S3 key.
+  app.get('/_console/whoami', async (request) => {
+    const identity = await browseIdentity(request, adminToken, secretOf);
+    if (!identity) throw new UnauthorizedError('sign in to the console at /_console/ first');
+    return identity;
   });
 
   app.post('/_console/sign-out', async (_request, reply) =>
@@ -60,7 +83,7 @@ export function registerConsoleRoutes(app: FastifyInstance, adminToken: string, 
   );
 
   app.get('/_console/*', async (request, reply) => {
-    if (!signedIn(request)) throw new UnauthorizedError('sign in to the console at /_console/ first');
+    if (!(await signedIn(request))) throw new UnauthorizedError('sign in to the console at /_console/ first');
     // The router has already refused a malformed escape with 400.
     const path = decodeURIComponent(request.url.split('?')[0]!.slice('/_console/'.length));
     const asset = path === 'index.html' ? undefined : assets.get(path);
