@@ -20,6 +20,8 @@ export interface NodeInfo {
   id: string;
   url: string;
   state: 'up' | 'down';
+  /** An up node being filled after it joined, or one the running rebalance pass moves shards from or to. */
+  activity: 'joining' | 'rebalancing' | null;
   capacity: number;
   used: number;
   shards: number;

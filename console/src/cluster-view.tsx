@@ -26,7 +26,9 @@ export function ClusterView() {
   const nodes = [...value.nodes].sort((a, b) => a.url.localeCompare(b.url, 'en', { numeric: true }));
   const up = nodes.filter((n) => n.state === 'up');
   const fills = up.map(fill);
-  const spread = fills.length > 0 ? Math.max(...fills) - Math.min(...fills) : 0;
+  const mean = fills.reduce((a, b) => a + b, 0) / Math.max(1, fills.length);
+  // As the rebalancer measures it (README): (fullest − emptiest) / mean; it moves shards above 10 %, down to 5 %.
+  const spread = mean > 0 ? (Math.max(...fills) - Math.min(...fills)) / mean : 0;
   const used = nodes.reduce((s, n) => s + n.used, 0);
   const capacity = nodes.reduce((s, n) => s + n.capacity, 0);
   const shards = nodes.reduce((s, n) => s + n.shards, 0);
@@ -39,7 +41,7 @@ export function ClusterView() {
         <Card label="Bytes stored" value={bytes(value.stats.bytes)} testid="bytes-stored" />
         <Card label="Raw used (data + parity)" value={`${bytes(used)} of ${bytes(capacity)}`} />
         <Card label="Shards" value={shards.toLocaleString('en')} />
-        <Card label="Fill spread (up nodes)" value={`${(spread * 100).toFixed(1)} points`} testid="fill-spread" />
+        <Card label="Fill spread (up nodes)" value={`${(spread * 100).toFixed(1)} %`} warn={spread > 0.1} testid="fill-spread" />
       </div>
       <h2>Nodes</h2>
       <table class="nodes">
@@ -48,9 +50,12 @@ export function ClusterView() {
         </thead>
         <tbody>
           {nodes.map((n) => (
-            <tr key={n.id} data-node={n.id} data-state={n.state}>
+            <tr key={n.id} data-node={n.id} data-state={n.state} data-activity={n.activity ?? ''}>
               <td><span class="mono">{n.id.slice(0, 8)}</span> <span class="muted">{n.url}</span></td>
-              <td><span class={`badge ${n.state}`}>{n.state}</span></td>
+              <td>
+                <span class={`badge ${n.state}`}>{n.state}</span>
+                {n.activity && <span class="badge joining activity">{n.activity}</span>}
+              </td>
               <td class="bar-col">
                 <div class="bar" title={`${bytes(n.used)} of ${bytes(n.capacity)}`}>
                   <div class="bar-fill" style={{ width: `${Math.min(100, fill(n) * 100)}%` }} />

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { choosePlacement, fillSpread, type NodeLoad } from './placement.js';
+import { choosePlacement, fillSpread, joiningNodes, type NodeLoad } from './placement.js';
 import { NotEnoughNodesError } from './errors.js';
 
 const GiB = 2 ** 30;
@@ -85,5 +85,27 @@ test('placement picks distinct nodes with room, or says how many it has', () => 
         for (const id of chosen) assert.ok(roomy.some((n) => n.id === id));
       },
     ),
+  );
+});
+
+test('joining nodes: those below the mean fill by more than the threshold of it', () => {
+  const node = (id: string, used: number, capacity = 100): NodeLoad => ({ id, used, capacity });
+  assert.deepEqual([...joiningNodes([node('a', 50), node('b', 50), node('c', 0), node('d', 44)], 0.1)], ['c']);
+  assert.deepEqual([...joiningNodes([node('a', 50), node('b', 46), node('c', 48)], 0.1)], [], 'within 10 % of the mean');
+  assert.deepEqual([...joiningNodes([node('a', 0), node('b', 0)], 0.1)], [], 'an empty cluster has nobody to join');
+  assert.deepEqual([...joiningNodes([node('a', 0)], 0.1)], []);
+  assert.deepEqual([...joiningNodes([node('big', 100, 1000), node('small', 20, 100)], 0.1)], ['big'], 'by fill ratio, not bytes');
+});
+
+test('property: a joining node is never the fullest, and equal fills mean nobody joins', () => {
+  fc.assert(
+    fc.property(fc.array(fc.record({ used: fc.nat(1000), capacity: fc.integer({ min: 1000, max: 2000 }) }), { minLength: 2, maxLength: 20 }), (loads) => {
+      const nodes = loads.map((l, i) => ({ id: `n${i}`, ...l }));
+      const joining = joiningNodes(nodes, 0.1);
+      const fullest = nodes.reduce((a, b) => (b.used / b.capacity > a.used / a.capacity ? b : a));
+      assert.ok(!joining.has(fullest.id));
+      const even = nodes.map((n) => ({ ...n, used: n.capacity / 2 }));
+      assert.equal(joiningNodes(even, 0.1).size, 0);
+    }),
   );
 });

@@ -40,3 +40,15 @@ export function fillSpread(nodes: readonly NodeLoad[]): number {
   if (mean === 0) return 0;
   return (Math.max(...fills) - Math.min(...fills)) / mean;
 }
+
+/**
+ * Nodes that are joining: up, and fuller nodes are waiting to hand them shards — their fill is below the mean
+ * by more than `threshold` of the mean (the rebalancer's automatic start, 0.1): a node just added, until the
+ * rebalancer has filled it.
+ */
+export function joiningNodes(nodes: readonly NodeLoad[], threshold: number): Set<string> {
+  if (nodes.length < 2) return new Set();
+  const mean = nodes.map(fillRatio).reduce((a, b) => a + b, 0) / nodes.length;
+  if (mean === 0) return new Set();
+  return new Set(nodes.filter((n) => (mean - fillRatio(n)) / mean > threshold).map((n) => n.id));
+}

@@ -42,6 +42,8 @@ const CANDIDATES_PER_NODE = 2000;
 export class Rebalancer implements Worker<RebalanceSummary> {
   readonly name = 'rebalance';
   private current: RebalanceSummary | undefined;
+  /** Sources and targets of the running pass's moves so far. */
+  private readonly moving = new Set<string>();
 
   constructor(
     private readonly svc: ObjectServices,
@@ -55,6 +57,11 @@ export class Rebalancer implements Worker<RebalanceSummary> {
     return this.current;
   }
 
+  /** The nodes shards are moving from or to in the running pass (empty between passes). */
+  nodesInPass(): ReadonlySet<string> {
+    return this.current ? this.moving : new Set();
+  }
+
   async runOnce(requested = false): Promise<RebalanceSummary> {
     const started = this.now();
     await this.svc.nodes.refresh();
@@ -64,6 +71,7 @@ export class Rebalancer implements Worker<RebalanceSummary> {
     const spread = () => fillSpread([...loads.values()]);
     const summary: RebalanceSummary = { spreadBefore: spread(), spreadAfter: 0, moves: 0, bytesMoved: 0, failed: 0, stopped: 'balanced', durationMs: 0 };
     this.current = summary;
+    this.moving.clear();
     const lists = new Map<string, Candidate[]>();
     const skip = new Set<string>();
     if (loads.size < 2) summary.stopped = 'nodes';
@@ -79,6 +87,7 @@ export class Rebalancer implements Worker<RebalanceSummary> {
           summary.stopped = 'no-move';
           break;
         }
+        this.moving.add(move.shard.nodeId).add(move.to);
         const copyStarted = this.now();
         try {
           const bytes = await this.moveShard(move.shard, move.to);
@@ -103,6 +112,7 @@ export class Rebalancer implements Worker<RebalanceSummary> {
     summary.durationMs = this.now() - started;
     this.log.info({ ...summary }, 'rebalance pass done');
     this.current = undefined;
+    this.moving.clear();
     return summary;
   }
 

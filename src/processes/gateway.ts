@@ -38,6 +38,9 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** A rebalance pass starts by itself above this relative fill spread; below the mean by as much, a node is joining. */
+const REBALANCE_START_ABOVE = 0.1;
+
 /** Composition root of the gateway: the only place that builds adapters and wires them together. */
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
   if (!exposedGc()) log.warn('started without --expose-gc (use the shardstore binary): memory use will be higher and less even');
@@ -86,6 +89,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       nodeSecret: config.nodeSecret,
       audit: metadata.audit,
       recorder: audit,
+      // The rebalancer is made below; its nodes are asked for only once requests arrive.
+      rebalancing: () => rebalancer.nodesInPass(),
+      joinThreshold: REBALANCE_START_ABOVE,
     }),
   );
   const cleaner = new Cleaner(metadata, directory, audit, config.gcGraceSec * 1000, log.child({ component: 'cleaner' }), config.multipartExpirySec * 1000);
@@ -93,7 +99,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const repairer = new Repairer(svc, config.repairAfterSec * 1000, log.child({ component: 'repair' }));
   const rebalancer = new Rebalancer(
     svc,
-    { startAbove: 0.1, stopAt: 0.05, bytesPerSecond: config.rebalanceRate, passBudgetMs: 10 * 60_000 },
+    { startAbove: REBALANCE_START_ABOVE, stopAt: 0.05, bytesPerSecond: config.rebalanceRate, passBudgetMs: 10 * 60_000 },
     log.child({ component: 'rebalance' }),
   );
   const scrubber = new Scrubber(svc, config.scrubRate, config.scrubRate * (config.scrubIntervalSec || 60), log.child({ component: 'scrub' }));

@@ -51,7 +51,7 @@ describe('web console in chromium', () => {
     assert.equal(await page.getByTestId('nodes-up').textContent(), '8 / 8');
     assert.equal(await page.getByTestId('objects').textContent(), '12');
     assert.equal(await page.getByTestId('bytes-stored').textContent(), '16.3 MiB');
-    assert.match((await page.getByTestId('fill-spread').textContent())!, /^\d+\.\d points$/);
+    assert.match((await page.getByTestId('fill-spread').textContent())!, /^\d+\.\d %$/);
     // The nodes report their use with their next heartbeat; the page shows it without a reload.
     await page.locator('tr[data-node] .bar-fill:not([style*="width: 0%"])').nth(7).waitFor();
     assert.ok(!page.url().includes(cluster.state.adminToken), 'the token is not in the URL');
@@ -166,6 +166,13 @@ describe('web console in chromium', () => {
     await page.locator(`tr[data-node="${victim.id}"][data-state="down"]`).waitFor({ timeout: 30_000 });
     assert.equal(await page.getByTestId('nodes-up').textContent(), '7 / 8');
     await page.screenshot({ path: `${OUTPUT}/console-node-down.png`, fullPage: true });
+  });
+
+  test('a node added while the cluster runs shows as joining', async () => {
+    const id = await cluster.addNode(64 * 2 ** 20);
+    await page.locator(`tr[data-node="${id}"][data-activity="joining"]`).waitFor({ timeout: 30_000 });
+    assert.match((await page.locator(`tr[data-node="${id}"]`).textContent())!, /up\s*joining/);
+    await page.screenshot({ path: `${OUTPUT}/console-node-joining.png`, fullPage: true });
   });
 
   test('signing out returns to the form, and the console is closed again', async () => {

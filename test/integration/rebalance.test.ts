@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { request, type IncomingMessage } from 'node:http';
 import { LocalCluster, waitUntil } from '../helpers/local-cluster.js';
 
-interface Status { running: boolean; last: { summary?: { moves: number; spreadAfter: number; stopped: string } } | null }
+interface Status { running: boolean; progress: unknown; last: { summary?: { moves: number; spreadAfter: number; stopped: string } } | null }
 
 describe('rebalancing after nodes join', () => {
   let cluster: LocalCluster;
@@ -32,6 +32,17 @@ describe('rebalancing after nodes join', () => {
     for (let i = 0; i < 4; i++) await cluster.addNode(GiB);
     await waitUntil(async () => (await cluster.nodes()).filter((n) => n.state === 'up').length === 12, 20_000, '12 nodes');
     assert.ok((await spread()) > 0.5, 'four empty nodes');
+    const activity = async () => {
+      const res = await cluster.admin('/_nodes');
+      return ((await res.json()) as { nodes: { id: string; activity: string | null }[] }).nodes;
+    };
+    const oldIds = new Set(cluster.state.nodes.map((n) => n.id));
+    const before = await activity();
+    assert.deepEqual(
+      before.filter((n) => n.activity === 'joining').map((n) => n.id).sort(),
+      before.filter((n) => !oldIds.has(n.id)).map((n) => n.id).sort(),
+      'the four new nodes, and only they, are joining',
+    );
 
     // A download that started before the moves: it holds its streams open and takes them slowly.
     const response = await new Promise<IncomingMessage>((resolve, reject) => request(`${cluster.url}/bal/big`, resolve).on('error', reject).end());
@@ -49,7 +60,13 @@ describe('rebalancing after nodes join', () => {
     const bigBefore = await shardIds();
     const started = await cluster.admin('/_rebalance', { method: 'POST' });
     assert.equal(started.status, 202);
-    await waitUntil(async () => !((await (await cluster.admin('/_rebalance')).json()) as Status).running, 120_000, 'the rebalance pass');
+    let sawRebalancing = false;
+    await waitUntil(async () => {
+      sawRebalancing ||= (await activity()).some((n) => n.activity === 'rebalancing');
+      return !((await (await cluster.admin('/_rebalance')).json()) as Status).running;
+    }, 120_000, 'the rebalance pass');
+    assert.ok(sawRebalancing, 'nodes showed as rebalancing during the pass');
+    assert.ok((await activity()).every((n) => n.activity === null), 'balanced: nobody joining or rebalancing');
     const status = (await (await cluster.admin('/_rebalance')).json()) as Status;
     assert.equal(status.last!.summary!.stopped, 'balanced', JSON.stringify(status));
     assert.ok(status.last!.summary!.moves > 0);

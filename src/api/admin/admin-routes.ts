@@ -1,6 +1,7 @@
 import { requireAdmin } from '../../http/admin-auth.js';
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError } from '../../core/errors.js';
+import { joiningNodes } from '../../core/placement.js';
 import { nodeReportSchema } from '../../node-protocol/protocol.js';
 import type { NodeDirectory } from '../../shard-stores/node-directory.js';
 import type { NodeRegistry } from '../../metadata/metadata-store.js';
@@ -20,6 +21,10 @@ export interface AdminDeps {
   nodeSecret: string;
   audit: AuditLog;
   recorder: AuditRecorder;
+  /** Nodes the running rebalance pass moves shards from or to. */
+  rebalancing: () => ReadonlySet<string>;
+  /** Below the mean fill by more than this share of it, an up node is `joining` (the rebalancer's start). */
+  joinThreshold: number;
 }
 
 /** System endpoints under the reserved `_` prefix. */
@@ -31,11 +36,16 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   app.get('/_nodes', async (request) => {
     requireAdmin(request, deps.adminToken);
     await deps.directory.refresh();
+    const nodes = await deps.directory.listLive();
+    const joining = joiningNodes(nodes.filter((n) => n.state === 'up' && n.capacity > 0), deps.joinThreshold);
+    const rebalancing = deps.rebalancing();
+    const activity = (id: string) => (rebalancing.has(id) ? 'rebalancing' : joining.has(id) ? 'joining' : null);
     return {
-      nodes: (await deps.directory.listLive()).map((n) => ({
+      nodes: nodes.map((n) => ({
         id: n.id,
         url: n.url,
         state: n.state,
+        activity: n.state === 'up' ? activity(n.id) : null,
         capacity: n.capacity,
         used: n.used,
         shards: n.shards,
