@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fileURLToPath } from 'node:url';
 import { hasBearer, bearer } from '../../core/bearer.js';
-import { SESSION_COOKIE, SESSION_TTL_MS, cookieValue, isValidKeySession, isValidSession, issueKeySession, issueSession, keySessionAccessKey } from '../../core/console-session.js';
+import { SESSION_COOKIE, SESSION_TTL_MS, issueKeySession, issueSession } from '../../core/console-session.js';
 import { InvalidRequestError, UnauthorizedError } from '../../core/errors.js';
 import { acceptRawBodies, readSmallBody } from '../../http/raw-body.js';
 import { browseIdentity, type SecretOf } from '../../http/console-identity.js';
@@ -27,14 +27,8 @@ const SECURITY_HEADERS = {
 export function registerConsoleRoutes(app: FastifyInstance, adminToken: string, secretOf: SecretOf, dir = BUILT_CONSOLE): void {
   acceptRawBodies(app);
   const assets = loadConsoleAssets(dir);
-  /** An admin session, or an S3 key's whose key still exists. */
-  const signedIn = async (request: FastifyRequest) => {
-    const value = cookieValue(request.headers.cookie, SESSION_COOKIE);
-    if (isValidSession(adminToken, value, Date.now())) return true;
-    const accessKey = keySessionAccessKey(value);
-    const secret = accessKey === undefined ? undefined : await secretOf(accessKey);
-    return secret !== undefined && isValidKeySession(secret, value, Date.now());
-  };
+  // Page and asset loads cannot send the console's header: the session cookie alone decides.
+  const signedIn = async (request: FastifyRequest) => (await browseIdentity(request, adminToken, secretOf, true)) !== undefined;
   const sessionCookie = (request: FastifyRequest, value: string) =>
     `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_MS / 1000}${request.headers['x-forwarded-proto'] === 'https' ? '; Secure' : ''}`;
   const page = (reply: FastifyReply, status: number, html: string) =>
