@@ -59,7 +59,7 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
   const namespaceOf = async (request: FastifyRequest, cookieAlone = false): Promise<string> => {
     const bucket = text(request.query as Record<string, string | undefined>, 'bucket', true);
     await requireBrowse(request, deps.adminToken, secretOf, isS3(bucket), cookieAlone);
-    if (!(await namespaces(svc)).some((n) => n.name === bucket)) throw new NotFoundError(`no bucket '${bucket}'`);
+    if (isS3(bucket) && !(await svc.metadata.buckets.find(bucket))) throw new NotFoundError(`no bucket '${bucket}'`);
     return bucket;
   };
   const liveObject = async (request: FastifyRequest, cookieAlone = false): Promise<ObjectRecord> => {
