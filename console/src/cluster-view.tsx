@@ -4,14 +4,14 @@ import { usePolling } from './use-polling.js';
 
 interface ClusterState {
   nodes: NodeInfo[];
-  stats: { objects: number; bytes: number };
+  stats: { objects: number; bytes: number; sharedBytes: number };
   jobs: { title: string; status: JobStatus }[];
 }
 
 async function loadCluster(): Promise<ClusterState> {
   const [{ nodes }, stats, ...jobs] = await Promise.all([
     adminGet<{ nodes: NodeInfo[] }>('/_nodes'),
-    adminGet<{ objects: number; bytes: number }>('/_stats'),
+    adminGet<{ objects: number; bytes: number; sharedBytes: number }>('/_stats'),
     ...JOBS.map((j) => adminGet<JobStatus>(j.path)),
   ]);
   return { nodes, stats, jobs: JOBS.map((j, i) => ({ title: j.title, status: jobs[i]! })) };
@@ -39,6 +39,7 @@ export function ClusterView() {
         <Card label="Nodes up" value={`${up.length} / ${nodes.length}`} warn={up.length < nodes.length} testid="nodes-up" />
         <Card label="Objects" value={value.stats.objects.toLocaleString('en')} testid="objects" />
         <Card label="Bytes stored" value={bytes(value.stats.bytes)} testid="bytes-stored" />
+        <Card label="Saved by deduplication" value={bytes(value.stats.sharedBytes)} testid="dedup-savings" />
         <Card label="Raw used (data + parity)" value={`${bytes(used)} of ${bytes(capacity)}`} />
         <Card label="Shards" value={shards.toLocaleString('en')} />
         <Card label="Fill spread (up nodes)" value={`${(spread * 100).toFixed(1)} %`} warn={spread > 0.1} testid="fill-spread" />

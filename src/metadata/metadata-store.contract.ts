@@ -58,24 +58,60 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
   test(`${name}: the live totals follow commits, replacements, expiry and purges without a scan`, async () => {
     const store = await open();
     try {
-      assert.deepEqual(await store.objects.totals(), { objects: 0, bytes: 0 });
+      assert.deepEqual(await store.objects.totals(), { objects: 0, bytes: 0, sharedBytes: 0 });
       const a = { ...object('t/a'), size: 100 };
       const b = { ...object('t/b'), size: 2500 };
       for (const o of [a, b]) {
         await store.intents.create(intentFor(o));
         await store.objects.commit(o, o.id);
       }
-      assert.deepEqual(await store.objects.totals(), { objects: 2, bytes: 2600 });
+      assert.deepEqual(await store.objects.totals(), { objects: 2, bytes: 2600, sharedBytes: 0 });
       // An S3 overwrite: the new object replaces the old one at its key.
       const b2 = { ...object('t/b'), size: 40 };
       await store.intents.create(intentFor(b2));
       await store.objects.commit(b2, b2.id, { replace: true });
-      assert.deepEqual(await store.objects.totals(), { objects: 2, bytes: 140 });
+      assert.deepEqual(await store.objects.totals(), { objects: 2, bytes: 140, sharedBytes: 0 });
       assert.ok(await store.objects.expire(a.id, 5000));
       assert.ok(!(await store.objects.expire(a.id, 5001)), 'expired once');
-      assert.deepEqual(await store.objects.totals(), { objects: 1, bytes: 40 });
+      assert.deepEqual(await store.objects.totals(), { objects: 1, bytes: 40, sharedBytes: 0 });
       await store.objects.markPurged(a.id, 6000);
-      assert.deepEqual(await store.objects.totals(), { objects: 1, bytes: 40 });
+      assert.deepEqual(await store.objects.totals(), { objects: 1, bytes: 40, sharedBytes: 0 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: shared bytes follow deduplication, shard moves and expiry`, async () => {
+    const store = await open();
+    try {
+      const sha = 'd'.repeat(64);
+      const [a, b, c] = ['s/a', 's/b', 's/c'].map((k) => ({ ...object(k, randomUUID(), sha), size: 300 }));
+      for (const o of [a!, b!, c!]) {
+        await store.intents.create(intentFor(o));
+        await store.objects.commit(o, o.id);
+      }
+      const shared = async () => (await store.objects.totals()).sharedBytes;
+      assert.equal(await shared(), 0, 'same content, own shards: nothing saved yet');
+      assert.ok(await store.sharing.share(a!.id, b!.id, 1000));
+      assert.equal(await shared(), 300, 'b uses a\'s shards');
+      assert.ok(await store.sharing.share(a!.id, c!.id, 1000));
+      assert.equal(await shared(), 600, 'three objects, one copy stored');
+      // The repairer or rebalancer moves the first shard: every sharer's row follows, the saving stays.
+      const first = a!.parts[0]!.shards[0]!;
+      const intent = { id: randomUUID(), bucket: 'b', key: 's/a', createdAt: 2000, shards: [{ nodeId: 'node-9', shardId: randomUUID() }] };
+      await store.intents.create(intent);
+      const moved = await store.placement.moveShards(
+        [{ part: { objectId: a!.id, partNo: 1, index: 0 }, from: first, to: { nodeId: 'node-9', shardId: intent.shards[0]!.shardId, size: first.size } }],
+        intent.id,
+        2000,
+      );
+      assert.equal(moved, 3, 'all three sharers follow');
+      assert.equal(await shared(), 600);
+      assert.ok(await store.objects.expire(a!.id, 3000));
+      assert.equal(await shared(), 300, 'two left sharing');
+      assert.ok(await store.objects.expire(c!.id, 3001));
+      assert.equal(await shared(), 0, 'one left: nothing shared');
+      assert.deepEqual(await store.objects.totals(), { objects: 1, bytes: 300, sharedBytes: 0 });
     } finally {
       await store.close();
     }

@@ -12,8 +12,11 @@ export interface ObjectCatalog {
   commit(object: NewObject, intentId: string | null, options?: CommitOptions): Promise<{ replaced: string | null }>;
   /** Live keys of a bucket in UTF-8 byte order (S3 listing order). */
   list(bucket: string, query: ListQuery): Promise<ObjectListEntry[]>;
-  /** Live objects and their bytes over every bucket, kept current by the store (no scan). */
-  totals(): Promise<{ objects: number; bytes: number }>;
+  /**
+   * Live objects and their bytes over every bucket, and the bytes not stored twice because live objects share
+   * their shards (deduplicated, or S3 copies); kept current by the store (no scan).
+   */
+  totals(): Promise<{ objects: number; bytes: number; sharedBytes: number }>;
   /** Any object by id, live, expired or purged. */
   findById(id: string): Promise<ObjectRecord | undefined>;
   /** The owner key hash stored with an object (file store), or null. */

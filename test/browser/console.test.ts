@@ -51,6 +51,7 @@ describe('web console in chromium', () => {
     assert.equal(await page.getByTestId('nodes-up').textContent(), '8 / 8');
     assert.equal(await page.getByTestId('objects').textContent(), '12');
     assert.equal(await page.getByTestId('bytes-stored').textContent(), '16.3 MiB');
+    assert.equal(await page.getByTestId('dedup-savings').textContent(), '0 B');
     assert.match((await page.getByTestId('fill-spread').textContent())!, /^\d+\.\d %$/);
     // The nodes report their use with their next heartbeat; the page shows it without a reload.
     await page.locator('tr[data-node] .bar-fill:not([style*="width: 0%"])').nth(7).waitFor();

@@ -135,12 +135,15 @@ describe('operator verbs and deduplication', () => {
     await gc();
     const before = await used();
     const data = randomBytes(6_000_000);
+    const sharedBytes = async () => ((await (await cluster.admin('/_stats')).json()) as { sharedBytes: number }).sharedBytes;
+    const sharedBefore = await sharedBytes();
     for (const key of ['dup/1', 'dup/2', 'dup/3']) assert.equal(await upload(key, data), 201);
     const threeCopies = (await used()) - before;
     const run = cli(['dedupe']);
     assert.equal(run.status, 0, run.stderr.toString());
     const summary = JSON.parse(run.stdout.toString()) as { groups: number; objectsShared: number };
     assert.deepEqual([summary.groups, summary.objectsShared], [1, 2]);
+    assert.equal((await sharedBytes()) - sharedBefore, 2 * 6_000_000, 'the console\'s dedup savings: two copies not stored');
     assert.equal((await gc()).freedShards, 16);
     const oneCopy = (await used()) - before;
     assert.ok(Math.abs(oneCopy - threeCopies / 3) < 1000, `one copy left on disk: ${oneCopy} of ${threeCopies}`);

@@ -259,6 +259,60 @@ export const postgresMigrations: readonly { version: number; name: string; sql: 
         FOR EACH ROW EXECUTE FUNCTION object_totals_change();
     `,
   },
+  {
+    version: 8,
+    name: 'bytes saved by shared shards, kept by triggers',
+    sql: `
+      -- Live objects that share their shards with other live objects (deduplicated, or S3 copies): a group of n
+      -- saves (n − 1) × its size. A group is the objects whose first shard (part 1, index 0) is the same.
+      ALTER TABLE object_totals ADD COLUMN shared_bytes bigint NOT NULL DEFAULT 0;
+      UPDATE object_totals SET shared_bytes = (
+        SELECT coalesce(sum((n - 1) * size), 0) FROM (
+          SELECT count(*) AS n, max(o.size) AS size FROM shards s JOIN objects o ON o.id = s.object_id
+          WHERE s.part_no = 1 AND s.shard_index = 0 AND o.expires_at IS NULL GROUP BY s.shard_id
+        ) AS groups
+      ) WHERE slot = 0;
+      -- The live object's size if another live object has the same first shard, else 0 (or NULL: no change).
+      CREATE FUNCTION shared_bytes_delta(p_object text, p_shard text) RETURNS bigint LANGUAGE sql STABLE AS $$
+        SELECT coalesce((SELECT o.size FROM objects o WHERE o.id = p_object AND o.expires_at IS NULL), 0)
+        WHERE EXISTS (SELECT 1 FROM shards s2 JOIN objects o2 ON o2.id = s2.object_id
+                      WHERE s2.shard_id = p_shard AND s2.part_no = 1 AND s2.shard_index = 0
+                        AND s2.object_id <> p_object AND o2.expires_at IS NULL)
+      $$;
+      CREATE FUNCTION shared_bytes_add(p_object text, p_delta bigint) RETURNS void LANGUAGE sql AS $$
+        UPDATE object_totals SET shared_bytes = shared_bytes + p_delta WHERE slot = hashtext(p_object) & 15 AND p_delta <> 0
+      $$;
+      -- BEFORE row triggers run as each row changes (AFTER ones would all see the statement's end), so a
+      -- statement moving a shared shard (every sharer's row) adds and takes away the same amount.
+      CREATE FUNCTION shards_shared_bytes() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.part_no = 1 AND OLD.shard_index = 0
+           AND (TG_OP = 'DELETE' OR OLD.shard_id <> NEW.shard_id) THEN
+          PERFORM shared_bytes_add(OLD.object_id, -shared_bytes_delta(OLD.object_id, OLD.shard_id));
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.part_no = 1 AND NEW.shard_index = 0
+           AND (TG_OP = 'INSERT' OR OLD.shard_id <> NEW.shard_id) THEN
+          PERFORM shared_bytes_add(NEW.object_id, shared_bytes_delta(NEW.object_id, NEW.shard_id));
+        END IF;
+        IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+        RETURN NEW;
+      END
+      $$;
+      CREATE TRIGGER shards_shared_bytes BEFORE INSERT OR UPDATE OF shard_id OR DELETE ON shards
+        FOR EACH ROW EXECUTE FUNCTION shards_shared_bytes();
+      CREATE FUNCTION objects_shared_bytes() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF OLD.expires_at IS NULL AND NEW.expires_at IS NOT NULL THEN
+          PERFORM shared_bytes_add(OLD.id, -shared_bytes_delta(OLD.id,
+            (SELECT s.shard_id FROM shards s WHERE s.object_id = OLD.id AND s.part_no = 1 AND s.shard_index = 0)));
+        END IF;
+        RETURN NEW;
+      END
+      $$;
+      CREATE TRIGGER objects_shared_bytes BEFORE UPDATE OF expires_at ON objects
+        FOR EACH ROW EXECUTE FUNCTION objects_shared_bytes();
+    `,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = postgresMigrations.at(-1)!.version;

@@ -181,8 +181,10 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
       },
       list: s3.list,
       async totals() {
-        const { rows } = await pool.query<{ objects: string; bytes: string }>('SELECT sum(objects) AS objects, sum(bytes) AS bytes FROM object_totals');
-        return { objects: Number(rows[0]?.objects ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
+        const { rows } = await pool.query<{ objects: string; bytes: string; shared: string }>(
+          'SELECT sum(objects) AS objects, sum(bytes) AS bytes, sum(shared_bytes) AS shared FROM object_totals',
+        );
+        return { objects: Number(rows[0]?.objects ?? 0), bytes: Number(rows[0]?.bytes ?? 0), sharedBytes: Number(rows[0]?.shared ?? 0) };
       },
       async findById(id) {
         return one((await pool.query<ObjectRow>('SELECT * FROM objects WHERE id = $1', [id])).rows);

@@ -228,6 +228,52 @@ export const sqliteMigrations: readonly { version: number; name: string; sql: st
       END;
     `,
   },
+  {
+    version: 8,
+    name: 'bytes saved by shared shards, kept by triggers',
+    sql: `
+      -- Live objects that share their shards with other live objects (deduplicated, or S3 copies): a group of n
+      -- saves (n − 1) × its size. A group is the objects whose first shard (part 1, index 0) is the same.
+      ALTER TABLE object_totals ADD COLUMN shared_bytes INTEGER NOT NULL DEFAULT 0;
+      UPDATE object_totals SET shared_bytes = (
+        SELECT coalesce(sum((n - 1) * size), 0) FROM (
+          SELECT count(*) AS n, max(o.size) AS size FROM shards s JOIN objects o ON o.id = s.object_id
+          WHERE s.part_no = 1 AND s.shard_index = 0 AND o.expires_at IS NULL GROUP BY s.shard_id
+        )
+      ) WHERE slot = 0;
+      -- Row triggers run as each row changes, so a statement moving a shared shard (every sharer's row) adds
+      -- and takes away the same amount.
+      CREATE TRIGGER shared_bytes_insert AFTER INSERT ON shards WHEN NEW.part_no = 1 AND NEW.shard_index = 0
+      BEGIN
+        UPDATE object_totals SET shared_bytes = shared_bytes + (SELECT size FROM objects WHERE id = NEW.object_id AND expires_at IS NULL)
+        WHERE slot = 0 AND (SELECT size FROM objects WHERE id = NEW.object_id AND expires_at IS NULL) IS NOT NULL AND EXISTS (SELECT 1 FROM shards s2 JOIN objects o2 ON o2.id = s2.object_id
+              WHERE s2.shard_id = NEW.shard_id AND s2.part_no = 1 AND s2.shard_index = 0 AND s2.object_id <> NEW.object_id AND o2.expires_at IS NULL);
+      END;
+      CREATE TRIGGER shared_bytes_delete AFTER DELETE ON shards WHEN OLD.part_no = 1 AND OLD.shard_index = 0
+      BEGIN
+        UPDATE object_totals SET shared_bytes = shared_bytes - (SELECT size FROM objects WHERE id = OLD.object_id AND expires_at IS NULL)
+        WHERE slot = 0 AND (SELECT size FROM objects WHERE id = OLD.object_id AND expires_at IS NULL) IS NOT NULL AND EXISTS (SELECT 1 FROM shards s2 JOIN objects o2 ON o2.id = s2.object_id
+              WHERE s2.shard_id = OLD.shard_id AND s2.part_no = 1 AND s2.shard_index = 0 AND s2.object_id <> OLD.object_id AND o2.expires_at IS NULL);
+      END;
+      CREATE TRIGGER shared_bytes_update AFTER UPDATE OF shard_id ON shards
+      WHEN NEW.part_no = 1 AND NEW.shard_index = 0 AND OLD.shard_id <> NEW.shard_id
+      BEGIN
+        UPDATE object_totals SET shared_bytes = shared_bytes - (SELECT size FROM objects WHERE id = OLD.object_id AND expires_at IS NULL)
+        WHERE slot = 0 AND (SELECT size FROM objects WHERE id = OLD.object_id AND expires_at IS NULL) IS NOT NULL AND EXISTS (SELECT 1 FROM shards s2 JOIN objects o2 ON o2.id = s2.object_id
+              WHERE s2.shard_id = OLD.shard_id AND s2.part_no = 1 AND s2.shard_index = 0 AND s2.object_id <> OLD.object_id AND o2.expires_at IS NULL);
+        UPDATE object_totals SET shared_bytes = shared_bytes + (SELECT size FROM objects WHERE id = NEW.object_id AND expires_at IS NULL)
+        WHERE slot = 0 AND (SELECT size FROM objects WHERE id = NEW.object_id AND expires_at IS NULL) IS NOT NULL AND EXISTS (SELECT 1 FROM shards s2 JOIN objects o2 ON o2.id = s2.object_id
+              WHERE s2.shard_id = NEW.shard_id AND s2.part_no = 1 AND s2.shard_index = 0 AND s2.object_id <> NEW.object_id AND o2.expires_at IS NULL);
+      END;
+      CREATE TRIGGER shared_bytes_expire AFTER UPDATE OF expires_at ON objects
+      WHEN OLD.expires_at IS NULL AND NEW.expires_at IS NOT NULL
+      BEGIN
+        UPDATE object_totals SET shared_bytes = shared_bytes - OLD.size
+        WHERE slot = 0 AND EXISTS (SELECT 1 FROM shards s2 JOIN objects o2 ON o2.id = s2.object_id
+              WHERE s2.shard_id = (SELECT shard_id FROM shards WHERE object_id = NEW.id AND part_no = 1 AND shard_index = 0) AND s2.part_no = 1 AND s2.shard_index = 0 AND s2.object_id <> NEW.id AND o2.expires_at IS NULL);
+      END;
+    `,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations.at(-1)!.version;

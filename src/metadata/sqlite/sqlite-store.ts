@@ -41,7 +41,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
   const group = new GroupCommit(db);
 
   const q = {
-    totals: db.prepare<[], { objects: number; bytes: number }>('SELECT objects, bytes FROM object_totals WHERE slot = 0'),
+    totals: db.prepare<[], { objects: number; bytes: number; shared_bytes: number }>('SELECT objects, bytes, shared_bytes FROM object_totals WHERE slot = 0'),
     findObject: db.prepare<[string, string], ObjectRow>(
       'SELECT * FROM objects WHERE bucket = ? AND key = ? AND expires_at IS NULL',
     ),
@@ -268,7 +268,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       list: s3.list,
       async totals() {
         const row = q.totals.get();
-        return { objects: row?.objects ?? 0, bytes: row?.bytes ?? 0 };
+        return { objects: row?.objects ?? 0, bytes: row?.bytes ?? 0, sharedBytes: row?.shared_bytes ?? 0 };
       },
       async findById(id) {
         const row = q.objectById.get(id);
