@@ -400,11 +400,13 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
 /** Rows as the previous schema version wrote them: two path objects with the same content. */
 export const PREVIOUS_SCHEMA_ROWS = `
   INSERT INTO objects (id, bucket, key, size, etag, sha256, content_type, name, owner_key_hash, created_at)
-    VALUES ('o1', '_paths', 'old/1', 10, 'e', 'h', NULL, NULL, NULL, 1), ('o2', '_paths', 'old/2', 10, 'e', 'h', NULL, NULL, NULL, 2);
+    VALUES ('o1', '_paths', 'old/1', 10, 'e', 'h', NULL, NULL, NULL, 1), ('o2', '_paths', 'old/2', 10, 'e', 'h', NULL, NULL, NULL, 2),
+           ('o3', 'bk', 'copy-of-1', 10, 'e', 'h3', NULL, NULL, NULL, 3);
   INSERT INTO parts (object_id, part_no, "offset", size, data_shards, parity_shards, block_size)
-    VALUES ('o1', 1, 0, 10, 1, 1, 16), ('o2', 1, 0, 10, 1, 1, 16);
+    VALUES ('o1', 1, 0, 10, 1, 1, 16), ('o2', 1, 0, 10, 1, 1, 16), ('o3', 1, 0, 10, 1, 1, 16);
   INSERT INTO shards (object_id, part_no, shard_index, node_id, shard_id, size)
-    VALUES ('o1', 1, 0, 'n0', 's10', 12), ('o1', 1, 1, 'n1', 's11', 12), ('o2', 1, 0, 'n0', 's20', 12), ('o2', 1, 1, 'n1', 's21', 12);`;
+    VALUES ('o1', 1, 0, 'n0', 's10', 12), ('o1', 1, 1, 'n1', 's11', 12), ('o2', 1, 0, 'n0', 's20', 12), ('o2', 1, 1, 'n1', 's21', 12),
+           ('o3', 1, 0, 'n0', 's10', 12), ('o3', 1, 1, 'n1', 's11', 12);`;
 
 export interface SchemaHooks {
   /** A new database with no schema. */
@@ -431,6 +433,8 @@ export function schemaUpgradeContract(name: string, hooks: SchemaHooks): void {
     await (await hooks.open(url, { migrate: true })).close();
     const store = await hooks.open(url, { migrate: false });
     try {
+      // o3 names o1's shards (a copy) from before the migration that counts shared bytes.
+      assert.deepEqual(await store.objects.totals(), { objects: 3, bytes: 30, sharedBytes: 10 });
       const o1 = (await store.objects.findLive('_paths', 'old/1'))!;
       assert.deepEqual(o1.parts[0]!.shards.map((s) => s.shardId), ['s10', 's11']);
       assert.deepEqual(o1.parts[0]!.scheme, { dataShards: 1, parityShards: 1, blockSize: 16 });
