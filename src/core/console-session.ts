@@ -17,15 +17,19 @@ export function issueSession(adminToken: string, now: number, ttlMs = SESSION_TT
   return `${expiry}.${signature(adminToken, expiry).toString('base64url')}`;
 }
 
+/** An unexpired expiry and a signature that matches `expected(expiry)`, compared in constant time. */
+function signedAndCurrent(expiry: string, mac: string, now: number, expected: (expiry: string) => Buffer): boolean {
+  if (!/^\d{1,16}$/.test(expiry) || Number(expiry) <= now) return false;
+  const offered = Buffer.from(mac, 'base64url');
+  const wanted = expected(expiry);
+  return offered.length === wanted.length && timingSafeEqual(offered, wanted);
+}
+
 export function isValidSession(adminToken: string, value: string | undefined, now: number): boolean {
   if (!value) return false;
   const dot = value.indexOf('.');
   if (dot <= 0) return false;
-  const expiry = value.slice(0, dot);
-  if (!/^\d{1,16}$/.test(expiry) || Number(expiry) <= now) return false;
-  const offered = Buffer.from(value.slice(dot + 1), 'base64url');
-  const expected = signature(adminToken, expiry);
-  return offered.length === expected.length && timingSafeEqual(offered, expected);
+  return signedAndCurrent(value.slice(0, dot), value.slice(dot + 1), now, (expiry) => signature(adminToken, expiry));
 }
 
 /** The value of cookie `name` in a `Cookie` header, if present. */
@@ -60,8 +64,5 @@ export function isValidKeySession(secretKey: string, value: string | undefined, 
   const parts = value?.split('.');
   if (parts?.length !== 3) return false;
   const [accessKey, expiry, mac] = parts as [string, string, string];
-  if (!/^\d{1,16}$/.test(expiry) || Number(expiry) <= now) return false;
-  const offered = Buffer.from(mac, 'base64url');
-  const expected = keySignature(secretKey, accessKey, expiry);
-  return offered.length === expected.length && timingSafeEqual(offered, expected);
+  return signedAndCurrent(expiry, mac, now, (at) => keySignature(secretKey, accessKey, at));
 }

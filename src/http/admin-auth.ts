@@ -17,7 +17,7 @@ export function hasConsoleSession(request: FastifyRequest, adminToken: string, c
 }
 
 /** Throws UnauthorizedError unless the request carries the admin token or a web console session. */
-export function requireAdmin(request: FastifyRequest, adminToken: string, options: { cookieAlone?: boolean } = {}): void {
-  if (hasBearer(request.headers.authorization, adminToken) || hasConsoleSession(request, adminToken, options.cookieAlone)) return;
+export function requireAdmin(request: FastifyRequest, adminToken: string): void {
+  if (hasBearer(request.headers.authorization, adminToken) || hasConsoleSession(request, adminToken)) return;
   throw new UnauthorizedError("this endpoint needs the admin token as 'Authorization: Bearer <token>'");
 }
