@@ -27,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../src/processes/cluster.js';
+import { freePort } from '../src/processes/ports.js';
 import { ensureDebianTool } from './debian-tool.js';
 import { startNginx } from './nginx-webdav.js';
 

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'node:fs/promises';
 import { LocalCluster } from '../test/helpers/local-cluster.js';
-import { freePort } from '../src/processes/cluster.js';
+import { freePort } from '../src/processes/ports.js';
 import { curlTransfer, timeToFirstByte } from './http-load.js';
 import { smallObjectRates } from './small-load.js';
 import { ensureDebianTool } from './debian-tool.js';

@@ -1,5 +1,7 @@
 import { ShardstoreError } from '../core/errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { DirectoryInUseError } from '../platform/dir-lock.js';
+import { CONFIG_INVALID_EXIT, DIRECTORY_IN_USE_EXIT } from '../processes/exit-codes.js';
 
 /**
  * Starts a long-running process (gateway, node, cluster): reports a bad configuration as one clear
@@ -16,7 +18,12 @@ export async function runProcess(
   } catch (error) {
     if (error instanceof ShardstoreError && (error.code === 'CONFIG_INVALID' || error.code === 'SCHEMA_TOO_OLD')) {
       process.stderr.write(`shardstore ${name}: ${error.message}\n`);
-      process.exit(2);
+      process.exit(CONFIG_INVALID_EXIT);
+    }
+    if (error instanceof DirectoryInUseError) {
+      log.error({ dir: error.dir, holder: error.pid }, 'directory in use');
+      process.stderr.write(`shardstore ${name}: ${error.message}\n`);
+      process.exit(DIRECTORY_IN_USE_EXIT);
     }
     log.fatal({ err: error }, `${name} failed to start`);
     process.stderr.write(`shardstore ${name}: ${(error as Error).message}\n`);

@@ -13,8 +13,13 @@ export async function openMetadataStore(url: string, options: { migrate: boolean
     const { openPostgresStore } = await import('./postgres/postgres-store.js');
     return openPostgresStore(url, { ...options, url });
   }
-  const file = url.replace(/^sqlite:(\/\/)?/, '');
-  if (file.length === 0) throw new ConfigInvalidError(['--db: the SQLite file name is empty']);
+  const file = sqliteFileOf(url);
+  if (file === undefined || file.length === 0) throw new ConfigInvalidError(['--db: the SQLite file name is empty']);
   const { openSqliteStore } = await import('./sqlite/sqlite-store.js');
   return openSqliteStore(file, { ...options, url });
+}
+
+/** The SQLite file a store URL names, or undefined for PostgreSQL. */
+export function sqliteFileOf(url: string): string | undefined {
+  return /^postgres(ql)?:\/\//.test(url) ? undefined : url.replace(/^sqlite:(\/\/)?/, '');
 }

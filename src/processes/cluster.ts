@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -10,6 +9,10 @@ import { newAccessKeyId, newSecret, newSecretKey } from '../core/ids.js';
 import { bearer } from '../core/bearer.js';
 import { GATEWAY_RUNTIME_FLAGS, RUNTIME_ENV, RUNTIME_FLAGS } from './runtime-flags.js';
 import { openMetadataStore } from '../metadata/open-store.js';
+import { lockDirectory, type DirectoryLock } from '../platform/dir-lock.js';
+import { assertPortFree, freePort } from './ports.js';
+import { childErrorLines, logOffset } from './child-log.js';
+import { DIRECTORY_IN_USE_EXIT } from './exit-codes.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
@@ -43,33 +46,66 @@ const REGION = 'us-east-1';
  */
 export async function startCluster(config: ClusterConfig, log: Logger, say: (line: string) => void) {
   const dir = resolve(config.dir);
+  // First of all: a second cluster on this directory would start duplicates of the live nodes (same ids,
+  // same directories). Nothing is read, written or spawned before this lock is held.
+  mkdirSync(dir, { recursive: true });
+  const dirLock = await lockDirectory(dir, 'cluster.lock');
+  const children: Children = { list: [], stopping: false };
+  try {
+    return await startUnderLock(config, dir, log, say, children, dirLock);
+  } catch (error) {
+    // A failed start leaves nothing running: every child it started is stopped before the error is told.
+    await stopChildren(children);
+    dirLock.release();
+    throw error;
+  }
+}
+
+async function startUnderLock(
+  config: ClusterConfig,
+  dir: string,
+  log: Logger,
+  say: (line: string) => void,
+  children: Children,
+  dirLock: DirectoryLock,
+) {
   const logs = join(dir, 'logs');
   mkdirSync(logs, { recursive: true });
   const statePath = join(dir, 'cluster.json');
   const saved = existsSync(statePath) ? savedStateSchema.parse(JSON.parse(readFileSync(statePath, 'utf8'))) : {};
   const adminToken = saved.adminToken ?? newSecret();
   const nodeSecret = saved.nodeSecret ?? newSecret();
-  const children: ChildProcess[] = [];
-  let stopping = false;
+  if (config.port !== 0) await assertPortFree(config.host, config.port, '--port');
+  if (config.s3Port !== undefined && config.s3Port !== 0) await assertPortFree(config.host, config.s3Port, '--s3-port');
 
+  const logOf = new Map<ChildProcess, { name: string; path: string; offset: number }>();
   const launch = (name: string, args: string[]): ChildProcess => {
-    const out = openSync(join(logs, `${name}.log`), 'a');
+    const path = join(logs, `${name}.log`);
+    const offset = logOffset(path);
+    const out = openSync(path, 'a');
     const flags = name === 'gateway' ? GATEWAY_RUNTIME_FLAGS : RUNTIME_FLAGS;
     const child = spawn(process.execPath, [...flags, CLI, ...args], { stdio: ['ignore', out, out], env: { ...process.env, ...RUNTIME_ENV } });
     closeSync(out);
-    children.push(child);
+    children.list.push(child);
+    logOf.set(child, { name, path, offset });
     child.on('exit', (code, signal) => {
-      if (stopping) return;
+      if (children.stopping) return;
       log.warn({ child: name, code, signal }, 'child exited; not restarted');
       say(`${name} (pid ${child.pid}) exited${signal ? ` on ${signal}` : ` with code ${code}`}; it is not restarted`);
     });
     return child;
   };
+  /** The start failed because `child` exited: its own words, from its log. */
+  const exitedError = (child: ChildProcess, while_: string): Error => {
+    const { name, path, offset } = logOf.get(child)!;
+    const lines = childErrorLines(path, offset).map((line) => `  ${name}: ${line}`);
+    return new Error(`${name} exited with code ${child.exitCode ?? child.signalCode} ${while_}:\n${lines.join('\n')}\n(full log: ${path})`);
+  };
 
   const gatewayPort = config.port === 0 ? await freePort(config.host) : config.port;
   const gatewayUrl = `http://${config.host}:${gatewayPort}`;
   const db = config.db ?? `sqlite:${join(dir, 'meta.db')}`;
-  const s3Port = config.s3Port ?? (await freePort(config.host));
+  const s3Port = config.s3Port || (await freePort(config.host));
   // The local cluster is the one-command setup, so it does what an operator runs first: `migrate`, and an
   // S3 access key.
   const store = await openMetadataStore(db, { migrate: true });
@@ -92,11 +128,18 @@ export async function startCluster(config: ClusterConfig, log: Logger, say: (lin
   if (config.gcInterval !== undefined) gatewayArgs.push('--gc-interval', String(config.gcInterval));
   if (config.idleTimeout !== undefined) gatewayArgs.push('--idle-timeout', String(config.idleTimeout));
   const gateway = launch('gateway', gatewayArgs);
-  await waitFor(async () => (await get(`${gatewayUrl}/_health`)).status === 200, 30_000, 'the gateway to answer /_health', gateway);
+  const gatewayAlive = () => {
+    if (gateway.exitCode !== null || gateway.signalCode !== null) throw exitedError(gateway, 'while the cluster started');
+  };
+  await waitFor(async () => {
+    gatewayAlive();
+    return (await get(`${gatewayUrl}/_health`)).status === 200;
+  }, 30_000, 'the gateway to answer /_health');
 
   const nodes: { dir: string; child: ChildProcess; url: string; starts: number }[] = [];
   // A free port can be taken by another process between the probe and the node's bind: a node that
-  // exits while the cluster starts is launched again on another port, up to three times.
+  // exits while the cluster starts is launched again on another port, up to three times. One that found
+  // its directory in use (exit code 3) is not: that is another process's directory.
   const startNode = async (i: number) => {
     const nodeDir = join(dir, 'nodes', `node-${i}`);
     const port = await freePort(config.host);
@@ -109,12 +152,13 @@ export async function startCluster(config: ClusterConfig, log: Logger, say: (lin
   let restarts = Promise.resolve();
   const restartExited = () =>
     (restarts = restarts.then(async () => {
+      gatewayAlive();
       for (let i = 1; i <= nodes.length; i++) {
         const node = nodes[i - 1]!;
-        if (node.child.exitCode !== null && node.starts < 3) {
-          say(`node-${i} exited while starting (code ${node.child.exitCode}); starting it again on another port`);
-          await startNode(i);
-        }
+        if (node.child.exitCode === null && node.child.signalCode === null) continue;
+        if (node.starts >= 3 || node.child.exitCode === DIRECTORY_IN_USE_EXIT) throw exitedError(node.child, 'while the cluster started');
+        say(`node-${i} exited while starting (code ${node.child.exitCode}); starting it again on another port`);
+        await startNode(i);
       }
     }));
   for (let i = 1; i <= config.nodes; i++) await startNode(i);
@@ -159,14 +203,27 @@ export async function startCluster(config: ClusterConfig, log: Logger, say: (lin
   return {
     state,
     async close() {
-      stopping = true;
-      const exited = children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => c.once('exit', r)));
-      for (const c of children) c.kill('SIGTERM');
-      const timer = setTimeout(() => children.forEach((c) => c.kill('SIGKILL')), 4000);
-      await Promise.all(exited);
-      clearTimeout(timer);
+      await stopChildren(children);
+      dirLock.release();
     },
   };
+}
+
+interface Children {
+  list: ChildProcess[];
+  /** Set once the cluster stops them: their exits are expected, not news. */
+  stopping: boolean;
+}
+
+/** SIGTERM to every child still running, SIGKILL to those that have not exited 4 s later. */
+async function stopChildren(children: Children): Promise<void> {
+  children.stopping = true;
+  const running = children.list.filter((c) => c.exitCode === null && c.signalCode === null);
+  const exited = running.map((c) => new Promise((r) => c.once('exit', r)));
+  for (const c of running) c.kill('SIGTERM');
+  const timer = setTimeout(() => running.forEach((c) => c.kill('SIGKILL')), 4000);
+  await Promise.all(exited);
+  clearTimeout(timer);
 }
 
 async function get(url: string, token?: string): Promise<{ status: number; body: unknown }> {
@@ -179,23 +236,11 @@ async function get(url: string, token?: string): Promise<{ status: number; body:
   }
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string, child?: ChildProcess): Promise<void> {
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`gave up waiting for ${what}: the process exited with code ${child.exitCode}`);
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-}
-
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
 }

@@ -3,7 +3,9 @@ import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Logger } from '../observability/logger.js';
 import { createErasureCoder, type ErasureCoder } from '../core/erasure-coder.js';
 import type { ErasureScheme } from '../core/erasure-scheme.js';
-import { openMetadataStore } from '../metadata/open-store.js';
+import { openMetadataStore, sqliteFileOf } from '../metadata/open-store.js';
+import { lockDirectory } from '../platform/dir-lock.js';
+import { basename, dirname, resolve } from 'node:path';
 import { NodeDirectory } from '../shard-stores/node-directory.js';
 import type { ObjectServices } from '../objects/object-services.js';
 import { DigestWorker } from '../streams/digest-worker.js';
@@ -44,6 +46,9 @@ const REBALANCE_START_ABOVE = 0.1;
 /** Composition root of the gateway: the only place that builds adapters and wires them together. */
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
   if (!exposedGc()) log.warn('started without --expose-gc (use the shardstore binary): memory use will be higher and less even');
+  // SQLite is one file that one gateway writes; a second gateway on it must use PostgreSQL instead.
+  const sqliteFile = sqliteFileOf(config.db);
+  const dbLock = sqliteFile === undefined ? undefined : await lockDirectory(dirname(resolve(sqliteFile)), `${basename(sqliteFile)}.lock`);
   const metadata = await openMetadataStore(config.db, { migrate: false });
   const directory = new NodeDirectory(metadata.nodes, config.nodeSecret, config.nodeDownAfterMs);
   await directory.start();
@@ -161,6 +166,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       await directory.close();
       await metadata.close();
       await digests.close();
+      dbLock?.release();
     },
   };
 }

@@ -2,7 +2,8 @@ import { Gauge } from 'prom-client';
 import { createHttpServer } from '../http/create-server.js';
 import { registerAccessLog } from '../http/access-log.js';
 import { createHttpMetrics } from '../observability/metrics.js';
-import { statfs } from 'node:fs/promises';
+import { mkdir, statfs } from 'node:fs/promises';
+import { lockDirectory } from '../platform/dir-lock.js';
 import type { AddressInfo } from 'node:net';
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../observability/logger.js';
@@ -22,6 +23,9 @@ export interface RunningNode {
 
 /** Composition root of a storage node. */
 export async function startStorageNode(config: NodeConfig, log: Logger): Promise<RunningNode> {
+  // Two nodes on one directory would share an id and overwrite each other's shards: the second one stops here.
+  await mkdir(config.dir, { recursive: true });
+  const dirLock = await lockDirectory(config.dir, 'node.lock');
   const identity = await loadOrCreateIdentity(config.dir);
   const shards = new ShardFiles(config.dir, {
     onError: (err, what) => log.warn({ err }, what),
@@ -58,6 +62,7 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
       frames.close();
       await app.close();
       await shards.close();
+      dirLock.release();
     },
   };
 }

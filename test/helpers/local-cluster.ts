@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, type ClusterState } from '../../src/processes/cluster.js';
+import type { ClusterState } from '../../src/processes/cluster.js';
+import { freePort } from '../../src/processes/ports.js';
 import { GATEWAY_RUNTIME_FLAGS, RUNTIME_ENV, RUNTIME_FLAGS } from '../../src/processes/runtime-flags.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));

@@ -6,7 +6,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, LocalCluster } from '../helpers/local-cluster.js';
-import { freePort } from '../../src/processes/cluster.js';
+import { freePort } from '../../src/processes/ports.js';
 import { RUNTIME_FLAGS } from '../../src/processes/runtime-flags.js';
 
 /** Debian's real nginx (`.ci/run` installs it), with the configuration `shardstore nginx-conf` prints. */
