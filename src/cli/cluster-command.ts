@@ -47,18 +47,30 @@ export function addClusterCommand(program: Command): void {
         say(`starting a gateway and ${config.nodes} storage nodes in ${resolve(config.dir)} ...`);
         const { startCluster } = await import('../processes/cluster.js');
         const cluster = await startCluster(config, log, say);
-        const { gateway, adminToken, s3 } = cluster.state;
+        const { gateway, s3 } = cluster.state;
+        const statePath = join(resolve(config.dir), 'cluster.json');
         say(
           [
             `Shardstore is ready at ${gateway.url}  (gateway + ${config.nodes} nodes, ${config.dataShards}+${config.parityShards} erasure coding)`,
+            `  ${await redundancyLine(gateway.url)}`,
             `  upload:    curl -X POST --data-binary @photo.jpg ${gateway.url}/images/photo.jpg`,
             `  download:  curl -o photo.jpg ${gateway.url}/images/photo.jpg`,
-            `  nodes:     curl -H "Authorization: Bearer ${adminToken}" ${gateway.url}/_nodes`,
+            `  nodes:     curl -H "Authorization: Bearer $(jq -r .adminToken ${statePath})" ${gateway.url}/_nodes`,
             `  S3 API:    ${s3.url}  access key ${s3.accessKey}, secret in cluster.json (aws --endpoint-url ${s3.url} s3 ls)`,
-            `  state in ${join(resolve(config.dir), 'cluster.json')}, logs in ${logDir}/; Ctrl-C stops everything`,
+            `  state in ${statePath}, logs in ${logDir}/; Ctrl-C stops everything`,
           ].join('\n'),
         );
         return cluster;
       }, log);
     });
+}
+
+/** What `/_health/ready` says of the redundancy new objects get (with fewer than k + m nodes, less than the scheme's). */
+async function redundancyLine(gatewayUrl: string): Promise<string> {
+  try {
+    const res = await fetch(`${gatewayUrl}/_health/ready`, { signal: AbortSignal.timeout(2000) });
+    return ((await res.json()) as { message: string }).message;
+  } catch (error) {
+    return `redundancy: unknown (${(error as Error).message})`;
+  }
 }

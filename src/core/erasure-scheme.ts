@@ -30,8 +30,12 @@ export function validateScheme(scheme: ErasureScheme): string[] {
 }
 
 export const totalShards = (s: ErasureScheme): number => s.dataShards + s.parityShards;
-/** The fewest durable shards an acknowledged object may have: k + 1, so that one more loss is survivable (k without parity). */
-export const minimumShards = (s: ErasureScheme): number => s.dataShards + Math.min(1, s.parityShards);
+/**
+ * The fewest durable shards an acknowledged object may have: its k data shards on k distinct nodes. With
+ * fewer live nodes than k + m the object is stored under-replicated and its parity added later (see
+ * redundancy.ts): a cluster of k nodes must still store files, and says that it survives no node loss.
+ */
+export const minimumShards = (s: ErasureScheme): number => s.dataShards;
 export const stripeDataBytes = (s: ErasureScheme): number => s.dataShards * s.blockSize;
 export const frameBytes = (s: ErasureScheme): number => s.blockSize + CHECKSUM_BYTES;
 

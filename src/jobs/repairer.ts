@@ -123,6 +123,11 @@ export class Repairer implements Worker<RepairSummary> {
     const candidates = this.svc.nodes.placementCandidates().filter((n) => !holders.has(n.id) && !lost.has(n.id));
     const wanted = [...bad.map((s) => ({ index: s.index, from: s as ShardLocation | null })), ...absent.map((index) => ({ index, from: null }))];
     const count = Math.min(wanted.length, candidates.length);
+    if (count === 0 && bad.length === 0) {
+      // An under-replicated part on a cluster with no further node: it waits for one, every pass, quietly.
+      summary.deferred += 1;
+      return;
+    }
     if (count === 0) throw new Error('no live node without a shard of this part is free');
     const shardBytes = shardFileBytes(part.scheme, part.size);
     const chosen = choosePlacement(candidates, count, shardBytes);

@@ -140,9 +140,9 @@ export async function stripeBody(svc: ObjectServices, input: StripeBodyInput): P
 }
 
 /**
- * The nodes for an upload's shards, data shards first. With fewer live nodes than k + m but at least
- * k + 1, the upload goes ahead with fewer parity shards (under-replicated; the repairer adds the rest
- * when nodes come back or join): one lost node must still never lose an acknowledged object.
+ * The nodes for an upload's shards, data shards first. With fewer live nodes than k + m but at least k,
+ * the upload goes ahead with fewer parity shards (under-replicated; the repairer adds the rest when nodes
+ * come back or join); `/_health/ready` says how many node losses new objects survive meanwhile.
  */
 function placeShards(svc: ObjectServices, scheme: ErasureScheme, shardBytes: number): string[] {
   const candidates = svc.nodes.placementCandidates();

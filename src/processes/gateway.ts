@@ -97,6 +97,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       // The rebalancer is made below; its nodes are asked for only once requests arrive.
       rebalancing: () => rebalancer.nodesInPass(),
       joinThreshold: REBALANCE_START_ABOVE,
+      scheme: svc.scheme,
     }),
   );
   const cleaner = new Cleaner(metadata, directory, audit, config.gcGraceSec * 1000, log.child({ component: 'cleaner' }), config.multipartExpirySec * 1000);

@@ -24,6 +24,8 @@ export class LocalCluster {
     readonly dir: string,
     readonly url: string,
     readonly state: ClusterState,
+    /** What `shardstore cluster` printed up to its ready message. */
+    readonly startOutput: string,
     private readonly process: ChildProcess,
     private readonly flags: string[],
     private readonly extras: ChildProcess[] = [],
@@ -39,7 +41,7 @@ export class LocalCluster {
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
     const deadline = Date.now() + 60_000;
-    while (!/is ready at/.test(output)) {
+    while (!/Ctrl-C stops everything/.test(output)) {
       if (child.exitCode !== null || Date.now() > deadline) {
         child.kill('SIGKILL');
         throw new Error(`cluster did not start:\n${output}`);
@@ -47,7 +49,7 @@ export class LocalCluster {
       await new Promise((r) => setTimeout(r, 50));
     }
     const state = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as ClusterState;
-    return new LocalCluster(dir, `http://127.0.0.1:${port}`, state, child, flags);
+    return new LocalCluster(dir, `http://127.0.0.1:${port}`, state, output, child, flags);
   }
 
   admin(path: string, init: RequestInit = {}): Promise<Response> {

@@ -116,7 +116,7 @@ describe('faults on a real cluster: corrupt shards, client aborts, dead nodes', 
     await waitUntil(async () => (await cluster.nodes()).every((n) => n.state === 'up'), 15_000, 'the node to heartbeat again');
   });
 
-  test('with m = 2 nodes dead, reads return exact bytes; writes need k + 1 live nodes (503 below)', async () => {
+  test('with m = 2 nodes dead, reads return exact bytes; writes need k live nodes (503 below)', async () => {
     const data = randomBytes(7_000_000);
     assert.equal((await post('degraded/a.bin', data)).status, 201);
     // Downloads abandoned by their client cut their shard reads: that must not take the nodes out of use.
@@ -135,10 +135,12 @@ describe('faults on a real cluster: corrupt shards, client aborts, dead nodes', 
     const ranged = await fetch(`${cluster.url}/degraded/a.bin`, { headers: { range: 'bytes=3000000-3100000' } });
     assert.ok(Buffer.from(await ranged.arrayBuffer()).equals(data.subarray(3_000_000, 3_100_001)));
     await waitUntil(async () => (await cluster.nodes()).filter((n) => n.state === 'down').length === 2, 15_000, 'two nodes marked down');
+    assert.equal((await post('degraded/six.bin', randomBytes(1000))).status, 201, 'six live nodes still take the six data shards');
+    cluster.killNode(2);
+    await waitUntil(async () => (await cluster.nodes()).filter((n) => n.state === 'down').length === 3, 15_000, 'three nodes marked down');
     const res = await post('degraded/new.bin', randomBytes(1000));
     assert.equal(res.status, 503);
     assert.equal(((await res.json()) as { error: string }).error, 'NOT_ENOUGH_NODES');
-    cluster.killNode(2);
     const gone = await fetch(`${cluster.url}/degraded/a.bin`);
     assert.equal(gone.status, 503, 'three shards lost of 6+2: a clear error, not wrong bytes');
   });

@@ -139,10 +139,35 @@ describe('degraded writes: fewer than k + m live nodes', () => {
     assert.ok(Buffer.from(await (await fetch(`${cluster.url}/degraded/a`)).arrayBuffer()).equals(data));
   });
 
-  test('below k + 1 live nodes an upload is refused with 503 and a clear message', async () => {
-    await waitUntil(async () => (await liveNodes()) === 6, 15_000, 'two nodes down');
+  test('with k live nodes an upload stores its k data shards and says it survives no loss; below k it is refused with 503', async () => {
+    await waitUntil(async () => (await liveNodes()) === 6, 15_000, 'three nodes down');
+    const ready = await fetch(`${cluster.url}/_health/ready`);
+    assert.equal(ready.status, 200);
+    const health = (await ready.json()) as { status: string; redundancy: { survivesNodeLosses: number }; message: string };
+    assert.equal(health.status, 'degraded');
+    assert.equal(health.redundancy.survivesNodeLosses, 0);
+    assert.match(health.message, /survives 0 node losses/);
+    const data = randomBytes(900_000);
+    assert.equal((await fetch(`${cluster.url}/degraded/k`, { method: 'POST', body: data })).status, 201);
+    assert.deepEqual((await shardMap('degraded/k')).map((s) => s.index), [0, 1, 2, 3, 4, 5], 'the six data shards, no parity yet');
+    assert.ok(Buffer.from(await (await fetch(`${cluster.url}/degraded/k`)).arrayBuffer()).equals(data));
+
+    cluster.killNode(cluster.state.nodes.findIndex((n) => isAlive(n.pid)));
+    await waitUntil(async () => (await liveNodes()) === 5, 15_000, 'a fourth node down');
+    const unready = await fetch(`${cluster.url}/_health/ready`);
+    assert.equal(unready.status, 503);
+    assert.equal(((await unready.json()) as { status: string }).status, 'unavailable');
     const res = await fetch(`${cluster.url}/degraded/b`, { method: 'POST', body: randomBytes(100_000) });
     assert.equal(res.status, 503);
-    assert.match(((await res.json()) as { message: string }).message, /need 7 live storage nodes/);
+    assert.match(((await res.json()) as { message: string }).message, /need 6 live storage nodes/);
   });
 });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

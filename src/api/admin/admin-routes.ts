@@ -2,6 +2,8 @@ import { requireAdmin } from '../../http/admin-auth.js';
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError } from '../../core/errors.js';
 import { joiningNodes } from '../../core/placement.js';
+import { describeRedundancy, redundancyWith } from '../../core/redundancy.js';
+import type { ErasureScheme } from '../../core/erasure-scheme.js';
 import { nodeReportSchema } from '../../node-protocol/protocol.js';
 import type { NodeDirectory } from '../../shard-stores/node-directory.js';
 import type { NodeRegistry } from '../../metadata/metadata-store.js';
@@ -25,6 +27,8 @@ export interface AdminDeps {
   rebalancing: () => ReadonlySet<string>;
   /** Below the mean fill by more than this share of it, an up node is `joining` (the rebalancer's start). */
   joinThreshold: number;
+  /** The scheme of new objects, for the redundancy `/_health/ready` reports. */
+  scheme: ErasureScheme;
 }
 
 /** System endpoints under the reserved `_` prefix. */
@@ -32,6 +36,19 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   acceptRawBodies(app);
 
   app.get('/_health', async () => ({ status: 'ok' }));
+
+  // For load balancers and people: can uploads be stored now, and with how much redundancy.
+  app.get('/_health/ready', async (_request, reply) => {
+    const live = deps.directory.placementCandidates().filter((n) => n.capacity > n.used).length;
+    const redundancy = redundancyWith(deps.scheme, live);
+    const status = !redundancy.writable ? 'unavailable' : redundancy.full ? 'ready' : 'degraded';
+    return reply.code(redundancy.writable ? 200 : 503).send({
+      status,
+      scheme: { dataShards: deps.scheme.dataShards, parityShards: deps.scheme.parityShards },
+      redundancy,
+      message: describeRedundancy(deps.scheme, redundancy),
+    });
+  });
 
   app.get('/_nodes', async (request) => {
     requireAdmin(request, deps.adminToken);
