@@ -61,6 +61,23 @@ describe('file store API on a real cluster', () => {
     assert.equal(dl.headers.get('content-disposition'), `attachment; filename="????? ?1.txt"; filename*=UTF-8''%D0%BE%D1%82%D1%87%D1%91%D1%82%20%E2%84%961.txt`);
     assert.equal(await dl.text(), 'привет');
 
+    // A raw UTF-8 file name in the header (curl -H 'Content-Disposition: …'): the bytes, not Latin-1 mojibake.
+    const raw = await new Promise<FileInfo>((resolve, reject) => {
+      const { hostname, port } = new URL(cluster.url);
+      // Node writes header strings as Latin-1: this one goes out as the UTF-8 bytes of the name.
+      const header = Buffer.from('attachment; filename="отчёт 2026.pdf"', 'utf8').toString('latin1');
+      const req = request({ hostname, port, path: '/filestore', method: 'POST', headers: { 'content-disposition': header } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => (res.statusCode === 201 ? resolve(JSON.parse(text) as FileInfo) : reject(new Error(text))));
+      });
+      req.on('error', reject);
+      req.end('pdf bytes');
+    });
+    assert.equal(raw.name, 'отчёт 2026.pdf');
+    assert.equal(((await (await fetch(`${cluster.url}/fileinfo/${raw.id}`)).json()) as FileInfo).name, 'отчёт 2026.pdf');
+    assert.match((await fetch(`${cluster.url}/filestore/${raw.id}`)).headers.get('content-disposition')!, /filename\*=UTF-8''%D0%BE%D1%82%D1%87%D1%91%D1%82%202026\.pdf$/);
+
     const named = await upload(Buffer.from('x'), {}, `?name=${encodeURIComponent('my "best" file.bin')}`);
     assert.equal(named.name, 'my "best" file.bin');
     assert.match((await fetch(`${cluster.url}/filestore/${named.id}`)).headers.get('content-disposition')!, /filename="my \\"best\\" file.bin"/);

@@ -9,6 +9,7 @@ import { hashOwnerKey, ownerKeyMatches } from '../../core/owner-key.js';
 import { FILESTORE_BUCKET, type ObjectRecord } from '../../metadata/records.js';
 import type { ObjectServices } from '../../objects/object-services.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
+import { headerText } from '../../http/header-text.js';
 import { clientSignal } from '../../http/client-signal.js';
 import { declaredLength } from '../../http/declared-length.js';
 import { firstFormFile, isMultipart } from '../../http/multipart-file.js';
@@ -96,7 +97,9 @@ async function fileOrThrow(svc: ObjectServices, id: string): Promise<ObjectRecor
 function nameFromDisposition(header: string | undefined): string | undefined {
   if (!header) return undefined;
   try {
-    return parseDisposition(header).parameters.filename;
+    const name = parseDisposition(header).parameters.filename;
+    // `filename*` (RFC 6266) is decoded by the parser; a plain `filename` may carry raw UTF-8 bytes.
+    return name === undefined || /filename\*\s*=/i.test(header) ? name : headerText(name);
   } catch {
     throw new InvalidRequestError('malformed Content-Disposition header');
   }
