@@ -172,7 +172,15 @@ export interface AccessKeys {
   remove(accessKey: string): Promise<boolean>;
 }
 
+/** A schema migration, as `shardstore migrate` reports it. */
+export interface AppliedMigration {
+  readonly version: number;
+  readonly name: string;
+}
+
 export interface MetadataStore {
+  /** The migrations this open applied (opened with `migrate`); empty when the schema was already current. */
+  readonly migrated: readonly AppliedMigration[];
   readonly objects: ObjectCatalog;
   readonly nodes: NodeRegistry;
   readonly intents: UploadIntents;

@@ -93,8 +93,10 @@ describe('two gateways on one PostgreSQL and one set of nodes', () => {
     assert.match(run.stderr, /has no Shardstore schema yet.*shardstore migrate --db postgres:/s);
     const migrate = spawnSync(process.execPath, [...RUNTIME_FLAGS, CLI, 'migrate', '--db', empty], { encoding: 'utf8' });
     assert.equal(migrate.status, 0, migrate.stderr);
-    assert.match(migrate.stdout, /up to date/);
+    assert.match(migrate.stdout, /^applied \d+ migrations to postgres:.*\n  1  initial schema\n/s, 'it says what it applied');
+    assert.doesNotMatch(migrate.stdout, /up to date/);
     const again = spawnSync(process.execPath, [...RUNTIME_FLAGS, CLI, 'migrate', '--db', empty], { encoding: 'utf8' });
     assert.equal(again.status, 0, 'migrate is idempotent');
+    assert.match(again.stdout, /is up to date; no migration to apply/);
   });
 });

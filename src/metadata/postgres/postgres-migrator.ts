@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { AppliedMigration } from '../metadata-store.js';
 import { postgresMigrations } from './postgres-migrations.js';
 
 /** Any constant: the advisory lock that serialises migrations from several processes. */
@@ -6,9 +7,9 @@ const MIGRATION_LOCK = 7_314_159;
 
 /** Applies the migrations not yet recorded, each in its own transaction; safe to run concurrently. */
 /** `upTo` stops at a version (tests upgrade a database from an older schema). */
-export async function migratePostgres(pool: pg.Pool, upTo = Number.POSITIVE_INFINITY): Promise<number[]> {
+export async function migratePostgres(pool: pg.Pool, upTo = Number.POSITIVE_INFINITY): Promise<AppliedMigration[]> {
   const client = await pool.connect();
-  const applied: number[] = [];
+  const applied: AppliedMigration[] = [];
   try {
     for (const migration of postgresMigrations.filter((m) => m.version <= upTo)) {
       await client.query('BEGIN');
@@ -19,7 +20,7 @@ export async function migratePostgres(pool: pg.Pool, upTo = Number.POSITIVE_INFI
         if (done.rowCount === 0) {
           await client.query(migration.sql);
           await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [migration.version, migration.name, Date.now()]);
-          applied.push(migration.version);
+          applied.push({ version: migration.version, name: migration.name });
         }
         await client.query('COMMIT');
       } catch (error) {

@@ -51,7 +51,7 @@ test('postgres: migrations are idempotent, safe concurrently, and objects are ha
   const url = await freshDatabase();
   const pools = [new pg.Pool({ connectionString: url }), new pg.Pool({ connectionString: url })];
   const results = await Promise.all(pools.map((p) => migratePostgres(p)));
-  assert.deepEqual(results.flat().sort(), Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1), 'each migration applied once');
+  assert.deepEqual(results.flat().map((m) => m.version).sort((a, b) => a - b), Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1), 'each migration applied once');
   assert.deepEqual(await migratePostgres(pools[0]!), []);
   const { rows } = await pools[0]!.query(
     `SELECT count(*)::int AS n, min(pg_get_partkeydef('objects'::regclass)) AS def FROM pg_inherits WHERE inhparent = 'objects'::regclass`,

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { IntentGoneError, KeyExistsError, NoSuchBucketError, NotFoundError } from '../../core/errors.js';
-import type { MetadataStore } from '../metadata-store.js';
+import type { AppliedMigration, MetadataStore } from '../metadata-store.js';
 import type { AuditAction, CommitOptions, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRecord, UploadIntent } from '../records.js';
 import { migratePostgres, postgresSchemaVersion } from './postgres-migrator.js';
 import { POSTGRES_SCHEMA_VERSION } from './postgres-migrations.js';
@@ -32,8 +32,9 @@ const types = {
 export async function openPostgresStore(url: string, options: OpenOptions = { migrate: true }): Promise<MetadataStore> {
   const pool = new pg.Pool({ connectionString: url, max: 16, types });
   pool.on('error', () => undefined); // an idle client's error surfaces on its next query
+  let migrated: AppliedMigration[] = [];
   try {
-    if (options.migrate) await migratePostgres(pool);
+    if (options.migrate) migrated = await migratePostgres(pool);
     else requireSchema(await postgresSchemaVersion(pool), POSTGRES_SCHEMA_VERSION, options.url ?? url);
   } catch (error) {
     await pool.end();
@@ -161,6 +162,7 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
   const s3 = postgresS3Roles(pool, { inTransaction, commitObject, queueGarbage, rethrowLiveKeyConflict });
 
   return {
+    migrated,
     objects: {
       async findLive(bucket, key) {
         return one((await pool.query<ObjectRow>('SELECT * FROM objects WHERE key = $1 AND bucket = $2 AND expires_at IS NULL', [key, bucket])).rows);

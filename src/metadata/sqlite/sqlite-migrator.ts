@@ -1,11 +1,12 @@
 import type { Database } from 'better-sqlite3';
+import type { AppliedMigration } from '../metadata-store.js';
 import { sqliteMigrations } from './sqlite-migrations.js';
 
 /** Applies the migrations not yet recorded; safe to run again and from several processes. */
 /** `upTo` stops at a version (tests upgrade a database from an older schema). */
-export function migrateSqlite(db: Database, upTo = Number.POSITIVE_INFINITY): number[] {
+export function migrateSqlite(db: Database, upTo = Number.POSITIVE_INFINITY): AppliedMigration[] {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-  const applied: number[] = [];
+  const applied: AppliedMigration[] = [];
   for (const migration of sqliteMigrations.filter((m) => m.version <= upTo)) {
     // IMMEDIATE takes the write lock first, so two processes migrating at once serialise here.
     const apply = db.transaction(() => {
@@ -15,7 +16,7 @@ export function migrateSqlite(db: Database, upTo = Number.POSITIVE_INFINITY): nu
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, Date.now());
       return true;
     });
-    if (apply.immediate()) applied.push(migration.version);
+    if (apply.immediate()) applied.push({ version: migration.version, name: migration.name });
   }
   return applied;
 }

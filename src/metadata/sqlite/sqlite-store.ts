@@ -34,8 +34,8 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  if (options.migrate) migrateSqlite(db);
-  else requireSchema(sqliteSchemaVersion(db), SQLITE_SCHEMA_VERSION, options.url ?? `sqlite:${file}`);
+  const migrated = options.migrate ? migrateSqlite(db) : [];
+  if (!options.migrate) requireSchema(sqliteSchemaVersion(db), SQLITE_SCHEMA_VERSION, options.url ?? `sqlite:${file}`);
   // From here, writes a client is told about are fsynced (FULL) by the group commit; the rest only append
   // to the WAL.
   const group = new GroupCommit(db);
@@ -253,6 +253,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
   const s3 = sqliteS3Roles(db, { durably: (work) => group.durably(work), commitObject, queueGarbage: (s, now) => q.queueGarbage.run(s.shardId, s.nodeId, s.size, now), rethrowLiveKeyConflict });
 
   return {
+    migrated,
     objects: {
       async findLive(bucket, key) {
         const row = q.findObject.get(bucket, key);
