@@ -10,5 +10,5 @@ export function auditEntry(
   durationMs: number,
   result: string,
 ): AuditEntry {
-  return { at: Date.now(), action, objectId: object.id, bucket: object.bucket, key: object.key, client: request.ip, bytes, durationMs, result };
+  return { at: Date.now(), action, objectId: object.id, bucket: object.bucket, key: object.key, client: request.client || request.ip || null, bytes, durationMs, result };
 }

@@ -2,6 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LocalCluster, waitUntil } from '../helpers/local-cluster.js';
 
 interface FileInfo {
@@ -23,6 +25,11 @@ describe('file store API on a real cluster', () => {
     assert.equal(res.status, 201, await res.clone().text());
     return (await res.json()) as FileInfo;
   };
+  const accessLines = () =>
+    readFileSync(join(cluster.dir, 'logs', 'gateway.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { method?: string; path?: string; status?: number; client?: string; duration: number });
   const log = async (query: string) => ((await (await cluster.admin(`/_log?${query}`)).json()) as { entries: LogEntry[] }).entries;
 
   test('raw upload: generated GUIDs, computed size and digests, name from Content-Disposition', async () => {
@@ -189,5 +196,13 @@ describe('file store API on a real cluster', () => {
     const abort = (await log('action=abort&limit=50')).find((e) => e.key === 'logged/aborted.bin')!;
     assert.ok(abort.bytes > 0 && abort.bytes <= 3_000_000, `bytes received before the abort: ${abort.bytes}`);
     assert.equal(abort.object, null, 'no object was created');
+    assert.equal(abort.client, '127.0.0.1', 'the client is known after it has gone');
+    // The request log has it too, with nginx's 499 for a client that closed the connection first.
+    await waitUntil(async () => accessLines().some((l) => l.path === '/logged/aborted.bin'), 10_000, 'the access log line');
+    const line = accessLines().find((l) => l.path === '/logged/aborted.bin')!;
+    assert.equal(line.method, 'POST');
+    assert.equal(line.status, 499);
+    assert.equal(line.client, '127.0.0.1');
+    assert.ok(line.duration > 0 && line.duration < 30, `duration ${line.duration}`);
   });
 });
