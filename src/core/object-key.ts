@@ -7,7 +7,7 @@ export const RESERVED_FIRST_SEGMENTS: readonly string[] = ['filestore', 'fileinf
 
 /**
  * Turns the path of a request URL into an object key, or throws InvalidKeyError.
- * The query string is not part of the key ([001]: `?version=12` names the same file).
+ * The query string is not part of the key (the path store document: `?version=12` names the same file).
  * Rejected: empty keys, empty segments (`a//b`, trailing `/`), `.` and `..` segments, NUL and other
  * control characters, keys over 1024 bytes of UTF-8, malformed percent-encoding, and a first
  * segment starting with `_` (system endpoints) or naming another API (`filestore`, `fileinfo`).

@@ -33,7 +33,7 @@ export interface CleanerSummary {
 const BATCH = 500;
 
 /**
- * The cleaner [000]: purges expired files' shards, abandoned upload intents, unreferenced shard files and
+ * The cleaner: purges expired files' shards, abandoned upload intents, unreferenced shard files and
  * stale temp files. Every step is idempotent and only deletes what is older than the grace period, so a
  * pass may run from several gateways at once without harm, and never touches an upload in progress (its
  * intent is refreshed while it runs; its shard files live in the nodes' temp directories until it ends).

@@ -19,7 +19,7 @@ const GROUPS_PER_ROUND = 200;
 const MAX_ROUNDS = 50;
 
 /**
- * DEDUPLICATE [001]: live objects with the same SHA-256 and size come to share the oldest one's shards;
+ * DEDUPLICATE: live objects with the same SHA-256 and size come to share the oldest one's shards;
  * the shards they stop using go to the cleaner's queue. Each share is one metadata transaction, so a
  * crash at any moment leaves every object readable (either on its own shards or on the shared ones).
  */

@@ -43,6 +43,13 @@ describe('path API on a real 8-node cluster (6+2)', () => {
     assert.equal(again.status, 405);
     assert.equal(again.headers.get('allow'), 'GET, HEAD');
     assert.equal(((await again.json()) as { error: string }).error, 'KEY_EXISTS');
+    // No other way to change an object: PUT, PATCH and DELETE are methods the path does not allow.
+    for (const method of ['PUT', 'PATCH', 'DELETE']) {
+      const refused = await fetch(`${cluster.url}/images/ololo/file.jpg`, { method, ...(method === 'DELETE' ? {} : { body: data }) });
+      assert.equal(refused.status, 405, method);
+      assert.equal(refused.headers.get('allow'), 'GET, HEAD, POST');
+      assert.equal(((await refused.json()) as { error: string }).error, 'METHOD_NOT_ALLOWED');
+    }
     const res = await get('images/ololo/file.jpg');
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'image/jpeg');

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { contentTypeFor } from '../../core/content-type.js';
-import { NotFoundError } from '../../core/errors.js';
+import { MethodNotAllowedError, NotFoundError } from '../../core/errors.js';
 import { keyFromUrlPath } from '../../core/object-key.js';
 import { PATHS_BUCKET } from '../../metadata/records.js';
 import type { ObjectServices } from '../../objects/object-services.js';
@@ -46,4 +46,14 @@ export function registerPathRoutes(app: FastifyInstance, svc: ObjectServices): v
 
   app.get('/*', (request, reply) => read(request, reply, false));
   app.head('/*', (request, reply) => read(request, reply, true));
+  // Objects are write-once and the path API has no delete: a PUT, PATCH or DELETE is a method this
+  // resource does not allow (405 with Allow), not a missing route.
+  app.route({
+    method: ['PUT', 'PATCH', 'DELETE'],
+    url: '/*',
+    handler: async (request) => {
+      const key = keyFromUrlPath(request.url);
+      throw new MethodNotAllowedError(request.method, `/${key}`, ['GET', 'HEAD', 'POST']);
+    },
+  });
 }

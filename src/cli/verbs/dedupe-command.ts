@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { call, failureFrom, readText, runClientCommand, withGatewayOptions, type ClientOptions } from '../gateway-client.js';
 
-/** DEDUPLICATE [001]: one deduplication pass now; prints its JSON summary. Admin only. */
+/** DEDUPLICATE: one deduplication pass now; prints its JSON summary. Admin only. */
 export function addDedupeCommand(program: Command): void {
   withGatewayOptions(program.command('dedupe'))
     .description('make objects with the same content share one set of shards now (admin token)')

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { call, EXIT, failureFrom, keyPath, runClientCommand, withGatewayOptions, type ClientOptions } from '../gateway-client.js';
 
-/** DELETE [001]: marks the object at KEY deleted; the cleaner removes its shards. Admin only. */
+/** DELETE: marks the object at KEY deleted; the cleaner removes its shards. Admin only. */
 export function addDeleteCommand(program: Command): void {
   withGatewayOptions(program.command('delete').argument('<key>', 'path-API key'))
     .description('delete the object at KEY; the cleaner frees its shards (exit 0 deleted, 1 no such object, 2 error; admin token)')

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { call, EXIT, failureFrom, keyPath, runClientCommand, withGatewayOptions, type ClientOptions } from '../gateway-client.js';
 
-/** EXIST [001]: exit 0 if a live object has the key, 1 if not, 2 if the gateway could not say. */
+/** EXIST: exit 0 if a live object has the key, 1 if not, 2 if the gateway could not say. */
 export function addExistsCommand(program: Command): void {
   withGatewayOptions(program.command('exists').argument('<key>', 'path-API key'))
     .description('whether an object exists at KEY (exit 0 yes, 1 no, 2 error; admin token)')
