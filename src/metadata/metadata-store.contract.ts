@@ -121,10 +121,10 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     const store = await open();
     try {
       const id = randomUUID();
-      await store.nodes.upsert({ id, url: 'http://127.0.0.1:1', capacity: 100, used: 0, shards: 0 }, 1000);
-      await store.nodes.upsert({ id, url: 'http://127.0.0.1:2', capacity: 100, used: 40, shards: 3 }, 2000);
+      await store.nodes.upsert({ id, url: 'http://127.0.0.1:1', capacity: 100, used: 0, shards: 0, fsId: null, fsFree: null }, 1000);
+      await store.nodes.upsert({ id, url: 'http://127.0.0.1:2', capacity: 100, used: 40, shards: 3, fsId: 'host:2049', fsFree: 60 }, 2000);
       const [node] = await store.nodes.list();
-      assert.deepEqual(node, { id, url: 'http://127.0.0.1:2', capacity: 100, used: 40, shards: 3, firstSeen: 1000, lastSeen: 2000 });
+      assert.deepEqual(node, { id, url: 'http://127.0.0.1:2', capacity: 100, used: 40, shards: 3, fsId: 'host:2049', fsFree: 60, firstSeen: 1000, lastSeen: 2000 });
     } finally {
       await store.close();
     }

@@ -125,6 +125,10 @@ export interface NodeRecord {
   readonly capacity: number;
   readonly used: number;
   readonly shards: number;
+  /** Host and device of the file system holding the node's directory (nodes sharing one count it once). */
+  readonly fsId: string | null;
+  /** Bytes free on that file system at the node's last report. */
+  readonly fsFree: number | null;
   readonly firstSeen: number;
   readonly lastSeen: number;
 }

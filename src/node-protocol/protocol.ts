@@ -28,6 +28,10 @@ export const nodeReportSchema = z.object({
   capacity: z.number().int().nonnegative(),
   used: z.number().int().nonnegative(),
   shards: z.number().int().nonnegative(),
+  /** Host and device of the node's file system: the gateway counts a file system shared by nodes once. */
+  fsId: z.string().min(1).max(300).optional(),
+  /** Bytes free on that file system now. */
+  fsFree: z.number().int().nonnegative().optional(),
   version: z.number().int().optional(),
 });
 export type NodeReport = z.infer<typeof nodeReportSchema>;

@@ -2,7 +2,8 @@ import { Gauge } from 'prom-client';
 import { createHttpServer } from '../http/create-server.js';
 import { registerAccessLog } from '../http/access-log.js';
 import { createHttpMetrics } from '../observability/metrics.js';
-import { mkdir, statfs } from 'node:fs/promises';
+import { mkdir, stat, statfs } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { lockDirectory } from '../platform/dir-lock.js';
 import type { AddressInfo } from 'node:net';
 import type { NodeConfig } from '../config/node-config.js';
@@ -33,16 +34,26 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
     onBytes: createGcPacer(GC_PACE_BYTES, exposedGc()),
   });
   await shards.init();
-  const fs = await statfs(config.dir);
-  const capacity = config.capacity ?? Number(fs.bavail) * Number(fs.bsize) + shards.used;
+  // The file system, named by host and device, so that the gateway counts a disk shared by several nodes
+  // once; its free bytes are read again with every heartbeat, so a disk that fills (or that other programs
+  // fill) is seen as full whatever capacity was declared.
+  const fsId = `${hostname()}:${(await stat(config.dir)).dev}`;
+  const freeBytes = async () => {
+    const fs = await statfs(config.dir);
+    return Number(fs.bavail) * Number(fs.bsize);
+  };
+  let fsFree = await freeBytes();
+  const capacity = () => config.capacity ?? fsFree + shards.used;
+  const fsTimer = setInterval(() => void freeBytes().then((free) => (fsFree = free), () => undefined), config.heartbeatMs);
+  fsTimer.unref();
 
   const app = createHttpServer(log, 120_000);
   let url = '';
-  const report = (): NodeReport => ({ id: identity.id, url, capacity, used: shards.used, shards: shards.count, version: PROTOCOL_VERSION });
+  const report = (): NodeReport => ({ id: identity.id, url, capacity: capacity(), used: shards.used, shards: shards.count, fsId, fsFree, version: PROTOCOL_VERSION });
   const metrics = createHttpMetrics('node');
   new Gauge({ name: 'shardstore_node_used_bytes', help: 'Bytes of shard files held', registers: [metrics.registry], collect() { this.set(shards.used); } });
   new Gauge({ name: 'shardstore_node_shards', help: 'Shard files held', registers: [metrics.registry], collect() { this.set(shards.count); } });
-  new Gauge({ name: 'shardstore_node_capacity_bytes', help: 'Declared capacity', registers: [metrics.registry], collect() { this.set(capacity); } });
+  new Gauge({ name: 'shardstore_node_capacity_bytes', help: 'Declared capacity', registers: [metrics.registry], collect() { this.set(capacity()); } });
   // Shard traffic is the node's whole job: successes log at debug level, failures at info.
   registerAccessLog(app, () => true, metrics);
   registerNodeRoutes(app, { shards, secret: config.secret, report, metrics: metrics.registry });
@@ -51,7 +62,7 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address() as AddressInfo;
   url = config.advertiseUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
-  log.info({ id: identity.id, url, capacity, used: shards.used, shards: shards.count }, 'storage node listening');
+  log.info({ id: identity.id, url, capacity: capacity(), fsId, fsFree, used: shards.used, shards: shards.count }, 'storage node listening');
 
   const heartbeat = startHeartbeat({ gateway: config.gateway, secret: config.secret, intervalMs: config.heartbeatMs, report, log });
   return {
@@ -59,6 +70,7 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
     url,
     async close() {
       heartbeat.stop();
+      clearInterval(fsTimer);
       frames.close();
       await app.close();
       await shards.close();

@@ -3,6 +3,12 @@ import type { NodeRecord } from '../metadata/records.js';
 import type { NodeLoad } from '../core/placement.js';
 import type { ShardStore } from './shard-store.js';
 import { HttpShardStore } from './http-shard-store.js';
+import { effectiveCapacities } from '../core/shared-filesystems.js';
+
+function withSharedFilesystems(nodes: NodeView[]): NodeView[] {
+  const capacities = effectiveCapacities(nodes);
+  return nodes.map((n) => ({ ...n, capacity: capacities.get(n.id)! }));
+}
 
 export type NodeState = 'up' | 'down';
 
@@ -78,7 +84,8 @@ export class NodeDirectory {
     this.nodes.set(report.id, { ...report, firstSeen: known?.firstSeen ?? now, lastSeen: now });
     this.failedAt.delete(report.id);
     const persisted = this.persistedAt.get(report.id) ?? 0;
-    const persist = !known || known.url !== report.url || known.capacity !== report.capacity || now - persisted >= PERSIST_EVERY_MS;
+    // Capacity and free space change with every report of a node on a live disk: they ride the periodic write.
+    const persist = !known || known.url !== report.url || now - persisted >= PERSIST_EVERY_MS;
     if (persist) this.persistedAt.set(report.id, now);
     return persist;
   }
@@ -92,8 +99,9 @@ export class NodeDirectory {
     return 'up';
   }
 
+  /** Every known node with its state, and its capacity as the file systems allow (see effectiveCapacities). */
   list(): NodeView[] {
-    return [...this.nodes.values()].map((n) => ({ ...n, state: this.stateOf(n) }));
+    return withSharedFilesystems([...this.nodes.values()].map((n) => ({ ...n, state: this.stateOf(n) })));
   }
 
   /**
@@ -101,17 +109,19 @@ export class NodeDirectory {
    * old); a node that does not answer within `timeoutMs` keeps its registry values.
    */
   async listLive(timeoutMs = 1000): Promise<NodeView[]> {
-    return Promise.all(
-      this.list().map(async (n) => {
+    const live = await Promise.all(
+      [...this.nodes.values()].map(async (record): Promise<NodeView> => {
+        const n = { ...record, state: this.stateOf(record) };
         if (n.state !== 'up') return n;
         try {
           const s = await this.store(n.id).status(timeoutMs);
-          return { ...n, capacity: s.capacity, used: s.used, shards: s.shards };
+          return { ...n, capacity: s.capacity, used: s.used, shards: s.shards, fsId: s.fsId ?? n.fsId, fsFree: s.fsFree ?? n.fsFree };
         } catch {
           return n;
         }
       }),
     );
+    return withSharedFilesystems(live);
   }
 
   isUp(nodeId: string): boolean {

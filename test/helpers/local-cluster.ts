@@ -16,6 +16,8 @@ export interface NodeListing {
   capacity: number;
   used: number;
   shards: number;
+  /** The node's file system (host and device); nodes that share one split its free space. */
+  fsId: string | null;
 }
 
 /** A real cluster (`shardstore cluster`: a gateway and N node processes) in a temp directory. */

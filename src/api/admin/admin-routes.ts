@@ -66,6 +66,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         capacity: n.capacity,
         used: n.used,
         shards: n.shards,
+        fsId: n.fsId,
         lastSeen: new Date(n.lastSeen).toISOString(),
       })),
     };
@@ -103,8 +104,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     const parsed = nodeReportSchema.safeParse(body);
     if (!parsed.success) throw new InvalidRequestError(`invalid node report: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const now = Date.now();
-    const { id, url, capacity, used, shards } = parsed.data;
-    const report = { id, url, capacity, used, shards };
+    const { id, url, capacity, used, shards, fsId, fsFree } = parsed.data;
+    const report = { id, url, capacity, used, shards, fsId: fsId ?? null, fsFree: fsFree ?? null };
     if (deps.directory.noteHeartbeat(report, now)) await deps.registry.upsert(report, now);
     return { ok: true };
   });

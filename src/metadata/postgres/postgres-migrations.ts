@@ -313,6 +313,14 @@ export const postgresMigrations: readonly { version: number; name: string; sql: 
         FOR EACH ROW EXECUTE FUNCTION objects_shared_bytes();
     `,
   },
+  {
+    version: 9,
+    name: 'the file system each node is on, and its free bytes',
+    sql: `
+      ALTER TABLE nodes ADD COLUMN fs_id text;
+      ALTER TABLE nodes ADD COLUMN fs_free bigint;
+    `,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = postgresMigrations.at(-1)!.version;

@@ -260,17 +260,19 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
     nodes: {
       async upsert(node, now) {
         await pool.query(
-          `INSERT INTO nodes (id, url, capacity, used, shards, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $6)
+          `INSERT INTO nodes (id, url, capacity, used, shards, fs_id, fs_free, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $7, $8, $6, $6)
            ON CONFLICT (id) DO UPDATE SET url = excluded.url, capacity = excluded.capacity, used = excluded.used,
-             shards = excluded.shards, last_seen = GREATEST(nodes.last_seen, excluded.last_seen)`,
-          [node.id, node.url, node.capacity, node.used, node.shards, now],
+             shards = excluded.shards, fs_id = excluded.fs_id, fs_free = excluded.fs_free, last_seen = GREATEST(nodes.last_seen, excluded.last_seen)`,
+          [node.id, node.url, node.capacity, node.used, node.shards, now, node.fsId, node.fsFree],
         );
       },
       async list(): Promise<NodeRecord[]> {
-        const { rows } = await pool.query<{ id: string; url: string; capacity: number; used: number; shards: number; first_seen: number; last_seen: number }>(
-          'SELECT * FROM nodes ORDER BY first_seen, id',
-        );
-        return rows.map((r) => ({ id: r.id, url: r.url, capacity: r.capacity, used: r.used, shards: r.shards, firstSeen: r.first_seen, lastSeen: r.last_seen }));
+        const { rows } = await pool.query<{
+          id: string; url: string; capacity: number; used: number; shards: number; fs_id: string | null; fs_free: number | null; first_seen: number; last_seen: number;
+        }>('SELECT * FROM nodes ORDER BY first_seen, id');
+        return rows.map((r) => ({
+          id: r.id, url: r.url, capacity: r.capacity, used: r.used, shards: r.shards, fsId: r.fs_id, fsFree: r.fs_free, firstSeen: r.first_seen, lastSeen: r.last_seen,
+        }));
       },
     },
     intents: {

@@ -274,6 +274,14 @@ export const sqliteMigrations: readonly { version: number; name: string; sql: st
       END;
     `,
   },
+  {
+    version: 9,
+    name: 'the file system each node is on, and its free bytes',
+    sql: `
+      ALTER TABLE nodes ADD COLUMN fs_id TEXT;
+      ALTER TABLE nodes ADD COLUMN fs_free INTEGER;
+    `,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations.at(-1)!.version;

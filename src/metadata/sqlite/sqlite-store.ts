@@ -19,7 +19,7 @@ interface ObjectRow {
 }
 interface PartRow { part_no: number; offset: number; size: number; data_shards: number; parity_shards: number; block_size: number }
 interface ShardRow { part_no: number; shard_index: number; node_id: string; shard_id: string; size: number }
-interface NodeRow { id: string; url: string; capacity: number; used: number; shards: number; first_seen: number; last_seen: number }
+interface NodeRow { id: string; url: string; capacity: number; used: number; shards: number; fs_id: string | null; fs_free: number | null; first_seen: number; last_seen: number }
 interface IntentRow { id: string; bucket: string; key: string; created_at: number; updated_at: number; shards: string }
 interface AuditRow { id: number; at: number; action: AuditAction; object_id: string | null; bucket: string | null; key: string | null; client: string | null; bytes: number; duration_ms: number; result: string }
 
@@ -59,10 +59,10 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       'INSERT INTO shards (object_id, part_no, shard_index, node_id, shard_id, size) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     upsertNode: db.prepare(
-      `INSERT INTO nodes (id, url, capacity, used, shards, first_seen, last_seen)
-       VALUES (@id, @url, @capacity, @used, @shards, @now, @now)
+      `INSERT INTO nodes (id, url, capacity, used, shards, fs_id, fs_free, first_seen, last_seen)
+       VALUES (@id, @url, @capacity, @used, @shards, @fsId, @fsFree, @now, @now)
        ON CONFLICT (id) DO UPDATE SET url = excluded.url, capacity = excluded.capacity, used = excluded.used,
-         shards = excluded.shards, last_seen = excluded.last_seen`,
+         shards = excluded.shards, fs_id = excluded.fs_id, fs_free = excluded.fs_free, last_seen = excluded.last_seen`,
     ),
     bucketExists: db.prepare<[string], { n: number }>('SELECT 1 AS n FROM buckets WHERE name = ?'),
     listNodes: db.prepare<[], NodeRow>('SELECT * FROM nodes ORDER BY first_seen, id'),
@@ -314,11 +314,11 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
     },
     nodes: {
       async upsert(node, now) {
-        q.upsertNode.run({ id: node.id, url: node.url, capacity: node.capacity, used: node.used, shards: node.shards, now });
+        q.upsertNode.run({ id: node.id, url: node.url, capacity: node.capacity, used: node.used, shards: node.shards, fsId: node.fsId, fsFree: node.fsFree, now });
       },
       async list(): Promise<NodeRecord[]> {
         return q.listNodes.all().map((r) => ({
-          id: r.id, url: r.url, capacity: r.capacity, used: r.used, shards: r.shards, firstSeen: r.first_seen, lastSeen: r.last_seen,
+          id: r.id, url: r.url, capacity: r.capacity, used: r.used, shards: r.shards, fsId: r.fs_id, fsFree: r.fs_free, firstSeen: r.first_seen, lastSeen: r.last_seen,
         }));
       },
     },
