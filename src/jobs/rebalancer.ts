@@ -15,8 +15,26 @@ export interface RebalanceSummary {
   failed: number;
   /** `balanced`, `no-move` (nothing left that would help), `time` (the pass's budget ran out) or `nodes` (< 2 up). */
   stopped: 'balanced' | 'no-move' | 'time' | 'nodes';
+  /** Why the pass stopped short of the target, for people (absent when balanced). */
+  reason?: string;
   durationMs: number;
 }
+
+/** The spread the placement rule leaves: the last pass found no move that would lower it. */
+export interface BalanceLimit {
+  readonly spread: number;
+  readonly reason: string;
+  /** The live nodes the pass saw: a node joining or leaving lifts the limit. */
+  readonly nodes: readonly string[];
+}
+
+const REASONS: Record<Exclude<RebalanceSummary['stopped'], 'balanced'>, string> = {
+  'no-move':
+    'no shard can move without overshooting: the emptier nodes already hold a shard of every part they could take ' +
+    '(the shards of a part sit on distinct nodes), so with few, large parts the spread stays; it falls as new objects are written',
+  time: 'the pass used its time budget; the next pass continues',
+  nodes: 'fewer than two live nodes',
+};
 
 export interface RebalanceOptions {
   /** A pass starts moving only above this spread of fill ratios, (max − min) / mean … */
@@ -44,6 +62,7 @@ export class Rebalancer implements Worker<RebalanceSummary> {
   private current: RebalanceSummary | undefined;
   /** Sources and targets of the running pass's moves so far. */
   private readonly moving = new Set<string>();
+  private limited: BalanceLimit | undefined;
 
   constructor(
     private readonly svc: ObjectServices,
@@ -60,6 +79,15 @@ export class Rebalancer implements Worker<RebalanceSummary> {
   /** The nodes shards are moving from or to in the running pass (empty between passes). */
   nodesInPass(): ReadonlySet<string> {
     return this.current ? this.moving : new Set();
+  }
+
+  /**
+   * Set when the last pass found nothing to move above the target, while the same nodes are up: the spread
+   * that remains is what placement allows, and a node below the mean is not "joining" any more.
+   */
+  limit(upNodes: readonly string[]): BalanceLimit | undefined {
+    const same = this.limited && this.limited.nodes.length === upNodes.length && upNodes.every((id) => this.limited!.nodes.includes(id));
+    return same ? this.limited : undefined;
   }
 
   async runOnce(requested = false): Promise<RebalanceSummary> {
@@ -109,6 +137,8 @@ export class Rebalancer implements Worker<RebalanceSummary> {
       }
     }
     summary.spreadAfter = spread();
+    if (summary.stopped !== 'balanced') summary.reason = REASONS[summary.stopped];
+    this.limited = summary.stopped === 'no-move' ? { spread: summary.spreadAfter, reason: summary.reason!, nodes: [...loads.keys()] } : undefined;
     summary.durationMs = this.now() - started;
     this.log.info({ ...summary }, 'rebalance pass done');
     this.current = undefined;

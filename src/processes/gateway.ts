@@ -96,6 +96,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       recorder: audit,
       // The rebalancer is made below; its nodes are asked for only once requests arrive.
       rebalancing: () => rebalancer.nodesInPass(),
+      balanceLimit: (up) => rebalancer.limit(up),
       joinThreshold: REBALANCE_START_ABOVE,
       scheme: svc.scheme,
     }),

@@ -85,3 +85,35 @@ describe('rebalancing after nodes join', () => {
     assert.ok(Buffer.from(await (await fetch(`${cluster.url}/bal/big`)).arrayBuffer()).equals(big));
   });
 });
+
+describe('a spread that placement cannot lower', () => {
+  let cluster: LocalCluster;
+  const GiB = 1024 ** 3;
+  before(async () => {
+    cluster = await LocalCluster.start(8, ['--node-capacity', String(GiB), '--gc-interval', '0']);
+  });
+  after(() => cluster.stop());
+
+  interface Listing { balance: { spread: number; limitedBy: string | null }; nodes: { id: string; activity: string | null }[] }
+  const listing = async () => (await (await cluster.admin('/_nodes')).json()) as Listing;
+
+  test('one large object and a new node: the rebalancer says why it stops, and the node stops "joining"', async () => {
+    assert.equal((await fetch(`${cluster.url}/few/one`, { method: 'POST', body: randomBytes(12_000_000) })).status, 201);
+    const added = await cluster.addNode(GiB);
+    await waitUntil(async () => (await listing()).nodes.some((n) => n.id === added && n.activity === 'joining'), 20_000, 'the new node joining');
+    const before = await listing();
+    assert.ok(before.balance.spread > 1, `one empty node of nine: spread ${before.balance.spread}`);
+    assert.equal(before.balance.limitedBy, null);
+
+    assert.equal((await cluster.admin('/_rebalance', { method: 'POST' })).status, 202);
+    await waitUntil(async () => !((await (await cluster.admin('/_rebalance')).json()) as Status).running, 60_000, 'the rebalance pass');
+    const { last } = (await (await cluster.admin('/_rebalance')).json()) as { last: { summary: { stopped: string; moves: number; reason?: string } } };
+    assert.equal(last.summary.stopped, 'no-move');
+    assert.equal(last.summary.moves, 0, 'each 2 MB shard would overshoot: the empty node would only trade places');
+    assert.match(last.summary.reason!, /already hold a shard of every part/);
+
+    const after = await listing();
+    assert.match(after.balance.limitedBy!, /already hold a shard of every part/);
+    assert.ok(after.nodes.every((n) => n.activity === null), 'nobody is "joining" forever');
+  });
+});

@@ -1,7 +1,7 @@
 import { requireAdmin } from '../../http/admin-auth.js';
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError } from '../../core/errors.js';
-import { joiningNodes } from '../../core/placement.js';
+import { fillSpread, joiningNodes } from '../../core/placement.js';
 import { describeRedundancy, redundancyWith } from '../../core/redundancy.js';
 import type { ErasureScheme } from '../../core/erasure-scheme.js';
 import { nodeReportSchema } from '../../node-protocol/protocol.js';
@@ -25,6 +25,8 @@ export interface AdminDeps {
   recorder: AuditRecorder;
   /** Nodes the running rebalance pass moves shards from or to. */
   rebalancing: () => ReadonlySet<string>;
+  /** The spread the last rebalance pass could not lower, and why, while the same nodes are up. */
+  balanceLimit: (upNodes: readonly string[]) => { spread: number; reason: string } | undefined;
   /** Below the mean fill by more than this share of it, an up node is `joining` (the rebalancer's start). */
   joinThreshold: number;
   /** The scheme of new objects, for the redundancy `/_health/ready` reports. */
@@ -54,10 +56,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     requireAdmin(request, deps.adminToken);
     await deps.directory.refresh();
     const nodes = await deps.directory.listLive();
-    const joining = joiningNodes(nodes.filter((n) => n.state === 'up' && n.capacity > 0), deps.joinThreshold);
+    const up = nodes.filter((n) => n.state === 'up' && n.capacity > 0);
+    const limit = deps.balanceLimit(up.map((n) => n.id));
+    // Once the rebalancer has found nothing more to move, a node below the mean has joined as far as
+    // placement allows: it is no longer "joining", and `balance` says why the spread stays.
+    const joining = limit ? new Set<string>() : joiningNodes(up, deps.joinThreshold);
     const rebalancing = deps.rebalancing();
     const activity = (id: string) => (rebalancing.has(id) ? 'rebalancing' : joining.has(id) ? 'joining' : null);
     return {
+      balance: { spread: fillSpread(up), limitedBy: limit?.reason ?? null },
       nodes: nodes.map((n) => ({
         id: n.id,
         url: n.url,
