@@ -96,8 +96,12 @@ export function ActivityView() {
               <td class="muted">{new Date(e.time).toLocaleString('en-GB')}</td>
               <td><span class="badge joining">{e.action}</span></td>
               <td>
-                <a href="#activity" class="mono" title="only this object" onClick={(ev) => (ev.preventDefault(), setObject(e.object))}>{e.object.slice(0, 8)}</a>{' '}
-                <span class="muted">{e.bucket}/{e.key ?? ''}</span>
+                {e.object === null ? (
+                  <span class="muted" title="no object was stored">—</span>
+                ) : (
+                  <a href="#activity" class="mono" title="only this object" onClick={(ev) => (ev.preventDefault(), setObject(e.object!))}>{e.object.slice(0, 8)}</a>
+                )}{' '}
+                <span class="muted">{[e.bucket, e.key].filter((part) => part !== null).join('/')}</span>
               </td>
               <td class="muted">{e.client ?? ''}</td>
               <td>{bytes(e.bytes)}</td>

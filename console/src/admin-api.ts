@@ -61,7 +61,8 @@ export interface Listing {
   bucket: string;
   prefix: string;
   folders: string[];
-  objects: { key: string; size: number; etag: string; created: string }[];
+  /** `name`: the file store's uploaded file name (its keys are GUIDs). */
+  objects: { key: string; size: number; etag: string; created: string; name?: string | null }[];
   next: string | null;
 }
 
@@ -84,12 +85,13 @@ export interface ObjectDetails {
 
 export const query = (params: Record<string, string>): string => new URLSearchParams(params).toString();
 
+/** An action-log record; an upload that never became an object (`abort`) has no object id, a purge may have no key. */
 export interface LogEntry {
   id: number;
   time: string;
   action: string;
-  object: string;
-  bucket: string;
+  object: string | null;
+  bucket: string | null;
   key: string | null;
   client: string | null;
   bytes: number;

@@ -2,19 +2,34 @@ import { adminGet, JOBS, type JobStatus, type NodeInfo } from './admin-api.js';
 import { ago, bytes, percent, summary } from './format.js';
 import { usePolling } from './use-polling.js';
 
+interface Ready {
+  status: 'ready' | 'degraded' | 'unavailable';
+  redundancy: { survivesNodeLosses: number; writable: boolean; full: boolean };
+  message: string;
+}
+
 interface ClusterState {
   nodes: NodeInfo[];
+  balance: { spread: number; limitedBy: string | null };
+  ready: Ready;
   stats: { objects: number; bytes: number; sharedBytes: number };
   jobs: { title: string; status: JobStatus }[];
 }
 
 async function loadCluster(): Promise<ClusterState> {
-  const [{ nodes }, stats, ...jobs] = await Promise.all([
-    adminGet<{ nodes: NodeInfo[] }>('/_nodes'),
+  const [{ nodes, balance }, stats, ready, ...jobs] = await Promise.all([
+    adminGet<{ nodes: NodeInfo[]; balance: ClusterState['balance'] }>('/_nodes'),
     adminGet<{ objects: number; bytes: number; sharedBytes: number }>('/_stats'),
+    readiness(),
     ...JOBS.map((j) => adminGet<JobStatus>(j.path)),
   ]);
-  return { nodes, stats, jobs: JOBS.map((j, i) => ({ title: j.title, status: jobs[i]! })) };
+  return { nodes, balance, stats, ready, jobs: JOBS.map((j, i) => ({ title: j.title, status: jobs[i]! })) };
+}
+
+/** `/_health/ready` answers 503 when nothing can be stored: still an answer to show. */
+async function readiness(): Promise<Ready> {
+  const res = await fetch('/_health/ready');
+  return (await res.json()) as Ready;
 }
 
 const fill = (n: NodeInfo) => (n.capacity > 0 ? n.used / n.capacity : 0);
@@ -42,7 +57,20 @@ export function ClusterView() {
         <Card label="Saved by deduplication" value={bytes(value.stats.sharedBytes)} testid="dedup-savings" />
         <Card label="Raw used (data + parity)" value={`${bytes(used)} of ${bytes(capacity)}`} />
         <Card label="Shards" value={shards.toLocaleString('en')} />
-        <Card label="Fill spread (up nodes)" value={`${(spread * 100).toFixed(1)} %`} warn={spread > 0.1} testid="fill-spread" />
+        <Card
+          label="Fill spread (up nodes)"
+          value={`${(spread * 100).toFixed(1)} %`}
+          warn={spread > 0.1 && !value.balance.limitedBy}
+          testid="fill-spread"
+          note={value.balance.limitedBy ? `as even as placement allows: ${value.balance.limitedBy}` : undefined}
+        />
+        <Card
+          label="Redundancy of new objects"
+          value={value.ready.redundancy.writable ? `survives ${value.ready.redundancy.survivesNodeLosses} node loss${value.ready.redundancy.survivesNodeLosses === 1 ? '' : 'es'}` : 'uploads refused'}
+          warn={!value.ready.redundancy.full}
+          testid="redundancy"
+          note={value.ready.redundancy.full ? undefined : value.ready.message.replace(/^[^(]*\(|\)$/g, '')}
+        />
       </div>
       <h2>Nodes</h2>
       <table class="nodes">
@@ -83,7 +111,10 @@ export function ClusterView() {
                 {status.progress && <div class="muted progress">{progressLine(status.progress, status.runningSince!, at)}</div>}
               </td>
               <td class="muted">{status.last ? ago(status.last.finishedAt, at) : 'never'}</td>
-              <td class={status.last?.error ? 'problem' : 'muted'}>{status.last ? (status.last.error ?? summary(status.last.summary)) : ''}</td>
+              <td class={status.last?.error ? 'problem' : 'muted'} data-job-result={title}>
+                {status.last ? (status.last.error ?? summary(status.last.summary)) : ''}
+                {reasonOf(status.last?.summary) && <div class="note">{reasonOf(status.last?.summary)}</div>}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -101,11 +132,18 @@ function progressLine(progress: Record<string, unknown>, since: string, now: num
   return `${summary(counters)}${rate}`;
 }
 
-function Card(props: { label: string; value: string; warn?: boolean; testid?: string }) {
+/** Why a pass stopped short, when its summary says (the rebalancer's `reason`). */
+function reasonOf(summaryValue: unknown): string | undefined {
+  const reason = (summaryValue as { reason?: unknown } | null | undefined)?.reason;
+  return typeof reason === 'string' ? reason : undefined;
+}
+
+function Card(props: { label: string; value: string; warn?: boolean; testid?: string; note?: string | undefined }) {
   return (
     <div class={`card${props.warn ? ' warn' : ''}`}>
       <div class="muted">{props.label}</div>
       <div class="card-value" data-testid={props.testid}>{props.value}</div>
+      {props.note && <div class="note muted" data-testid={props.testid ? `${props.testid}-note` : undefined}>{props.note}</div>}
     </div>
   );
 }

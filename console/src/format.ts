@@ -21,12 +21,28 @@ export function ago(iso: string, now: number): string {
   return `${Math.round(seconds / 3600)} h ago`;
 }
 
-/** A job's last pass in a line: its summary's numbers, or its error. */
+/** `spreadBefore` → `spread before`, `durationMs` → `duration`. */
+const words = (key: string): string => key.replace(/Ms$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+
+/** One counter of a job's summary as a person reads it: bytes in B/KiB/MiB, spreads in %, times in s. */
+export function field(key: string, value: unknown): string | undefined {
+  if (Array.isArray(value)) return `${words(key)} ${value.length}`;
+  if (typeof value === 'boolean') return value ? words(key) : undefined;
+  if (typeof value === 'string') return `${words(key)} ${value}`;
+  if (typeof value !== 'number') return undefined;
+  if (/bytes/i.test(key)) return `${words(key)} ${bytes(value)}`;
+  if (/spread/i.test(key)) return `${words(key)} ${(value * 100).toFixed(1)} %`;
+  if (/Ms$/.test(key)) return `${words(key)} ${value < 1000 ? `${value} ms` : `${(value / 1000).toFixed(1)} s`}`;
+  return `${words(key)} ${value.toLocaleString('en')}`;
+}
+
+/** A job's pass in a line: its counters, readable; a `reason` is left to its own line. */
 export function summary(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value !== 'object') return String(value);
   return Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
-    .map(([k, v]) => `${k} ${String(v)}`)
+    .filter(([k]) => k !== 'reason')
+    .map(([k, v]) => field(k, v))
+    .filter((text) => text !== undefined)
     .join(' · ');
 }

@@ -114,12 +114,15 @@ export function ObjectsView() {
           <tbody>
             {listing?.folders.map((f) => (
               <tr key={f} data-folder={f}>
-                <td colSpan={3}><a href="#objects" onClick={(e) => (e.preventDefault(), setPrefix(f))}>📁 {f.slice(prefix.length)}</a></td>
+                <td colSpan={3}><a href="#objects" onClick={(e) => (e.preventDefault(), setPrefix(f))}><FolderIcon /> {f.slice(prefix.length)}</a></td>
               </tr>
             ))}
             {listing?.objects.map((o) => (
               <tr key={o.key} data-key={o.key} class={selected?.key === o.key ? 'selected' : ''}>
-                <td><a href="#objects" onClick={(e) => (e.preventDefault(), void open(o.key))}>{o.key.slice(prefix.length)}</a></td>
+                <td>
+                  <a href="#objects" onClick={(e) => (e.preventDefault(), void open(o.key))}>{o.name ?? o.key.slice(prefix.length)}</a>
+                  {o.name && <span class="muted mono guid"> {o.key}</span>}
+                </td>
                 <td>{bytes(o.size)}</td>
                 <td class="muted">{new Date(o.created).toLocaleString('en-GB')}</td>
               </tr>
@@ -133,6 +136,15 @@ export function ObjectsView() {
       </div>
       {listing?.next && <button class="secondary" onClick={() => void more()}>More</button>}
     </section>
+  );
+}
+
+/** Drawn, not an emoji: a machine without an emoji font showed empty boxes. */
+function FolderIcon() {
+  return (
+    <svg class="icon" width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
+      <path d="M1.5 3.5h4.2l1.5 1.5h7.3v8.5h-13z" fill="#fbbf24" stroke="#b45309" stroke-width="1" stroke-linejoin="round" />
+    </svg>
   );
 }
 

@@ -24,6 +24,7 @@ import type { Worker } from '../jobs/worker.js';
 import { Deduper } from '../jobs/deduper.js';
 import { registerBrowseRoutes } from '../api/admin/browse-routes.js';
 import { registerConsoleRoutes } from '../api/console/console-routes.js';
+import { FAVICON } from '../api/console/favicon.js';
 import { registerObjectAdminRoutes } from '../api/admin/object-admin-routes.js';
 import { registerJobRoutes } from '../api/admin/job-routes.js';
 import { registerMetricsRoute } from '../api/admin/metrics-route.js';
@@ -142,7 +143,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     registerConsoleRoutes(scope, config.adminToken, async (accessKey) => (await metadata.accessKeys.find(accessKey))?.secretKey),
   );
   await app.register(async (scope) => registerFilestoreRoutes(scope, svc));
-  await app.register(async (scope) => registerPathRoutes(scope, svc));
+  await app.register(async (scope) => registerPathRoutes(scope, svc, (key) => (key === 'favicon.ico' ? FAVICON : undefined)));
 
   // The S3 API listens on a port of its own: its addressing (`/bucket/key`) and its errors (XML) differ.
   const s3 = createHttpServer(log.child({ component: 's3' }), config.idleTimeoutMs, s3RequestId);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -53,6 +54,13 @@ describe('web console in chromium', () => {
     assert.equal(await page.getByTestId('bytes-stored').textContent(), '16.3 MiB');
     assert.equal(await page.getByTestId('dedup-savings').textContent(), '0 B');
     assert.match((await page.getByTestId('fill-spread').textContent())!, /^\d+\.\d %$/);
+    assert.equal(await page.getByTestId('redundancy').textContent(), 'survives 2 node losses');
+    // The browser's icon request, and the console's own icon.
+    const icon = await fetch(`${cluster.url}/favicon.ico`);
+    assert.equal(icon.status, 200);
+    assert.equal(icon.headers.get('content-type'), 'image/svg+xml');
+    assert.equal(await page.locator('link[rel=icon]').getAttribute('href'), '/_console/favicon.svg');
+    assert.equal((await fetch(`${cluster.url}/_console/favicon.svg`)).status, 200);
     // The nodes report their use with their next heartbeat; the page shows it without a reload.
     await page.locator('tr[data-node] .bar-fill:not([style*="width: 0%"])').nth(7).waitFor();
     assert.ok(!page.url().includes(cluster.state.adminToken), 'the token is not in the URL');
@@ -63,11 +71,15 @@ describe('web console in chromium', () => {
     const pass = cluster.admin('/_scrub', { method: 'POST' });
     const running = page.locator('td[data-job-state="running"] .progress');
     await running.waitFor({ timeout: 20_000 });
-    assert.match((await running.textContent())!, /shardsChecked \d+ · bytesChecked \d+ .*\/s$/);
+    assert.match((await running.textContent())!, /^shards checked \d+ · bytes checked [\d.]+ (B|KiB|MiB) .*· [\d.]+ (B|KiB|MiB)\/s$/);
     await page.screenshot({ path: `${OUTPUT}/console-job-running.png`, fullPage: true });
     const done = (await (await pass).json()) as { shardsChecked: number };
-    await page.getByText(`shardsChecked ${done.shardsChecked} ·`).waitFor();
+    await page.getByText(`shards checked ${done.shardsChecked.toLocaleString('en')} ·`).waitFor();
     assert.equal(await page.locator('td[data-job-state="running"]').count(), 0);
+    // Read as a person reads it: bytes in units, times in seconds, no raw field names or long fractions.
+    const result = (await page.locator('td[data-job-result="Scrubber"]').textContent())!;
+    assert.match(result, /bytes checked [\d.]+ (B|KiB|MiB)/);
+    assert.doesNotMatch(result, /\b[a-z]+[A-Z]|\d\.\d{4}/);
   });
 
   test('objects: upload by the upload control, see it with its shard map, download the same bytes, delete it', async () => {
@@ -76,6 +88,8 @@ describe('web console in chromium', () => {
     const file = join(work, 'holiday.bin');
     writeFileSync(file, data);
     await page.goto(`${cluster.url}/_console/#objects`);
+    await page.locator('tr[data-folder="photos/"] a').waitFor();
+    assert.equal(await page.locator('tr[data-folder="photos/"] svg.icon').count(), 1, 'a drawn folder icon, not an emoji');
     await page.locator('tr[data-folder="photos/"] a').click();
     await page.locator('tr[data-folder="photos/2026/"] a').click();
     await page.locator('tr[data-key="photos/2026/img-0.jpg"]').waitFor();
@@ -112,6 +126,7 @@ describe('web console in chromium', () => {
     await done.waitFor();
     assert.match((await done.textContent())!, /owner key [0-9a-f-]+/i);
     assert.equal(await page.locator('table.listing tr[data-key]').count(), 1);
+    await page.locator('table.listing tr[data-key] a', { hasText: 'report.pdf' }).waitFor();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -135,8 +150,18 @@ describe('web console in chromium', () => {
   });
 
   test('activity: the action log filtered by action and object, and the request rate from the metrics', async () => {
+    // An upload cut off by its client: an `abort` record with no object, which the view must show too.
+    await new Promise<void>((resolve) => {
+      const { hostname, port } = new URL(cluster.url);
+      const req = request({ hostname, port, path: '/photos/cut.bin', method: 'POST', headers: { 'content-length': '4000000' } });
+      req.on('error', () => resolve());
+      req.write(randomBytes(1_000_000), () => setTimeout(() => req.destroy(), 200));
+    });
     await page.goto(`${cluster.url}/_console/#activity`);
     await page.locator('table.log tr[data-action="create"]').first().waitFor();
+    const abort = page.locator('table.log tr[data-action="abort"]').first();
+    await abort.waitFor();
+    assert.match((await abort.textContent())!, /—\s*_paths\/photos\/cut\.bin/);
     await page.getByLabel('Action').selectOption('expire');
     await page.locator('table.log tr[data-action="expire"]').first().waitFor();
     await page.locator('table.log tr[data-action="create"]').first().waitFor({ state: 'detached' });
@@ -166,6 +191,8 @@ describe('web console in chromium', () => {
     cluster.killNode(3);
     await page.locator(`tr[data-node="${victim.id}"][data-state="down"]`).waitFor({ timeout: 30_000 });
     assert.equal(await page.getByTestId('nodes-up').textContent(), '7 / 8');
+    await page.getByTestId('redundancy').filter({ hasText: 'survives 1 node loss' }).waitFor();
+    assert.match((await page.getByTestId('redundancy-note').textContent())!, /7 live nodes for 6\+2/);
     await page.screenshot({ path: `${OUTPUT}/console-node-down.png`, fullPage: true });
   });
 

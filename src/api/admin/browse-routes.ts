@@ -93,11 +93,16 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
       after: text(q, 'after', false),
       maxKeys: limit,
     });
+    // File store keys are GUIDs; people know their files by the names they uploaded them with. (Looked up
+    // per object here rather than carried by every listing: PostgreSQL lists keys from a covering index.)
+    const names = bucket === FILESTORE_BUCKET ? await Promise.all(page.contents.map(async (e) => (await svc.metadata.objects.findById(e.key))?.name ?? null)) : [];
     return {
       bucket,
       prefix,
       folders: page.commonPrefixes,
-      objects: page.contents.map((e) => ({ key: e.key, size: e.size, etag: e.etag, created: new Date(e.createdAt).toISOString() })),
+      objects: page.contents.map((e, i) => ({
+        key: e.key, size: e.size, etag: e.etag, created: new Date(e.createdAt).toISOString(), ...(bucket === FILESTORE_BUCKET ? { name: names[i] } : {}),
+      })),
       next: page.truncated ? (page.next ?? null) : null,
     };
   });

@@ -7,6 +7,7 @@ import { acceptRawBodies, readSmallBody } from '../../http/raw-body.js';
 import { browseIdentity, type SecretOf } from '../../http/console-identity.js';
 import { loadConsoleAssets, type ConsoleAsset } from './console-assets.js';
 import { signInPage } from './sign-in-page.js';
+import { FAVICON } from './favicon.js';
 
 // Compiled to dist/src/api/console/; `vite build` writes the console to dist/console/.
 const BUILT_CONSOLE = fileURLToPath(new URL('../../../console/', import.meta.url));
@@ -75,6 +76,8 @@ export function registerConsoleRoutes(app: FastifyInstance, adminToken: string, 
   app.post('/_console/sign-out', async (_request, reply) =>
     reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`).redirect('/_console/', 303),
   );
+
+  app.get('/_console/favicon.svg', async (_request, reply) => reply.headers({ 'cache-control': 'public, max-age=86400' }).type(FAVICON.type).send(FAVICON.body));
 
   app.get('/_console/*', async (request, reply) => {
     if (!(await signedIn(request))) throw new UnauthorizedError('sign in to the console at /_console/ first');

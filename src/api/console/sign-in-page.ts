@@ -6,6 +6,7 @@ export function signInPage(problem?: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Shardstore console — sign in</title>
+<link rel="icon" type="image/svg+xml" href="/_console/favicon.svg">
 <style>
   body { font: 15px/1.4 system-ui, sans-serif; background: #0f172a; color: #e2e8f0; display: grid; place-items: center; align-content: center; gap: 1.5rem; min-height: 100vh; margin: 0; }
   form.key h1 { font-size: 1.05rem; }

@@ -17,7 +17,10 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
  * The write-once path API of the user's second document: POST creates, GET/HEAD read, a second POST
  * to the same path is 405, the query string is ignored, there is no public delete.
  */
-export function registerPathRoutes(app: FastifyInstance, svc: ObjectServices): void {
+/** Bytes to answer a GET of a key that holds no object (the browser's `/favicon.ico`), instead of 404. */
+export type PathFallback = (key: string) => { readonly type: string; readonly body: Buffer } | undefined;
+
+export function registerPathRoutes(app: FastifyInstance, svc: ObjectServices, fallback: PathFallback = () => undefined): void {
   acceptRawBodies(app);
 
   app.post('/*', async (request, reply) => {
@@ -40,7 +43,12 @@ export function registerPathRoutes(app: FastifyInstance, svc: ObjectServices): v
   const read = async (request: FastifyRequest, reply: FastifyReply, head: boolean) => {
     const key = keyFromUrlPath(request.url);
     const object = await svc.metadata.objects.findLive(PATHS_BUCKET, key);
-    if (!object) throw new NotFoundError(`no object at '${key}'`);
+    if (!object) {
+      // A stored object always wins; the fallback only fills a gap, and is never cached for long.
+      const stand = fallback(key);
+      if (stand) return reply.header('cache-control', 'public, max-age=3600').type(stand.type).send(head ? undefined : stand.body);
+      throw new NotFoundError(`no object at '${key}'`);
+    }
     return sendObject(svc, request, reply, object, head, { cacheControl: IMMUTABLE });
   };
 
