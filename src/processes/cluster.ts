@@ -47,7 +47,7 @@ const REGION = 'us-east-1';
 export async function startCluster(config: ClusterConfig, log: Logger, say: (line: string) => void) {
   const dir = resolve(config.dir);
   // First of all: a second cluster on this directory would start duplicates of the live nodes (same ids,
-  // same directories). Nothing is read, written or spawned before this lock is held.
+  // same directories). No state is read or written and nothing is spawned before this lock is held.
   mkdirSync(dir, { recursive: true });
   const dirLock = await lockDirectory(dir, 'cluster.lock');
   const children: Children = { list: [], stopping: false };
