@@ -39,6 +39,8 @@ export function addClusterCommand(program: Command): void {
         idleTimeout: opts.idleTimeout,
         s3Port: opts.s3Port,
       });
+      // As runProcess does for every long-running process, but before the cluster's own log is opened.
+      process.umask(0o077);
       const logDir = join(resolve(config.dir), 'logs');
       mkdirSync(logDir, { recursive: true });
       const say = (line: string) => process.stdout.write(line + '\n');

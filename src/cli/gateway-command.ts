@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { gatewayConfigSchema } from '../config/gateway-config.js';
 import { validateConfig } from '../config/validate.js';
 import { runProcess } from './run-process.js';
+import { secretOption } from './secret-option.js';
 
 export function addGatewayCommand(program: Command): void {
   program
@@ -10,8 +11,10 @@ export function addGatewayCommand(program: Command): void {
     .option('--port <port>', 'port to listen on', process.env.SHARDSTORE_PORT ?? '8080')
     .option('--host <host>', 'address to bind', process.env.SHARDSTORE_HOST ?? '127.0.0.1')
     .option('--db <url>', 'metadata store: sqlite:FILE or postgres://…', process.env.SHARDSTORE_DB)
-    .option('--node-secret <secret>', 'cluster secret shared with the storage nodes', process.env.SHARDSTORE_NODE_SECRET)
-    .option('--admin-token <token>', 'bearer token for the admin endpoints', process.env.SHARDSTORE_ADMIN_TOKEN)
+    .option('--node-secret <secret>', 'cluster secret shared with the storage nodes (prefer --node-secret-file or the environment: argv is visible in ps)', process.env.SHARDSTORE_NODE_SECRET)
+    .option('--node-secret-file <file>', 'read the node secret from this file (its first line)', process.env.SHARDSTORE_NODE_SECRET_FILE)
+    .option('--admin-token <token>', 'bearer token for the admin endpoints (prefer --admin-token-file or the environment)', process.env.SHARDSTORE_ADMIN_TOKEN)
+    .option('--admin-token-file <file>', 'read the admin token from this file (its first line)', process.env.SHARDSTORE_ADMIN_TOKEN_FILE)
     .option('--data-shards <k>', 'data shards per object', process.env.SHARDSTORE_DATA_SHARDS ?? '6')
     .option('--parity-shards <m>', 'parity shards per object (0..k)', process.env.SHARDSTORE_PARITY_SHARDS ?? '2')
     .option('--block-size <bytes>', 'shard block size (e.g. 256KiB, 1MiB)', process.env.SHARDSTORE_BLOCK_SIZE ?? '256KiB')
@@ -39,8 +42,8 @@ export function addGatewayCommand(program: Command): void {
           port: opts.port,
           host: opts.host,
           db: opts.db ?? '',
-          nodeSecret: opts.nodeSecret ?? '',
-          adminToken: opts.adminToken ?? '',
+          nodeSecret: secretOption(opts.nodeSecret, opts.nodeSecretFile, '--node-secret') ?? '',
+          adminToken: secretOption(opts.adminToken, opts.adminTokenFile, '--admin-token') ?? '',
           dataShards: opts.dataShards,
           parityShards: opts.parityShards,
           blockSize: opts.blockSize,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { nodeConfigSchema } from '../config/node-config.js';
 import { validateConfig } from '../config/validate.js';
 import { runProcess } from './run-process.js';
+import { secretOption } from './secret-option.js';
 
 export function addNodeCommand(program: Command): void {
   program
@@ -12,7 +13,8 @@ export function addNodeCommand(program: Command): void {
     .option('--host <host>', 'address to bind', process.env.SHARDSTORE_NODE_HOST ?? '127.0.0.1')
     .option('--advertise-url <url>', 'URL the gateway uses to reach this node (default http://HOST:PORT)', process.env.SHARDSTORE_NODE_URL)
     .option('--gateway <url>', 'gateway to register with', process.env.SHARDSTORE_GATEWAY)
-    .option('--secret <secret>', 'cluster secret (the gateway\'s --node-secret)', process.env.SHARDSTORE_NODE_SECRET)
+    .option('--secret <secret>', 'cluster secret (the gateway\'s --node-secret; prefer --secret-file or the environment: argv is visible in ps)', process.env.SHARDSTORE_NODE_SECRET)
+    .option('--secret-file <file>', 'read the cluster secret from this file (its first line)', process.env.SHARDSTORE_NODE_SECRET_FILE)
     .option('--capacity <bytes>', 'declared capacity (default: free disk space at start)', process.env.SHARDSTORE_NODE_CAPACITY)
     .option('--heartbeat <ms>', 'heartbeat interval', '1000')
     .action(async (opts: Record<string, string | undefined>) => {
@@ -23,7 +25,7 @@ export function addNodeCommand(program: Command): void {
           host: opts.host,
           advertiseUrl: opts.advertiseUrl,
           gateway: opts.gateway,
-          secret: opts.secret ?? '',
+          secret: secretOption(opts.secret, opts.secretFile, '--secret') ?? '',
           capacity: opts.capacity,
           heartbeatMs: opts.heartbeat,
         });

@@ -12,6 +12,9 @@ export async function runProcess(
   start: (log: Logger) => Promise<{ close(): Promise<void> }>,
   log: Logger = createLogger(name),
 ): Promise<void> {
+  // Everything these processes create — the SQLite file and its WAL (S3 secret keys), logs, node directories
+  // and shard files, cluster.json — is for the service's user alone.
+  process.umask(0o077);
   let running: { close(): Promise<void> };
   try {
     running = await start(log);

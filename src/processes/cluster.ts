@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, existsSync, readFileSync, writeFileSync, renameSync, fchmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -79,12 +79,15 @@ async function startUnderLock(
   if (config.s3Port !== undefined && config.s3Port !== 0) await assertPortFree(config.host, config.s3Port, '--s3-port');
 
   const logOf = new Map<ChildProcess, { name: string; path: string; offset: number }>();
-  const launch = (name: string, args: string[]): ChildProcess => {
+  const launch = (name: string, args: string[], secrets: Record<string, string>): ChildProcess => {
     const path = join(logs, `${name}.log`);
     const offset = logOffset(path);
-    const out = openSync(path, 'a');
+    const out = openSync(path, 'a', 0o600);
+    // A log made world-readable by an older version (or another umask) is closed to others now.
+    fchmodSync(out, 0o600);
     const flags = name === 'gateway' ? GATEWAY_RUNTIME_FLAGS : RUNTIME_FLAGS;
-    const child = spawn(process.execPath, [...flags, CLI, ...args], { stdio: ['ignore', out, out], env: { ...process.env, ...RUNTIME_ENV } });
+    // Secrets go through the environment (readable by this user only, /proc/PID/environ), never argv.
+    const child = spawn(process.execPath, [...flags, CLI, ...args], { stdio: ['ignore', out, out], env: { ...process.env, ...RUNTIME_ENV, ...secrets } });
     closeSync(out);
     children.list.push(child);
     logOf.set(child, { name, path, offset });
@@ -118,7 +121,6 @@ async function startUnderLock(
   const gatewayArgs = [
     'gateway', '--port', String(gatewayPort), '--host', config.host,
     '--db', db,
-    '--node-secret', nodeSecret, '--admin-token', adminToken,
     '--data-shards', String(config.dataShards), '--parity-shards', String(config.parityShards),
     // bucket.localhost resolves to loopback in curl and browsers, so virtual-hosted style works locally.
     '--s3-port', String(s3Port), '--s3-region', REGION, '--s3-domain', 'localhost',
@@ -127,7 +129,7 @@ async function startUnderLock(
   if (config.gcGrace !== undefined) gatewayArgs.push('--gc-grace', String(config.gcGrace));
   if (config.gcInterval !== undefined) gatewayArgs.push('--gc-interval', String(config.gcInterval));
   if (config.idleTimeout !== undefined) gatewayArgs.push('--idle-timeout', String(config.idleTimeout));
-  const gateway = launch('gateway', gatewayArgs);
+  const gateway = launch('gateway', gatewayArgs, { SHARDSTORE_NODE_SECRET: nodeSecret, SHARDSTORE_ADMIN_TOKEN: adminToken });
   const gatewayAlive = () => {
     if (gateway.exitCode !== null || gateway.signalCode !== null) throw exitedError(gateway, 'while the cluster started');
   };
@@ -143,10 +145,10 @@ async function startUnderLock(
   const startNode = async (i: number) => {
     const nodeDir = join(dir, 'nodes', `node-${i}`);
     const port = await freePort(config.host);
-    const args = ['node', '--dir', nodeDir, '--port', String(port), '--host', config.host, '--gateway', gatewayUrl, '--secret', nodeSecret];
+    const args = ['node', '--dir', nodeDir, '--port', String(port), '--host', config.host, '--gateway', gatewayUrl];
     if (config.nodeCapacity !== undefined) args.push('--capacity', String(config.nodeCapacity));
     const previous = nodes[i - 1];
-    nodes[i - 1] = { dir: nodeDir, child: launch(`node-${i}`, args), url: `http://${config.host}:${port}`, starts: (previous?.starts ?? 0) + 1 };
+    nodes[i - 1] = { dir: nodeDir, child: launch(`node-${i}`, args, { SHARDSTORE_NODE_SECRET: nodeSecret }), url: `http://${config.host}:${port}`, starts: (previous?.starts ?? 0) + 1 };
   };
   // Several waiters call this at once: one check at a time, so no node is started twice.
   let restarts = Promise.resolve();

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { IntentGoneError, KeyExistsError, NoSuchBucketError, NotFoundError } from '../../core/errors.js';
 import type { MetadataStore } from '../metadata-store.js';
@@ -31,6 +31,9 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
+  // The store holds S3 secret keys and owner-key hashes: for the service's user alone, also when an older
+  // version (or another umask) created the files readable by others.
+  if (file !== ':memory:') for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
