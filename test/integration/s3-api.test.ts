@@ -294,6 +294,13 @@ describe('S3 API with the AWS SDK', () => {
     const anonymous = await fetch(`${cluster.state.s3.url}/`);
     assert.equal(anonymous.status, 403);
     assert.match(await anonymous.text(), /<Code>AccessDenied<\/Code>/);
+    // A Signature Version 2 presigned URL (aws-cli 1.x `s3 presign`): told what to use, not called anonymous.
+    const { accessKey } = cluster.state.s3;
+    const sigV2 = await fetch(`${cluster.state.s3.url}/photos/a.jpg?AWSAccessKeyId=${accessKey}&Expires=${Math.floor(Date.now() / 1000) + 600}&Signature=abc%3D`);
+    assert.equal(sigV2.status, 400);
+    const body = await sigV2.text();
+    assert.match(body, /<Code>InvalidRequest<\/Code>/);
+    assert.match(body, /signature version 2 is not supported; use Signature Version 4/);
     // An object of the path API is not an S3 object, and its namespace is no bucket name.
     assert.equal((await fetch(`${cluster.url}/ns/file.txt`, { method: 'POST', body: 'path api' })).status, 201);
     assert.deepEqual(await s3Error(s3.send(new GetObjectCommand({ Bucket: '_paths', Key: 'ns/file.txt' }))), { name: 'NoSuchBucket', status: 404 });

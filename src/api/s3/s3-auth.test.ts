@@ -33,6 +33,13 @@ test('s3 auth: wrong signature, unknown key, skewed clock, anonymous and malform
   await assert.rejects(authenticateS3(tampered, secretOf, AT), code('SignatureDoesNotMatch'), 'a signed header changed');
 });
 
+test('s3 auth: Signature Version 2, in the header or presigned, is refused saying what to use instead', async () => {
+  const sigV4Only = (e: unknown) => code('InvalidRequest')(e) && (e as S3Error).status === 400 && /Signature Version 4/.test((e as Error).message);
+  await assert.rejects(authenticateS3({ method: 'GET', path: '/b/k', query: '', headers: { authorization: 'AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=' } }, secretOf, AT), sigV4Only);
+  const query = 'AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1141889120&Signature=vjbyPxybdZaNmGa%2ByT272YEAiv4%3D';
+  await assert.rejects(authenticateS3({ method: 'GET', path: '/b/k', query, headers: {} }, secretOf, AT), sigV4Only);
+});
+
 test('s3 auth: a presigned URL works until it expires', async () => {
   const query = 'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request'
     + '&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host'

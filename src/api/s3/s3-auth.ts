@@ -30,6 +30,12 @@ const amzTime = (value: string): number => {
 };
 
 
+const sigV2Refused = () => new S3Error(
+  'InvalidRequest',
+  400,
+  'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256: signature version 2 is not supported; use Signature Version 4 (aws-cli: `aws configure set default.s3.signature_version s3v4`; boto3: Config(signature_version="s3v4"))',
+);
+
 /**
  * Authenticates an S3 request signed with AWS Signature V4, in the Authorization header or as a presigned
  * URL, against the secrets `secretOf` knows. Throws S3Error with the code S3 would answer.
@@ -47,9 +53,13 @@ export async function authenticateS3(
   let signature: string;
   let amzDate: string;
   let payloadHash: string;
+  // Signature Version 2 (`Authorization: AWS KEY:SIG`, or `?AWSAccessKeyId=…&Signature=…&Expires=…` from aws-cli 1.x's
+  // presign and older SDKs) is refused the way AWS refuses it in every region opened since 2014: with what to
+  // use instead, not as an anonymous request (docs/decisions/0009-signature-version-2.md).
+  if (header?.startsWith('AWS ') || (!header && params.has('Signature') && params.has('AWSAccessKeyId'))) throw sigV2Refused();
   if (header) {
     const parsed = parseAuthorization(header);
-    if (!parsed) throw new S3Error(header.startsWith('AWS ') ? 'AccessDenied' : 'AuthorizationHeaderMalformed', 400, 'the Authorization header is not AWS Signature Version 4');
+    if (!parsed) throw new S3Error('AuthorizationHeaderMalformed', 400, 'the Authorization header is not AWS Signature Version 4');
     ({ credential, signedHeaders, signature } = parsed);
     amzDate = single(request.headers['x-amz-date']) ?? '';
     payloadHash = single(request.headers['x-amz-content-sha256']) ?? '';
