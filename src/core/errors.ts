@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'OBJECT_TOO_LARGE'
   | 'SCHEMA_TOO_OLD'
-  | 'CONFIG_INVALID';
+  | 'CONFIG_INVALID'
+  | 'METADATA_UNAVAILABLE';
 
 export class ShardstoreError extends Error {
   readonly code: ErrorCode;
@@ -169,6 +170,18 @@ export class MethodNotAllowedError extends ShardstoreError {
 export class SchemaTooOldError extends ShardstoreError {
   constructor(message: string) {
     super('SCHEMA_TOO_OLD', message);
+  }
+}
+
+/**
+ * The metadata store cannot be reached (PostgreSQL restarting or gone, a SQLite file locked or on a full disk):
+ * a passing condition, answered 503 with Retry-After, never a crash and never a 500.
+ */
+export class MetadataUnavailableError extends ShardstoreError {
+  /** Seconds after which a client may try again. */
+  readonly retryAfter = 2;
+  constructor(options?: { cause?: unknown }) {
+    super('METADATA_UNAVAILABLE', 'the metadata store is unreachable for the moment; try again in a few seconds', options);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { MethodNotAllowedError, RangeNotSatisfiableError, ShardstoreError, type ErrorCode } from '../core/errors.js';
+import { MetadataUnavailableError, MethodNotAllowedError, RangeNotSatisfiableError, ShardstoreError, type ErrorCode } from '../core/errors.js';
 
 /** The one place where domain errors become HTTP statuses for the JSON APIs. */
 const STATUS: Record<ErrorCode, number> = {
@@ -22,6 +22,7 @@ const STATUS: Record<ErrorCode, number> = {
   OBJECT_TOO_LARGE: 413,
   SCHEMA_TOO_OLD: 500,
   CONFIG_INVALID: 500,
+  METADATA_UNAVAILABLE: 503,
 };
 
 export const statusFor = (code: ErrorCode): number => STATUS[code];
@@ -32,7 +33,9 @@ export function sendError(error: FastifyError | Error, request: FastifyRequest, 
     if (error.code === 'KEY_EXISTS') reply.header('allow', 'GET, HEAD');
     if (error instanceof MethodNotAllowedError) reply.header('allow', error.allow.join(', '));
     if (error instanceof RangeNotSatisfiableError) reply.header('content-range', `bytes */${error.size}`);
-    if (status >= 500) request.log.error({ err: error }, error.message);
+    if (error instanceof MetadataUnavailableError) reply.header('retry-after', String(error.retryAfter));
+    // An outage of the metadata store is logged once, by the store's watcher, not once per request.
+    else if (status >= 500) request.log.error({ err: error }, error.message);
     return reply.code(status).send({ error: error.code, message: error.message });
   }
   const fastifyStatus = (error as FastifyError).statusCode;

@@ -50,7 +50,15 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   // SQLite is one file that one gateway writes; a second gateway on it must use PostgreSQL instead.
   const sqliteFile = sqliteFileOf(config.db);
   const dbLock = sqliteFile === undefined ? undefined : await lockDirectory(dirname(resolve(sqliteFile)), `${basename(sqliteFile)}.lock`);
-  const metadata = await openMetadataStore(config.db, { migrate: false });
+  const metaLog = log.child({ component: 'metadata' });
+  const metadata = await openMetadataStore(config.db, {
+    migrate: false,
+    // One line when the store stops answering and one when it is back: requests meanwhile get 503s.
+    onAvailability: ({ available, cause, outageMs }) =>
+      available
+        ? metaLog.warn({ outageMs }, 'metadata store reachable again')
+        : metaLog.error({ err: cause }, 'metadata store unreachable; answering 503 until it is back'),
+  });
   const directory = new NodeDirectory(metadata.nodes, config.nodeSecret, config.nodeDownAfterMs);
   await directory.start();
 

@@ -60,4 +60,5 @@ const CODES: Record<ErrorCode, [string, number]> = {
   OBJECT_TOO_LARGE: ['EntityTooLarge', 400],
   SCHEMA_TOO_OLD: ['InternalError', 500],
   CONFIG_INVALID: ['InternalError', 500],
+  METADATA_UNAVAILABLE: ['ServiceUnavailable', 503],
 };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { s3KeyProblem } from '../../core/s3-names.js';
-import { RangeNotSatisfiableError } from '../../core/errors.js';
+import { MetadataUnavailableError, RangeNotSatisfiableError } from '../../core/errors.js';
 import type { ObjectServices } from '../../objects/object-services.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
 import { authenticateS3 } from './s3-auth.js';
@@ -114,7 +114,8 @@ const splitUrl = (url: string): [string, string] => {
 
 function sendS3Error(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const s3 = toS3Error(error);
-  if (s3.status >= 500) request.log.error({ err: error }, s3.message);
+  if (error instanceof MetadataUnavailableError) reply.header('retry-after', String(error.retryAfter));
+  else if (s3.status >= 500) request.log.error({ err: error }, s3.message);
   if (error instanceof RangeNotSatisfiableError) reply.header('content-range', `bytes */${error.size}`);
   const resource = (request.raw.url ?? '/').split('?')[0] ?? '/';
   return reply

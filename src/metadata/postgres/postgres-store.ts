@@ -3,6 +3,7 @@ import { IntentGoneError, KeyExistsError, NoSuchBucketError, NotFoundError } fro
 import type { AppliedMigration, MetadataStore } from '../metadata-store.js';
 import type { AuditAction, CommitOptions, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRecord, UploadIntent } from '../records.js';
 import { migratePostgres, postgresSchemaVersion } from './postgres-migrator.js';
+import { isPostgresOutage, retryReadsThroughOutages } from './postgres-outage.js';
 import { POSTGRES_SCHEMA_VERSION } from './postgres-migrations.js';
 import { requireSchema, type OpenOptions } from '../schema-check.js';
 import { DUPLICATES_SQL, groupDuplicates, sameShards, type DuplicateRow } from '../duplicates.js';
@@ -30,8 +31,10 @@ const types = {
  * give exactly one 201).
  */
 export async function openPostgresStore(url: string, options: OpenOptions = { migrate: true }): Promise<MetadataStore> {
-  const pool = new pg.Pool({ connectionString: url, max: 16, types });
+  // connectionTimeoutMillis: while the server is down, a call fails (503) instead of waiting for ever.
+  const pool = new pg.Pool({ connectionString: url, max: 16, types, connectionTimeoutMillis: 3000 });
   pool.on('error', () => undefined); // an idle client's error surfaces on its next query
+  retryReadsThroughOutages(pool);
   let migrated: AppliedMigration[] = [];
   try {
     if (options.migrate) migrated = await migratePostgres(pool);
@@ -97,16 +100,24 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
 
   const inTransaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
+    // A checked-out client is not the pool's to watch: without a listener of its own, the server going away
+    // mid-transaction emits an 'error' nobody handles, and that ends the process.
+    let broken: Error | undefined;
+    const onError = (error: Error) => (broken = error);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      broken ??= isPostgresOutage(error) ? (error as Error) : undefined;
+      if (!broken) await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      // A broken connection is destroyed, not handed to the next caller.
+      client.release(broken);
     }
   };
 

@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { LocalCluster } from '../helpers/local-cluster.js';
+import { ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Six writers keep uploading while the metadata database is restarted and killed. The gateway must never
+ * exit, answer only 201 or 503 METADATA_UNAVAILABLE (never a 500, never "not enough nodes"), lose nothing it
+ * acknowledged, and store again within 3 s of the database's return.
+ */
+test('a gateway on PostgreSQL rides out a fast restart and kill -9 outages of 3 s and 20 s', async () => {
+  const pg = await ThrowawayPostgres.create();
+  let cluster: LocalCluster | undefined;
+  let writing = true;
+  try {
+    cluster = await LocalCluster.start(8, ['--db', pg.url]);
+    const { url } = cluster;
+    const gatewayPid = cluster.state.gateway.pid;
+    const acked = new Map<string, Buffer>();
+    const answers = new Map<string, number>();
+    let lastCreated = 0;
+    const writer = async (w: number) => {
+      for (let n = 0; writing; n++) {
+        const key = `outage/w${w}/${n}`;
+        const body = randomBytes(20_000 + ((w * 7919 + n * 104729) % 180_000));
+        let answer: string;
+        try {
+          const res = await fetch(`${url}/${key}`, { method: 'POST', body, signal: AbortSignal.timeout(20_000) });
+          const error = res.status === 201 ? '' : ((await res.json()) as { error: string }).error;
+          if (res.status === 201) {
+            await res.arrayBuffer().catch(() => undefined);
+            acked.set(key, body);
+            lastCreated = Date.now();
+          } else {
+            assert.equal(res.headers.get('retry-after'), '2', `${res.status} ${error} has Retry-After`);
+          }
+          answer = res.status === 201 ? '201' : `${res.status} ${error}`;
+        } catch (error) {
+          answer = `no answer: ${(error as Error).message}`;
+          await sleep(100);
+        }
+        answers.set(answer, (answers.get(answer) ?? 0) + 1);
+      }
+    };
+    const writers = Array.from({ length: 6 }, (_, w) => writer(w));
+    /** How long after the database is back the first upload is acknowledged. */
+    const recovery = async (back: number) => {
+      while (lastCreated < back) {
+        assert.ok(Date.now() - back < 10_000, 'no upload stored within 10 s of the database coming back');
+        await sleep(20);
+      }
+      return lastCreated - back;
+    };
+
+    await sleep(1500);
+    pg.restartFast();
+    const afterRestart = await recovery(Date.now());
+
+    await sleep(1000);
+    await pg.killHard();
+    await sleep(3000);
+    pg.start();
+    const afterShort = await recovery(Date.now());
+
+    await sleep(1000);
+    await pg.killHard();
+    await sleep(20_000);
+    pg.start();
+    const afterLong = await recovery(Date.now());
+    await sleep(1000);
+    writing = false;
+    await Promise.all(writers);
+
+    const summary = JSON.stringify(Object.fromEntries(answers));
+    assert.doesNotThrow(() => process.kill(gatewayPid, 0), `the gateway process is alive (${summary})`);
+    for (const [answer] of answers) assert.ok(answer === '201' || answer === '503 METADATA_UNAVAILABLE', `unexpected answer ${answer} (${summary})`);
+    assert.ok((answers.get('503 METADATA_UNAVAILABLE') ?? 0) > 0, `the outages were seen (${summary})`);
+    for (const [label, ms] of [['fast restart', afterRestart], ['3 s outage', afterShort], ['20 s outage', afterLong]] as const) {
+      assert.ok(ms < 3000, `first 201 ${ms} ms after the ${label}`);
+    }
+    for (const [key, data] of acked) {
+      const res = await fetch(`${url}/${key}`);
+      assert.equal(res.status, 200, key);
+      assert.ok(Buffer.from(await res.arrayBuffer()).equals(data), `${key} exact`);
+    }
+    assert.ok(acked.size > 50, `${acked.size} objects acknowledged`);
+  } finally {
+    writing = false;
+    await cluster?.stop();
+    pg.destroy();
+  }
+});
