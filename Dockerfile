@@ -25,6 +25,6 @@ VOLUME /data
 EXPOSE 8080 9000
 # The gateway's health; storage node services override it in docker-compose.yml.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
-  CMD node -e "fetch('http://127.0.0.1:' + (process.env.SHARDSTORE_PORT || 8080) + '/_health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+  CMD node -e "fetch('http://127.0.0.1:' + (process.env.SHARDSTORE_PORT || 8080) + '/_health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 ENTRYPOINT ["shardstore"]
 CMD ["gateway"]

@@ -135,8 +135,8 @@ async function startUnderLock(
   };
   await waitFor(async () => {
     gatewayAlive();
-    return (await get(`${gatewayUrl}/_health`)).status === 200;
-  }, 30_000, 'the gateway to answer /_health');
+    return (await get(`${gatewayUrl}/_health/live`)).status === 200;
+  }, 30_000, 'the gateway to answer /_health/live');
 
   const nodes: { dir: string; child: ChildProcess; url: string; starts: number }[] = [];
   // A free port can be taken by another process between the probe and the node's bind: a node that

@@ -67,9 +67,21 @@ test('a gateway on PostgreSQL rides out a fast restart and kill -9 outages of 3 
 
     await sleep(1000);
     await pg.killHard();
-    await sleep(20_000);
+    await sleep(2000);
+    // Health that tells the truth: the process lives, but it is not ready, and says why.
+    assert.equal((await fetch(`${url}/_health/live`)).status, 200);
+    const down = await fetch(`${url}/_health/ready`);
+    assert.equal(down.status, 503);
+    const downBody = (await down.json()) as { status: string; metadata: { ok: boolean }; message: string };
+    assert.equal(downBody.status, 'unavailable');
+    assert.equal(downBody.metadata.ok, false);
+    assert.match(downBody.message, /metadata store is unreachable/);
+    assert.equal((await fetch(`${url}/_health`)).status, 503, '/_health is readiness');
+    await sleep(18_000);
     pg.start();
     const afterLong = await recovery(Date.now());
+    const up = (await (await fetch(`${url}/_health/ready`)).json()) as { status: string; metadata: { ok: boolean } };
+    assert.deepEqual([up.status, up.metadata.ok], ['ready', true]);
     await sleep(1000);
     writing = false;
     await Promise.all(writers);

@@ -45,7 +45,7 @@ test('a gateway reads its secrets from files given by --admin-token-file and --n
   );
   try {
     const url = `http://127.0.0.1:${port}`;
-    await waitUntil(async () => (await fetch(`${url}/_health`).catch(() => undefined))?.status === 200, 20_000, 'the gateway');
+    await waitUntil(async () => (await fetch(`${url}/_health/live`).catch(() => undefined))?.status === 200, 20_000, 'the gateway');
     assert.equal((await fetch(`${url}/_nodes`, { headers: { authorization: 'Bearer admin-token-from-file' } })).status, 200);
     assert.equal((await fetch(`${url}/_nodes`, { headers: { authorization: 'Bearer admin-token-from-fil' } })).status, 401);
     const report = { id: '0195a3b2-1111-7000-8000-000000000001', url: 'http://127.0.0.1:9', capacity: 1, used: 0, shards: 0 };

@@ -1,5 +1,5 @@
 import { requireAdmin } from '../../http/admin-auth.js';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequestError } from '../../core/errors.js';
 import { fillSpread, joiningNodes } from '../../core/placement.js';
 import { describeRedundancy, redundancyWith } from '../../core/redundancy.js';
@@ -33,24 +33,49 @@ export interface AdminDeps {
   scheme: ErasureScheme;
 }
 
+/** A readiness probe that waits longer than this for the metadata store calls it unreachable. */
+const READY_METADATA_TIMEOUT_MS = 1000;
+
+class TimeoutError extends Error {}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TimeoutError()), ms)));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** System endpoints under the reserved `_` prefix. */
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   acceptRawBodies(app);
 
-  app.get('/_health', async () => ({ status: 'ok' }));
+  // Liveness: the process answers. What a supervisor (Docker's HEALTHCHECK) restarts on.
+  app.get('/_health/live', async () => ({ status: 'ok' }));
 
-  // For load balancers and people: can uploads be stored now, and with how much redundancy.
-  app.get('/_health/ready', async (_request, reply) => {
+  // Readiness, for load balancers and people: the metadata store answers and enough nodes are up to store an
+  // upload; the JSON says which part is not, and how much redundancy new objects get.
+  const ready = async (_request: FastifyRequest, reply: FastifyReply) => {
+    let metadata: { ok: true } | { ok: false; error: string } = { ok: true };
+    try {
+      await withTimeout(deps.directory.refresh(), READY_METADATA_TIMEOUT_MS);
+    } catch (error) {
+      metadata = { ok: false, error: error instanceof TimeoutError ? `no answer within ${READY_METADATA_TIMEOUT_MS} ms` : (error as Error).message };
+    }
     const live = deps.directory.placementCandidates().filter((n) => n.capacity > n.used).length;
     const redundancy = redundancyWith(deps.scheme, live);
-    const status = !redundancy.writable ? 'unavailable' : redundancy.full ? 'ready' : 'degraded';
-    return reply.code(redundancy.writable ? 200 : 503).send({
+    const usable = metadata.ok && redundancy.writable;
+    const status = !usable ? 'unavailable' : redundancy.full ? 'ready' : 'degraded';
+    const message = metadata.ok ? describeRedundancy(deps.scheme, redundancy) : `the metadata store is unreachable: ${metadata.error}`;
+    return reply.code(usable ? 200 : 503).send({
       status,
+      metadata,
+      nodes: { up: live, needed: deps.scheme.dataShards },
       scheme: { dataShards: deps.scheme.dataShards, parityShards: deps.scheme.parityShards },
       redundancy,
-      message: describeRedundancy(deps.scheme, redundancy),
+      message,
     });
-  });
+  };
+  app.get('/_health/ready', ready);
+  app.get('/_health', ready);
 
   app.get('/_nodes', async (request) => {
     requireAdmin(request, deps.adminToken);
