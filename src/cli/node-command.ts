@@ -17,6 +17,7 @@ export function addNodeCommand(program: Command): void {
     .option('--secret-file <file>', 'read the cluster secret from this file (its first line)', process.env.SHARDSTORE_NODE_SECRET_FILE)
     .option('--capacity <bytes>', 'declared capacity (default: free disk space at start)', process.env.SHARDSTORE_NODE_CAPACITY)
     .option('--heartbeat <ms>', 'heartbeat interval', '1000')
+    .option('--reserve <bytes>', 'bytes kept free on the disk; shard writes are refused (507) below it (default: 1% of the disk, at most 1GiB)', process.env.SHARDSTORE_NODE_RESERVE)
     .action(async (opts: Record<string, string | undefined>) => {
       await runProcess('node', async (log) => {
         const config = validateConfig(nodeConfigSchema, {
@@ -28,6 +29,7 @@ export function addNodeCommand(program: Command): void {
           secret: secretOption(opts.secret, opts.secretFile, '--secret') ?? '',
           capacity: opts.capacity,
           heartbeatMs: opts.heartbeat,
+          reserve: opts.reserve,
         });
         // Loaded here, not at the top: a node should not carry the gateway's modules (see main.ts).
         const { startStorageNode } = await import('../processes/storage-node.js');

@@ -12,5 +12,7 @@ export const nodeConfigSchema = z.object({
   /** Declared capacity in bytes; defaults to the disk's free space at start plus what the node holds. */
   capacity: byteSize.optional(),
   heartbeatMs: positiveInt.default(1000),
+  /** Bytes kept free on the file system; shard writes are refused (507) below it. Default: 1 % of it, at most 1 GiB. */
+  reserve: byteSize.optional(),
 });
 export type NodeConfig = z.infer<typeof nodeConfigSchema>;

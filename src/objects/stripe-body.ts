@@ -95,6 +95,9 @@ export async function stripeBody(svc: ObjectServices, input: StripeBodyInput): P
     sinks,
     svc.stripeBuffers,
     svc.parityBuffers,
+    // A node lost mid-upload is survivable while k + 1 shards are still being written (one more loss stays
+    // survivable); an upload that started with fewer shards than that cannot lose any.
+    Math.min(scheme.dataShards + 1, intent.shards.length),
   );
   const onClientGone = () => void writer.abort(new UploadAbortedError('the client went away'));
   input.signal.addEventListener('abort', onClientGone, { once: true });
@@ -117,13 +120,18 @@ export async function stripeBody(svc: ObjectServices, input: StripeBodyInput): P
     sizes.forEach((size, i) => {
       if (size !== undefined && size !== expected) throw new UploadAbortedError(`node stored ${size} bytes of shard ${i}, expected ${expected}`);
     });
+    for (const [index, error] of writer.lostShards()) {
+      // Out of placement until its next heartbeat; the part is recorded under-replicated for the repairer.
+      svc.nodes.markFailed(intent.shards[index]!.nodeId);
+      log.warn({ shard: index, node: intent.shards[index]!.nodeId, err: (error as Error).message }, 'a node failed during the upload; stored without its shard');
+    }
     return {
       intentId: intent.id,
       size: bytes,
       md5,
       sha256,
       scheme,
-      shards: intent.shards.map((s, index) => ({ index, nodeId: s.nodeId, shardId: s.shardId, size: expected })),
+      shards: intent.shards.map((s, index) => ({ index, nodeId: s.nodeId, shardId: s.shardId, size: expected })).filter((s) => sizes[s.index] !== undefined),
       discard: () => discardShards(svc, intent, log),
     };
   } catch (error) {

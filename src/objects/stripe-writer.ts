@@ -16,6 +16,8 @@ const STRIPES_IN_FLIGHT = 2;
 export class StripeWriter {
   private readonly inFlight: Promise<void>[] = [];
   private failure: unknown;
+  /** Shards whose node failed during the upload, with why: the upload goes on without them. */
+  private readonly lost = new Map<number, unknown>();
 
   constructor(
     private readonly scheme: ErasureScheme,
@@ -24,7 +26,26 @@ export class StripeWriter {
     private readonly sinks: readonly (ShardSink | undefined)[],
     private readonly stripes: BufferPool,
     private readonly parities: BufferPool,
+    /**
+     * The fewest shards the upload may end with. A node that fails mid-upload (killed, disk full) costs the
+     * object that shard, not its upload, while at least this many are still being written; the part is then
+     * recorded under-replicated and the repairer rebuilds the rest. Below it, the upload fails as a whole.
+     */
+    private readonly keepAtLeast: number = sinks.filter(Boolean).length,
   ) {}
+
+  /** The shards lost during the upload, by index, with their errors. */
+  lostShards(): ReadonlyMap<number, unknown> {
+    return this.lost;
+  }
+
+  private lose(index: number, error: unknown): void {
+    if (this.lost.has(index) || this.failure !== undefined) return;
+    this.lost.set(index, error);
+    this.sinks[index]?.abort(error);
+    const left = this.sinks.filter((s, i) => s && !this.lost.has(i)).length;
+    if (left < this.keepAtLeast) this.failure = error;
+  }
 
   async write(stripe: Stripe): Promise<void> {
     const { dataShards: k, parityShards: m, blockSize: bs } = this.scheme;
@@ -49,7 +70,9 @@ export class StripeWriter {
     for (let i = 0; i < k + m; i++) {
       const block = i < k ? data.subarray(i * bs, (i + 1) * bs) : parity.subarray((i - k) * bs, (i - k + 1) * bs);
       const sink = this.sinks[i];
-      if (sink) writes.push(sink.write(block), sink.write(blockChecksum(block)));
+      if (!sink || this.lost.has(i)) continue;
+      const lose = (error: unknown) => this.lose(i, error);
+      writes.push(sink.write(block).catch(lose), sink.write(blockChecksum(block)).catch(lose));
     }
     const sent = Promise.all(writes).then(
       () => release(),
@@ -70,10 +93,17 @@ export class StripeWriter {
   async finish(): Promise<(number | undefined)[]> {
     await Promise.all(this.inFlight.splice(0));
     this.throwIfFailed();
-    return Promise.all(this.sinks.map((s) => s?.end()));
+    // A node may still fail at the end (its fsync, its answer): that shard is lost like any other.
+    const ends = await Promise.allSettled(this.sinks.map((s, i) => (s && !this.lost.has(i) ? s.end() : undefined)));
+    ends.forEach((end, i) => {
+      if (end.status === 'rejected') this.lose(i, end.reason);
+    });
+    this.throwIfFailed();
+    return ends.map((end, i) => (end.status === 'fulfilled' && !this.lost.has(i) ? end.value : undefined));
   }
 
   async abort(reason: unknown): Promise<void> {
+    this.failure ??= reason;
     for (const s of this.sinks) s?.abort(reason);
     await Promise.all(this.inFlight.splice(0));
   }

@@ -5,6 +5,7 @@ import { createHttpMetrics } from '../observability/metrics.js';
 import { mkdir, stat, statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { lockDirectory } from '../platform/dir-lock.js';
+import { defaultReserve, type DiskRoom } from '../storage-node/disk-room.js';
 import type { AddressInfo } from 'node:net';
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../observability/logger.js';
@@ -38,13 +39,17 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
   // once; its free bytes are read again with every heartbeat, so a disk that fills (or that other programs
   // fill) is seen as full whatever capacity was declared.
   const fsId = `${hostname()}:${(await stat(config.dir)).dev}`;
-  const freeBytes = async () => {
+  const readDisk = async () => {
     const fs = await statfs(config.dir);
-    return Number(fs.bavail) * Number(fs.bsize);
+    return { free: Number(fs.bavail) * Number(fs.bsize), size: Number(fs.blocks) * Number(fs.bsize) };
   };
-  let fsFree = await freeBytes();
+  const disk = await readDisk();
+  const reserve = config.reserve ?? defaultReserve(disk.size);
+  // What the node reports and places by is the room above the reserve: a node at its reserve is full.
+  let fsFree = Math.max(0, disk.free - reserve);
+  const room: DiskRoom = { reserve, available: () => fsFree };
   const capacity = () => config.capacity ?? fsFree + shards.used;
-  const fsTimer = setInterval(() => void freeBytes().then((free) => (fsFree = free), () => undefined), config.heartbeatMs);
+  const fsTimer = setInterval(() => void readDisk().then((d) => (fsFree = Math.max(0, d.free - reserve)), () => undefined), config.heartbeatMs);
   fsTimer.unref();
 
   const app = createHttpServer(log, 120_000);
@@ -56,13 +61,13 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
   new Gauge({ name: 'shardstore_node_capacity_bytes', help: 'Declared capacity', registers: [metrics.registry], collect() { this.set(capacity()); } });
   // Shard traffic is the node's whole job: successes log at debug level, failures at info.
   registerAccessLog(app, () => true, metrics);
-  registerNodeRoutes(app, { shards, secret: config.secret, report, metrics: metrics.registry });
+  registerNodeRoutes(app, { shards, secret: config.secret, report, metrics: metrics.registry, room });
 
-  const frames = attachFrameServer(app.server, { shards, secret: config.secret, log });
+  const frames = attachFrameServer(app.server, { shards, secret: config.secret, log, room });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address() as AddressInfo;
   url = config.advertiseUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
-  log.info({ id: identity.id, url, capacity: capacity(), fsId, fsFree, used: shards.used, shards: shards.count }, 'storage node listening');
+  log.info({ id: identity.id, url, capacity: capacity(), fsId, fsFree, reserve, used: shards.used, shards: shards.count }, 'storage node listening');
 
   const heartbeat = startHeartbeat({ gateway: config.gateway, secret: config.secret, intervalMs: config.heartbeatMs, report, log });
   return {

@@ -65,7 +65,12 @@ export function openHttpShardSink(agent: Agent, baseUrl: URL, auth: string, shar
       res.once('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         if (res.statusCode !== 201) {
-          reject(new ShardUnavailableError(`${where} refused: ${res.statusCode} ${text}`));
+          // A node that refuses before the body is in (507: its disk is full) answers at once: the writes
+          // still queued fail now, not when a timeout notices that nothing moves.
+          const refused = new ShardUnavailableError(`${where} refused: ${res.statusCode} ${text}`);
+          failAll(refused);
+          reject(refused);
+          req.destroy();
           return;
         }
         try {

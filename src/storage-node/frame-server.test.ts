@@ -22,7 +22,7 @@ async function node() {
   const shards = new ShardFiles(root);
   await shards.init();
   const server = createServer((_req, res) => res.writeHead(404).end());
-  const frames = attachFrameServer(server, { shards, secret: SECRET, log: pino({ level: 'silent' }) });
+  const frames = attachFrameServer(server, { shards, secret: SECRET, log: pino({ level: 'silent' }), room: { reserve: 0, available: () => Number.MAX_SAFE_INTEGER } });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   const stop = async () => {

@@ -15,6 +15,7 @@ import {
 } from '../node-protocol/frames.js';
 import type { Logger } from '../observability/logger.js';
 import { ShardExistsError, ShardMissingError, type ShardFiles } from './shard-files.js';
+import { InsufficientStorageError, isDiskFull, type DiskRoom } from './disk-room.js';
 
 export interface FrameServer {
   /** Ends every framed connection (the HTTP server's close does not see upgraded sockets). */
@@ -25,7 +26,14 @@ export interface FrameServer {
  * The node's end of the framed channel (src/node-protocol/frames.ts): small shard writes and reads, each
  * answered by id as soon as it is done; the replies of one event-loop turn go out in one write.
  */
-export function attachFrameServer(server: Server, deps: { shards: ShardFiles; secret: string; log: Logger }): FrameServer {
+interface FrameDeps {
+  shards: ShardFiles;
+  log: Logger;
+  /** Free space above the node's reserve: framed writes are refused with 507 when it is short. */
+  room: DiskRoom;
+}
+
+export function attachFrameServer(server: Server, deps: FrameDeps & { secret: string }): FrameServer {
   const sockets = new Set<Duplex>();
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
@@ -48,7 +56,7 @@ export function attachFrameServer(server: Server, deps: { shards: ShardFiles; se
   };
 }
 
-function serve(socket: Duplex, head: Buffer, deps: { shards: ShardFiles; log: Logger }): void {
+function serve(socket: Duplex, head: Buffer, deps: FrameDeps): void {
   const decoder = new FrameDecoder();
   let corked = false;
   const reply = (chunks: Buffer[]) => {
@@ -86,12 +94,14 @@ function serve(socket: Duplex, head: Buffer, deps: { shards: ShardFiles; log: Lo
   socket.on('data', onData);
 }
 
-async function answer(request: FrameRequest, deps: { shards: ShardFiles; log: Logger }): Promise<Buffer[]> {
+async function answer(request: FrameRequest, deps: FrameDeps): Promise<Buffer[]> {
   const { id, shardId } = request;
   const error = (status: number, message: string) => encodeReply(id, status, 0, Buffer.from(message));
   try {
     if (request.op === OP_PUT) {
       if (request.payload.length > FRAMED_SHARD_BYTES) return error(413, `a framed shard is at most ${FRAMED_SHARD_BYTES} bytes`);
+      const available = deps.room.available();
+      if (request.payload.length > available) return error(507, new InsufficientStorageError(available).message);
       // The payload is a view of the frame, which is this request's own: the volume may keep it until written.
       const size = await deps.shards.writeSmall(shardId, [request.payload]);
       return encodeReply(id, 201, size);
@@ -111,6 +121,7 @@ async function answer(request: FrameRequest, deps: { shards: ShardFiles; log: Lo
   } catch (failure) {
     if (failure instanceof ShardMissingError) return error(404, failure.message);
     if (failure instanceof ShardExistsError) return error(409, failure.message);
+    if (isDiskFull(failure)) return error(507, `the disk is full: ${(failure as Error).message}`);
     deps.log.warn({ shard: shardId, err: failure }, 'framed shard operation failed');
     return error(500, (failure as Error).message);
   }

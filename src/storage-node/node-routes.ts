@@ -5,6 +5,7 @@ import { hasBearer, nodeRoutes, SHARD_ID_RE, type NodeReport } from '../node-pro
 import { parseRangeHeader } from '../core/byte-range.js';
 import { RangeNotSatisfiableError } from '../core/errors.js';
 import { ShardExistsError, ShardMissingError, type ShardFiles, type ShardReader } from './shard-files.js';
+import { InsufficientStorageError, isDiskFull, type DiskRoom } from './disk-room.js';
 
 /** Reads up to this many bytes are answered from one buffer rather than streamed. */
 const SMALL_READ = 256 * 1024;
@@ -15,6 +16,8 @@ export interface NodeRouteDeps {
   /** The node's metrics registry, served at /v1/metrics. */
   metrics?: Registry;
   report: () => NodeReport;
+  /** Free space above the reserve: writes are refused with 507 when there is none (or less than declared). */
+  room: DiskRoom;
 }
 
 const fail = (reply: FastifyReply, status: number, error: string, message: string) =>
@@ -49,11 +52,18 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRouteDeps): v
   app.put(nodeRoutes.shard(':id'), async (request, reply) => {
     const id = shardId(request, reply);
     if (!id) return reply;
+    const declared = Number(request.headers['content-length'] ?? 0);
+    const available = deps.room.available();
+    if (available <= 0 || declared > available) return fail(reply, 507, 'INSUFFICIENT_STORAGE', new InsufficientStorageError(available).message);
     try {
       const size = await shards.write(id, request.raw);
       return reply.code(201).send({ id, size });
     } catch (error) {
       if (error instanceof ShardExistsError) return fail(reply, 409, 'SHARD_EXISTS', error.message);
+      if (isDiskFull(error)) {
+        request.log.warn({ shard: id, err: error }, 'shard write failed: the disk is full');
+        return request.raw.destroyed ? reply : fail(reply, 507, 'INSUFFICIENT_STORAGE', `the disk filled while the shard was written: ${(error as Error).message}`);
+      }
       // The sender went away or the disk failed; the temp file is already gone.
       request.log.warn({ shard: id, err: error }, 'shard write failed');
       if (request.raw.destroyed) return reply;
