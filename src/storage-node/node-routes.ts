@@ -60,13 +60,13 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRouteDeps): v
       return reply.code(201).send({ id, size });
     } catch (error) {
       if (error instanceof ShardExistsError) return fail(reply, 409, 'SHARD_EXISTS', error.message);
-      if (isDiskFull(error)) {
-        request.log.warn({ shard: id, err: error }, 'shard write failed: the disk is full');
-        return request.raw.destroyed ? reply : fail(reply, 507, 'INSUFFICIENT_STORAGE', `the disk filled while the shard was written: ${(error as Error).message}`);
-      }
-      // The sender went away or the disk failed; the temp file is already gone.
-      request.log.warn({ shard: id, err: error }, 'shard write failed');
-      if (request.raw.destroyed) return reply;
+      request.log.warn({ shard: id, err: error }, isDiskFull(error) ? 'shard write failed: the disk is full' : 'shard write failed');
+      // The sender went away: nobody to answer. The temp file is already gone either way.
+      if (request.raw.socket.destroyed) return reply;
+      // The disk failed: answered although the body was abandoned (the write's failure ended its stream), since
+      // the sender is still there and must hear now, not at its no-progress timeout.
+      reply.header('connection', 'close');
+      if (isDiskFull(error)) return fail(reply, 507, 'INSUFFICIENT_STORAGE', `the disk filled while the shard was written: ${(error as Error).message}`);
       return fail(reply, 500, 'WRITE_FAILED', (error as Error).message);
     }
   });
