@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'OBJECT_TOO_LARGE'
   | 'SCHEMA_TOO_OLD'
   | 'CONFIG_INVALID'
-  | 'METADATA_UNAVAILABLE';
+  | 'METADATA_UNAVAILABLE'
+  | 'JOB_BUSY';
 
 export class ShardstoreError extends Error {
   readonly code: ErrorCode;
@@ -182,6 +183,17 @@ export class MetadataUnavailableError extends ShardstoreError {
   readonly retryAfter = 2;
   constructor(options?: { cause?: unknown }) {
     super('METADATA_UNAVAILABLE', 'the metadata store is unreachable for the moment; try again in a few seconds', options);
+  }
+}
+
+/** A background job's pass runs in another gateway: passes of one job never overlap. */
+export class JobBusyError extends ShardstoreError {
+  constructor(
+    readonly job: string,
+    readonly holder: string,
+    readonly until: number,
+  ) {
+    super('JOB_BUSY', `a ${job} pass is running in another gateway (${holder}, lease until ${new Date(until).toISOString()}); try again when it has ended`);
   }
 }
 

@@ -23,6 +23,7 @@ const STATUS: Record<ErrorCode, number> = {
   SCHEMA_TOO_OLD: 500,
   CONFIG_INVALID: 500,
   METADATA_UNAVAILABLE: 503,
+  JOB_BUSY: 409,
 };
 
 export const statusFor = (code: ErrorCode): number => STATUS[code];

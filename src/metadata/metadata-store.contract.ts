@@ -384,6 +384,8 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     try {
       assert.equal(await store.leases.tryAcquire('gc', 'g1', 1000, 0), true);
       assert.equal(await store.leases.tryAcquire('gc', 'g2', 1000, 500), false);
+      assert.deepEqual(await store.leases.holderOf('gc', 500), { holder: 'g1', expiresAt: 1000 });
+      assert.equal(await store.leases.holderOf('gc', 1001), undefined, 'an expired lease has no holder');
       assert.equal(await store.leases.tryAcquire('gc', 'g1', 1000, 600), true, 'the holder renews');
       assert.equal(await store.leases.tryAcquire('gc', 'g2', 1000, 1700), true, 'an expired lease is taken over');
       await store.leases.release('gc', 'g1');

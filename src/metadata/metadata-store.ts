@@ -91,6 +91,8 @@ export interface Leases {
   /** Takes or renews the lease if it is free, expired, or already `holder`'s. */
   tryAcquire(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
   release(name: string, holder: string): Promise<void>;
+  /** Who holds the lease now, and until when; undefined when it is free or expired. */
+  holderOf(name: string, now: number): Promise<{ holder: string; expiresAt: number } | undefined>;
 }
 
 /**

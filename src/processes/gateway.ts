@@ -139,7 +139,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     registerJobRoutes(
       scope,
       config.adminToken,
-      Object.fromEntries(jobs.map((j) => [j.path, { run: () => j.runner.runNow(j.onDemand), status: () => j.runner.status(), background: j.background }])),
+      Object.fromEntries(jobs.map((j) => [j.path, { begin: () => j.runner.begin(j.onDemand), status: () => j.runner.status(), background: j.background }])),
     ),
   );
   await app.register(async (scope) => registerMetricsRoute(scope, metrics.registry, [config.adminToken, ...(config.metricsToken ? [config.metricsToken] : [])]));

@@ -5,8 +5,11 @@ import { acceptRawBodies } from '../../http/raw-body.js';
 
 /** A background job as the admin API drives it. */
 export interface JobControl {
-  /** One pass now; resolves with its summary. */
-  run(): Promise<unknown>;
+  /**
+   * Starts one pass now and gives the running pass (which resolves with its summary); rejects at once with
+   * JobBusyError (409) when another gateway's pass of the job is running.
+   */
+  begin(): Promise<{ pass: Promise<unknown> }>;
   /** What it is doing: running or not, the last pass's summary. */
   status(): unknown;
   /** Whether `POST` returns at once (202) instead of waiting for the pass (long jobs). */
@@ -29,8 +32,9 @@ export function registerJobRoutes(app: FastifyInstance, adminToken: string, jobs
     });
     app.post(path, async (request, reply) => {
       requireAdmin(request, adminToken);
-      if (!job.background) return job.run();
-      job.run().catch(() => undefined); // the outcome is in the job's status and the log
+      const { pass } = await job.begin();
+      if (!job.background) return await pass;
+      pass.catch(() => undefined); // the outcome is in the job's status and the log
       return reply.code(202).send(job.status());
     });
     refuseOtherMethods(app, path, ['GET', 'POST'], adminToken);

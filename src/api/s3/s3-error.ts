@@ -61,4 +61,5 @@ const CODES: Record<ErrorCode, [string, number]> = {
   SCHEMA_TOO_OLD: ['InternalError', 500],
   CONFIG_INVALID: ['InternalError', 500],
   METADATA_UNAVAILABLE: ['ServiceUnavailable', 503],
+  JOB_BUSY: ['OperationAborted', 409],
 };

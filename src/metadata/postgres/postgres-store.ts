@@ -352,6 +352,10 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
       async release(name, holder) {
         await pool.query('DELETE FROM leases WHERE name = $1 AND holder = $2', [name, holder]);
       },
+      async holderOf(name, now) {
+        const { rows } = await pool.query<{ holder: string; expires_at: number }>('SELECT holder, expires_at FROM leases WHERE name = $1 AND expires_at >= $2', [name, now]);
+        return rows[0] && { holder: rows[0].holder, expiresAt: rows[0].expires_at };
+      },
     },
     placement: {
       async reportDamaged(shard, reason, now) {

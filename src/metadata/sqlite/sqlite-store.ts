@@ -146,6 +146,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
        WHERE leases.holder = excluded.holder OR leases.expires_at < @now`,
     ),
     releaseLease: db.prepare('DELETE FROM leases WHERE name = ? AND holder = ?'),
+    leaseHolder: db.prepare<[string, number], { holder: string; expires_at: number }>('SELECT holder, expires_at FROM leases WHERE name = ? AND expires_at >= ?'),
     insertAudit: db.prepare<{ at: number; action: string; objectId: string | null; bucket: string | null; key: string | null; client: string | null; bytes: number; durationMs: number; result: string; id?: undefined }>(
       `INSERT INTO audit_log (at, action, object_id, bucket, key, client, bytes, duration_ms, result)
        VALUES (@at, @action, @objectId, @bucket, @key, @client, @bytes, @durationMs, @result)`,
@@ -368,6 +369,10 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       },
       async release(name, holder) {
         q.releaseLease.run(name, holder);
+      },
+      async holderOf(name, now) {
+        const row = q.leaseHolder.get(name, now);
+        return row && { holder: row.holder, expiresAt: row.expires_at };
       },
     },
     placement: {
