@@ -23,6 +23,7 @@ export function addClusterCommand(program: Command): void {
     .option('--gc-interval <seconds>', 'passed to the gateway: seconds between cleaner passes')
     .option('--idle-timeout <ms>', 'passed to the gateway: cut off a client that sends and reads nothing for this long')
     .option('--s3-port <port>', 'port of the S3-compatible API (default: a free port)')
+    .option('--restart <policy>', 'always: start a child that dies again, with back-off; never: leave it dead', 'always')
     .action(async (opts: Record<string, string | undefined>) => {
       const config = validateConfig(clusterConfigSchema, {
         dir: opts.dir,
@@ -38,6 +39,7 @@ export function addClusterCommand(program: Command): void {
         gcInterval: opts.gcInterval,
         idleTimeout: opts.idleTimeout,
         s3Port: opts.s3Port,
+        restart: opts.restart,
       });
       // As runProcess does for every long-running process, but before the cluster's own log is opened.
       process.umask(0o077);

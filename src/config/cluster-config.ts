@@ -18,5 +18,7 @@ export const clusterConfigSchema = z.object({
   gcInterval: z.coerce.number().min(0).optional(),
   /** The gateway's --idle-timeout, in ms. */
   idleTimeout: positiveInt.optional(),
+  /** `always`: a child that dies once the cluster runs is started again, with back-off; `never`: left dead (tests that kill on purpose). */
+  restart: z.enum(['always', 'never']).default('always'),
 });
 export type ClusterConfig = z.infer<typeof clusterConfigSchema>;

@@ -79,6 +79,8 @@ async function startUnderLock(
   if (config.s3Port !== undefined && config.s3Port !== 0) await assertPortFree(config.host, config.s3Port, '--s3-port');
 
   const logOf = new Map<ChildProcess, { name: string; path: string; offset: number }>();
+  /** Once the cluster is ready: what to do when a child dies (start it again, or only say so). */
+  let onDeath: ((child: ChildProcess) => void) | undefined;
   const launch = (name: string, args: string[], secrets: Record<string, string>): ChildProcess => {
     const path = join(logs, `${name}.log`);
     const offset = logOffset(path);
@@ -93,8 +95,9 @@ async function startUnderLock(
     logOf.set(child, { name, path, offset });
     child.on('exit', (code, signal) => {
       if (children.stopping) return;
-      log.warn({ child: name, code, signal }, 'child exited; not restarted');
-      say(`${name} (pid ${child.pid}) exited${signal ? ` on ${signal}` : ` with code ${code}`}; it is not restarted`);
+      if (onDeath) return onDeath(child);
+      log.warn({ child: name, code, signal }, 'child exited while the cluster started');
+      say(`${name} (pid ${child.pid}) exited${signal ? ` on ${signal}` : ` with code ${code}`}`);
     });
     return child;
   };
@@ -129,7 +132,9 @@ async function startUnderLock(
   if (config.gcGrace !== undefined) gatewayArgs.push('--gc-grace', String(config.gcGrace));
   if (config.gcInterval !== undefined) gatewayArgs.push('--gc-interval', String(config.gcInterval));
   if (config.idleTimeout !== undefined) gatewayArgs.push('--idle-timeout', String(config.idleTimeout));
-  const gateway = launch('gateway', gatewayArgs, { SHARDSTORE_NODE_SECRET: nodeSecret, SHARDSTORE_ADMIN_TOKEN: adminToken });
+  const gatewaySecrets = { SHARDSTORE_NODE_SECRET: nodeSecret, SHARDSTORE_ADMIN_TOKEN: adminToken };
+  const nodeSecrets = { SHARDSTORE_NODE_SECRET: nodeSecret };
+  const gateway = launch('gateway', gatewayArgs, gatewaySecrets);
   const gatewayAlive = () => {
     if (gateway.exitCode !== null || gateway.signalCode !== null) throw exitedError(gateway, 'while the cluster started');
   };
@@ -138,7 +143,7 @@ async function startUnderLock(
     return (await get(`${gatewayUrl}/_health/live`)).status === 200;
   }, 30_000, 'the gateway to answer /_health/live');
 
-  const nodes: { dir: string; child: ChildProcess; url: string; starts: number }[] = [];
+  const nodes: { dir: string; child: ChildProcess; url: string; starts: number; args: string[] }[] = [];
   // A free port can be taken by another process between the probe and the node's bind: a node that
   // exits while the cluster starts is launched again on another port, up to three times. One that found
   // its directory in use (exit code 3) is not: that is another process's directory.
@@ -148,7 +153,7 @@ async function startUnderLock(
     const args = ['node', '--dir', nodeDir, '--port', String(port), '--host', config.host, '--gateway', gatewayUrl];
     if (config.nodeCapacity !== undefined) args.push('--capacity', String(config.nodeCapacity));
     const previous = nodes[i - 1];
-    nodes[i - 1] = { dir: nodeDir, child: launch(`node-${i}`, args, { SHARDSTORE_NODE_SECRET: nodeSecret }), url: `http://${config.host}:${port}`, starts: (previous?.starts ?? 0) + 1 };
+    nodes[i - 1] = { dir: nodeDir, child: launch(`node-${i}`, args, nodeSecrets), url: `http://${config.host}:${port}`, starts: (previous?.starts ?? 0) + 1, args };
   };
   // Several waiters call this at once: one check at a time, so no node is started twice.
   let restarts = Promise.resolve();
@@ -198,9 +203,40 @@ async function startUnderLock(
     nodes: nodes.map((n, i) => ({ id: ids[i]!, url: n.url, pid: n.child.pid!, dir: n.dir })),
     s3: { url: `http://${config.host}:${s3Port}`, accessKey: key.accessKey, secretKey: key.secretKey, region: REGION },
   };
-  writeFileSync(`${statePath}.tmp`, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
-  renameSync(`${statePath}.tmp`, statePath);
+  const saveState = () => {
+    writeFileSync(`${statePath}.tmp`, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+    renameSync(`${statePath}.tmp`, statePath);
+  };
+  saveState();
   log.info({ gateway: gatewayUrl, nodes: nodes.length }, 'cluster ready');
+
+  // Supervision: every child is started again when it dies (same arguments, so a node keeps its port and
+  // URL), after a back-off that doubles from 1 s to 30 s while it keeps dying and starts over once a child
+  // has run for a minute. cluster.json follows the new pids.
+  const specs = new Map<ChildProcess, { name: string; args: string[]; secrets: Record<string, string>; startedAt: number; delay: number; setPid: (pid: number) => void }>();
+  specs.set(gateway, { name: 'gateway', args: gatewayArgs, secrets: gatewaySecrets, startedAt: Date.now(), delay: 0, setPid: (pid) => (state.gateway.pid = pid) });
+  nodes.forEach((n, i) => specs.set(n.child, { name: `node-${i + 1}`, args: n.args, secrets: nodeSecrets, startedAt: Date.now(), delay: 0, setPid: (pid) => (state.nodes[i]!.pid = pid) }));
+  onDeath = (child) => {
+    const spec = specs.get(child);
+    const how = child.signalCode ? `on ${child.signalCode}` : `with code ${child.exitCode}`;
+    const { path, offset } = logOf.get(child)!;
+    const why = child.signalCode ? [] : childErrorLines(path, offset, 3);
+    if (!spec || config.restart === 'never') {
+      log.warn({ child: spec?.name, pid: child.pid, how, why }, 'child exited; not restarted (--restart never)');
+      say(`${spec?.name ?? 'a child'} (pid ${child.pid}) exited ${how}; not restarted (--restart never)`);
+      return;
+    }
+    spec.delay = Date.now() - spec.startedAt >= 60_000 ? 1000 : Math.min(30_000, Math.max(1000, spec.delay * 2));
+    log.warn({ child: spec.name, pid: child.pid, how, why, restartInMs: spec.delay }, 'child exited; restarting it');
+    say(`${spec.name} (pid ${child.pid}) exited ${how}${why.length ? ` (${why.join(' / ')})` : ''}; starting it again in ${spec.delay / 1000} s`);
+    setTimeout(() => {
+      if (children.stopping) return;
+      const next = launch(spec.name, spec.args, spec.secrets);
+      specs.set(next, { ...spec, startedAt: Date.now() });
+      spec.setPid(next.pid!);
+      saveState();
+    }, spec.delay);
+  };
 
   return {
     state,

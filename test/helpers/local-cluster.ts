@@ -28,6 +28,8 @@ export class LocalCluster {
     readonly state: ClusterState,
     /** What `shardstore cluster` printed up to its ready message. */
     readonly startOutput: string,
+    /** Everything it has printed so far. */
+    readonly output: () => string,
     private readonly process: ChildProcess,
     private readonly flags: string[],
     private readonly extras: ChildProcess[] = [],
@@ -35,7 +37,9 @@ export class LocalCluster {
 
   static async start(nodes = 8, flags: string[] = [], dir = mkdtempSync(join(tmpdir(), 'shardstore-it-'))): Promise<LocalCluster> {
     const port = await freePort('127.0.0.1');
-    const child = spawn(process.execPath, [...RUNTIME_FLAGS, CLI, 'cluster', '--dir', dir, '--port', String(port), '--nodes', String(nodes), ...flags], {
+    // Tests kill processes on purpose and expect them to stay dead, unless they ask for supervision.
+    const restart = flags.includes('--restart') ? [] : ['--restart', 'never'];
+    const child = spawn(process.execPath, [...RUNTIME_FLAGS, CLI, 'cluster', '--dir', dir, '--port', String(port), '--nodes', String(nodes), ...restart, ...flags], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...RUNTIME_ENV },
     });
@@ -51,7 +55,7 @@ export class LocalCluster {
       await new Promise((r) => setTimeout(r, 50));
     }
     const state = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as ClusterState;
-    return new LocalCluster(dir, `http://127.0.0.1:${port}`, state, output, child, flags);
+    return new LocalCluster(dir, `http://127.0.0.1:${port}`, state, output, () => output, child, flags);
   }
 
   admin(path: string, init: RequestInit = {}): Promise<Response> {
