@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { MetadataUnavailableError, MethodNotAllowedError, RangeNotSatisfiableError, ShardstoreError, type ErrorCode } from '../core/errors.js';
+import { JobBusyError, MetadataUnavailableError, MethodNotAllowedError, RangeNotSatisfiableError, ShardstoreError, type ErrorCode } from '../core/errors.js';
 
 /** The one place where domain errors become HTTP statuses for the JSON APIs. */
 const STATUS: Record<ErrorCode, number> = {
@@ -35,6 +35,7 @@ export function sendError(error: FastifyError | Error, request: FastifyRequest, 
     if (error instanceof MethodNotAllowedError) reply.header('allow', error.allow.join(', '));
     if (error instanceof RangeNotSatisfiableError) reply.header('content-range', `bytes */${error.size}`);
     if (error instanceof MetadataUnavailableError) reply.header('retry-after', String(error.retryAfter));
+    else if (error instanceof JobBusyError) reply.header('retry-after', String(Math.max(1, Math.ceil((error.until - Date.now()) / 1000))));
     // An outage of the metadata store is logged once, by the store's watcher, not once per request.
     else if (status >= 500) request.log.error({ err: error }, error.message);
     return reply.code(status).send({ error: error.code, message: error.message });

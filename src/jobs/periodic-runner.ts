@@ -4,8 +4,11 @@ import type { Leases } from '../metadata/metadata-store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Worker } from './worker.js';
 
-/** A pass holds its job's pass lease for this long, and renews it at a third of that while it runs. */
-const PASS_LEASE_MS = 30_000;
+/**
+ * A pass holds its job's pass lease for this long, and renews it at a third of that while it runs: a gateway
+ * that dies mid-pass blocks the job elsewhere for at most this long.
+ */
+const PASS_LEASE_MS = 15_000;
 /** The passes a job's status keeps, newest last. */
 const HISTORY = 20;
 
@@ -24,7 +27,7 @@ export interface PassRecord {
  * admin endpoint) runs a pass at once in this gateway.
  *
  * Passes of one job never overlap, across gateways too: every pass, periodic or asked for, first takes
- * the job's pass lease (`<job>:pass`), renews it every 10 s while it runs (a rebalance may run minutes),
+ * the job's pass lease (`<job>:pass`), renews it every 5 s while it runs (a rebalance may run minutes),
  * and releases it when done. A pass asked for while another gateway's runs is refused (JobBusyError, 409,
  * naming the holder); within one gateway the second caller gets the running pass.
  */
