@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'SCHEMA_TOO_OLD'
   | 'CONFIG_INVALID'
   | 'METADATA_UNAVAILABLE'
-  | 'JOB_BUSY';
+  | 'JOB_BUSY'
+  | 'LEASE_LOST';
 
 export class ShardstoreError extends Error {
   readonly code: ErrorCode;
@@ -194,6 +195,13 @@ export class JobBusyError extends ShardstoreError {
     readonly until: number,
   ) {
     super('JOB_BUSY', `a ${job} pass is running in another gateway (${holder}, lease until ${new Date(until).toISOString()}); try again when it has ended`);
+  }
+}
+
+/** A background pass tried to change metadata after its lease passed to another holder: it must stop. */
+export class LeaseLostError extends ShardstoreError {
+  constructor(readonly lease: string) {
+    super('LEASE_LOST', `the lease '${lease}' is no longer this pass's; the pass stops`);
   }
 }
 

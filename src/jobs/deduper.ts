@@ -1,4 +1,5 @@
-import type { ContentSharing } from '../metadata/metadata-store.js';
+import type { ContentSharing, Fence } from '../metadata/metadata-store.js';
+import { LeaseLostError } from '../core/errors.js';
 import type { AuditRecorder } from '../objects/audit-recorder.js';
 import type { Logger } from '../observability/logger.js';
 import type { Worker } from './worker.js';
@@ -33,7 +34,8 @@ export class Deduper implements Worker<DedupeSummary> {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async runOnce(): Promise<DedupeSummary> {
+  /** `fence`: the pass's lease, checked by every share it commits (a pass that lost its lease stops). */
+  async runOnce(fence?: Fence): Promise<DedupeSummary> {
     const started = this.now();
     const summary: DedupeSummary = { groups: 0, objectsShared: 0, shardsFreed: 0, bytesFreed: 0, durationMs: 0 };
     const seen = new Set<string>();
@@ -51,8 +53,9 @@ export class Deduper implements Worker<DedupeSummary> {
           const shareStarted = this.now();
           let freed;
           try {
-            freed = await this.sharing.share(canonical!, duplicate, shareStarted);
+            freed = await this.sharing.share(canonical!, duplicate, shareStarted, fence);
           } catch (error) {
+            if (error instanceof LeaseLostError) throw error;
             // A deadlock or serialisation failure with another gateway's pass: the next pass retries.
             this.log.warn({ err: (error as Error).message, canonical, duplicate }, 'share failed; retried next pass');
             continue;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PeriodicRunner } from './periodic-runner.js';
+import { JobBusyError } from '../core/errors.js';
 import { openSqliteStore } from '../metadata/sqlite/sqlite-store.js';
 import { createLogger } from '../observability/logger.js';
 
@@ -31,5 +32,32 @@ test('two gateways on one store: only the lease holder runs the periodic job; ru
   const [x, y] = await Promise.all([c.runNow(), c.runNow()]);
   assert.equal(x, y, 'a second runNow during a pass gets the same pass');
   await c.stop();
+  await store.close();
+});
+
+test('a pass holds its pass lease: another runner of the job is refused with the holder, and the pass gets its fence', async () => {
+  const store = openSqliteStore(':memory:');
+  const log = createLogger('test', 'silent');
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const worker = { name: 'repair', runOnce: async () => 'done' };
+  const a = new PeriodicRunner(worker, store.leases, 60_000, log);
+  const b = new PeriodicRunner(worker, store.leases, 60_000, log);
+  let seen: { lease: string; holder: string } | undefined;
+  const { pass } = await a.begin(async (fence) => {
+    seen = fence;
+    await gate;
+    return 'a';
+  });
+  assert.equal(seen!.lease, 'repair:pass');
+  assert.deepEqual((await store.leases.holderOf('repair:pass', Date.now()))?.holder, seen!.holder);
+  await assert.rejects(b.runNow(), (error: unknown) => error instanceof JobBusyError && error.holder === seen!.holder);
+  release();
+  assert.equal(await pass, 'a');
+  assert.equal(await store.leases.holderOf('repair:pass', Date.now()), undefined, 'released when the pass ends');
+  assert.equal(await b.runNow(), 'done', 'then the other runner may run it');
+  assert.deepEqual(b.status().history.map((p) => p.holder), [b.status().holder]);
+  await a.stop();
+  await b.stop();
   await store.close();
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { JobBusyError } from '../core/errors.js';
-import type { Leases } from '../metadata/metadata-store.js';
+import type { Fence, Leases } from '../metadata/metadata-store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Worker } from './worker.js';
 
@@ -46,6 +46,8 @@ export class PeriodicRunner<Summary> {
     private readonly log: Logger,
     /** Told how every pass here ended (the metrics). */
     private readonly observe: (job: string, seconds: number, ok: boolean) => void = () => undefined,
+    /** A periodic pass, given the pass's fence (jobs that commit shard switches check it). */
+    private readonly periodic: (fence: Fence) => Promise<Summary> = () => worker.runOnce(),
   ) {}
 
   start(): void {
@@ -57,7 +59,7 @@ export class PeriodicRunner<Summary> {
    * the running pass; if a pass is already running here, that one. Rejects with JobBusyError at once when
    * another gateway's pass holds the lease, so a caller can answer 409 before it answers 202.
    */
-  async begin(task: () => Promise<Summary> = () => this.worker.runOnce()): Promise<{ pass: Promise<Summary> }> {
+  async begin(task: (fence: Fence) => Promise<Summary> = this.periodic): Promise<{ pass: Promise<Summary> }> {
     // (Wrapped in an object: a promise returned from an async function would be waited for, not handed back.)
     if (this.running) return { pass: this.running };
     const lease = `${this.worker.name}:pass`;
@@ -82,7 +84,7 @@ export class PeriodicRunner<Summary> {
       if (this.history.length > HISTORY) this.history.shift();
       this.observe(this.worker.name, (Date.now() - startedAt) / 1000, outcome.error === undefined);
     };
-    this.running = task()
+    this.running = task({ lease, holder: this.holder })
       .then(
         (summary) => {
           record({ summary });
@@ -106,7 +108,7 @@ export class PeriodicRunner<Summary> {
   }
 
   /** One pass now, to its end (see begin). */
-  async runNow(task?: () => Promise<Summary>): Promise<Summary> {
+  async runNow(task?: (fence: Fence) => Promise<Summary>): Promise<Summary> {
     return (await this.begin(task)).pass;
   }
 

@@ -1,5 +1,6 @@
 import { fillRatio, fillSpread, type NodeLoad } from '../core/placement.js';
-import { ChecksumMismatchError } from '../core/errors.js';
+import { ChecksumMismatchError, LeaseLostError } from '../core/errors.js';
+import type { Fence } from '../metadata/metadata-store.js';
 import type { ObjectServices } from '../objects/object-services.js';
 import { replaceShards } from '../objects/shard-replacement.js';
 import { copiedShard } from '../objects/shard-sources.js';
@@ -90,7 +91,8 @@ export class Rebalancer implements Worker<RebalanceSummary> {
     return same ? this.limited : undefined;
   }
 
-  async runOnce(requested = false): Promise<RebalanceSummary> {
+  /** `fence`: the pass's lease, checked by every shard switch it commits (a pass that lost it stops). */
+  async runOnce(requested = false, fence?: Fence): Promise<RebalanceSummary> {
     const started = this.now();
     await this.svc.nodes.refresh();
     const loads = new Map<string, { id: string; capacity: number; used: number }>(
@@ -118,7 +120,7 @@ export class Rebalancer implements Worker<RebalanceSummary> {
         this.moving.add(move.shard.nodeId).add(move.to);
         const copyStarted = this.now();
         try {
-          const bytes = await this.moveShard(move.shard, move.to);
+          const bytes = await this.moveShard(move.shard, move.to, fence);
           if (bytes > 0) {
             summary.moves += 1;
             summary.bytesMoved += bytes;
@@ -126,6 +128,11 @@ export class Rebalancer implements Worker<RebalanceSummary> {
           loads.get(move.shard.nodeId)!.used -= move.shard.size;
           loads.get(move.to)!.used += move.shard.size;
         } catch (error) {
+          if (error instanceof LeaseLostError) {
+            this.current = undefined;
+            this.moving.clear();
+            throw error;
+          }
           summary.failed += 1;
           skip.add(move.shard.shardId);
           this.log.warn({ shard: move.shard.shardId, from: move.shard.nodeId, to: move.to, err: (error as Error).message }, 'shard move failed');
@@ -178,13 +185,13 @@ export class Rebalancer implements Worker<RebalanceSummary> {
     return undefined;
   }
 
-  private async moveShard(shard: Candidate, to: string): Promise<number> {
+  private async moveShard(shard: Candidate, to: string, fence?: Fence): Promise<number> {
     const object = await this.svc.metadata.objects.findById(shard.objectId);
     const part = object?.parts.find((p) => p.partNo === shard.partNo);
     if (!object || !part) return 0;
     try {
       const replacement = { part: { objectId: object.id, partNo: part.partNo, index: shard.index }, from: shard, size: shard.size, toNodeId: to };
-      return await replaceShards(this.svc, object, [replacement], copiedShard(this.svc, shard, part.scheme.blockSize, new AbortController().signal));
+      return await replaceShards(this.svc, object, [replacement], copiedShard(this.svc, shard, part.scheme.blockSize, new AbortController().signal), fence);
     } catch (error) {
       if (error instanceof ChecksumMismatchError) {
         await this.svc.metadata.placement.reportDamaged(shard, 'checksum mismatch while moving', this.now());

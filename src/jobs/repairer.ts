@@ -3,6 +3,8 @@ import type { ObjectServices } from '../objects/object-services.js';
 import { replaceShards } from '../objects/shard-replacement.js';
 import { rebuiltShards } from '../objects/shard-sources.js';
 import type { PartRef, ShardLocation } from '../metadata/records.js';
+import type { Fence } from '../metadata/metadata-store.js';
+import { LeaseLostError } from '../core/errors.js';
 import { shardFileBytes, totalShards } from '../core/erasure-scheme.js';
 import type { Logger } from '../observability/logger.js';
 import type { Worker } from './worker.js';
@@ -23,6 +25,8 @@ export interface RepairSummary {
 export interface RepairOptions {
   /** Treat every node that is down now (or does not answer a probe) as lost — `POST /_repair`. */
   readonly downNowIsLost?: boolean;
+  /** The pass's lease, checked by every shard switch it commits. */
+  readonly fence?: Fence;
 }
 
 const PARTS_PER_PASS = 1000;
@@ -61,18 +65,28 @@ export class Repairer implements Worker<RepairSummary> {
     const targets = await this.svc.metadata.placement.partsToRepair([...lost], PARTS_PER_PASS);
     // A rebuild reads k shards and writes a few: several at once keep both the disks and the cores busy.
     const queue = [...targets];
+    let fencedOut: LeaseLostError | undefined;
     const worker = async () => {
-      for (let target = queue.shift(); target; target = queue.shift()) {
+      for (let target = queue.shift(); target && !fencedOut; target = queue.shift()) {
         summary.partsChecked += 1;
         try {
-          await this.repairPart(target, lost, damaged, summary);
+          await this.repairPart(target, lost, damaged, summary, options.fence);
         } catch (error) {
+          // The lease went to another holder: this pass stops, the other one carries on.
+          if (error instanceof LeaseLostError) {
+            fencedOut = error;
+            return;
+          }
           summary.deferred += 1;
           this.log.warn({ object: target.objectId, part: target.partNo, err: (error as Error).message }, 'repair of a part deferred');
         }
       }
     };
     await Promise.all(Array.from({ length: PARALLEL_PARTS }, worker));
+    if (fencedOut) {
+      this.current = undefined;
+      throw fencedOut;
+    }
     summary.durationMs = this.now() - started;
     this.log.info({ ...summary }, 'repair pass done');
     this.current = undefined;
@@ -101,7 +115,7 @@ export class Repairer implements Worker<RepairSummary> {
     return lost;
   }
 
-  private async repairPart(target: PartRef, lost: Set<string>, damaged: Set<string>, summary: RepairSummary): Promise<void> {
+  private async repairPart(target: PartRef, lost: Set<string>, damaged: Set<string>, summary: RepairSummary, fence?: Fence): Promise<void> {
     const object = await this.svc.metadata.objects.findById(target.objectId);
     const part = object?.parts.find((p) => p.partNo === target.partNo);
     if (!object || !part || object.expiresAt !== null) return;
@@ -138,6 +152,7 @@ export class Repairer implements Worker<RepairSummary> {
       object,
       repairing.map((r, i) => ({ part: { ...target, index: r.index }, from: r.from, size: shardBytes, toNodeId: chosen[i]! })),
       rebuiltShards(this.svc, part, repairing.map((r) => r.index), bad.map((s) => s.index), signal),
+      fence,
     );
     summary.shardsRebuilt += repairing.length;
     summary.bytesRebuilt += bytes;

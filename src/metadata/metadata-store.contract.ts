@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { MetadataStore } from './metadata-store.js';
 import type { NewObject, UploadIntent } from './records.js';
-import { IntentGoneError, KeyExistsError, SchemaTooOldError } from '../core/errors.js';
+import { IntentGoneError, KeyExistsError, LeaseLostError, SchemaTooOldError } from '../core/errors.js';
 import type { OpenOptions } from './schema-check.js';
 import { s3MetadataContract } from './s3-metadata.contract.js';
 
@@ -326,7 +326,14 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       const intent = { id: randomUUID(), bucket: 'b', key: 'm/a', createdAt: 5000, shards: [{ nodeId: 'node-7', shardId: 'new-shard' }] };
       await store.intents.create(intent);
       const move = { part: { objectId: a.id, partNo: 1, index: 2 }, from: { shardId: victim.shardId, nodeId: victim.nodeId }, to: { shardId: 'new-shard', nodeId: 'node-7', size: 12 } };
-      assert.equal(await store.placement.moveShards([move], intent.id, 5001), 2, 'both sharers follow');
+      // A pass whose lease went to another holder changes nothing.
+      const fence = { lease: 'repair:pass', holder: 'pass-1' };
+      assert.equal(await store.leases.tryAcquire('repair:pass', 'pass-1', 1000, 3000), true);
+      await assert.rejects(store.placement.moveShards([move], intent.id, 5001, fence), LeaseLostError, 'an expired lease fences the pass out');
+      assert.equal(await store.leases.tryAcquire('repair:pass', 'pass-2', 60_000, 5001), true, 'another holder takes it');
+      await assert.rejects(store.placement.moveShards([move], intent.id, 5001, fence), LeaseLostError, 'so does a lease taken over');
+      assert.equal((await store.objects.findById(a.id))!.parts[0]!.shards[2]!.shardId, victim.shardId, 'nothing moved');
+      assert.equal(await store.placement.moveShards([move], intent.id, 5001, { lease: 'repair:pass', holder: 'pass-2' }), 2, 'both sharers follow');
       for (const id of [a.id, b.id]) {
         const shard = (await store.objects.findById(id))!.parts[0]!.shards[2]!;
         assert.deepEqual(shard, { index: 2, nodeId: 'node-7', shardId: 'new-shard', size: 12 });

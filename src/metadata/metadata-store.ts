@@ -45,7 +45,7 @@ export interface ContentSharing {
    * `duplicateId`'s parts at `canonicalId`'s shards and queues its former shards that nothing else
    * references as garbage. Returns those shards, or null when nothing changed.
    */
-  share(canonicalId: string, duplicateId: string, now: number): Promise<GarbageShard[] | null>;
+  share(canonicalId: string, duplicateId: string, now: number, fence?: Fence): Promise<GarbageShard[] | null>;
   /** How many live objects reference this object's shards, itself included (0 if it is not live). */
   sharers(objectId: string): Promise<number>;
 }
@@ -87,6 +87,17 @@ export interface AuditLog {
 }
 
 /** Time-limited exclusive leases, so one gateway at a time runs a background job. */
+/**
+ * A background pass's proof that it still holds its job's lease. A metadata change made with a fence checks,
+ * in its own transaction, that the lease is still this holder's and unexpired (PostgreSQL: a shared row lock
+ * on it, so no takeover can happen mid-commit) and fails with LeaseLostError otherwise: a pass that lost its
+ * lease (its gateway stalled past the lease, the database was away) cannot remap shards behind the new holder.
+ */
+export interface Fence {
+  readonly lease: string;
+  readonly holder: string;
+}
+
 export interface Leases {
   /** Takes or renews the lease if it is free, expired, or already `holder`'s. */
   tryAcquire(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
@@ -122,7 +133,7 @@ export interface ShardPlacement {
    * protected the new copy. Returns how many rows now name the new copies (0: no object uses the old
    * shards any more; the new copies are then orphans for the caller to delete).
    */
-  moveShards(moves: readonly ShardMove[], intentId: string, now: number): Promise<number>;
+  moveShards(moves: readonly ShardMove[], intentId: string, now: number, fence?: Fence): Promise<number>;
 }
 
 /** S3 buckets. Objects of a bucket live in the object catalog under the bucket's name. */

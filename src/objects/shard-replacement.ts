@@ -1,6 +1,7 @@
 import { IntentGoneError, UploadAbortedError } from '../core/errors.js';
 import { newObjectId, newShardId } from '../core/ids.js';
 import type { ObjectRecord, PartRef, ShardLocation, ShardMove } from '../metadata/records.js';
+import type { Fence } from '../metadata/metadata-store.js';
 import type { ShardSink } from '../shard-stores/shard-store.js';
 import type { ObjectServices } from './object-services.js';
 
@@ -25,6 +26,8 @@ export async function replaceShards(
   object: ObjectRecord,
   replacements: readonly Replacement[],
   fill: (sinks: readonly ShardSink[]) => Promise<void>,
+  /** The background pass's lease: the switch commits only while the pass still holds it. */
+  fence?: Fence,
 ): Promise<number> {
   const targets = replacements.map((r) => ({ nodeId: r.toNodeId, shardId: newShardId() }));
   const intent = { id: newObjectId(), bucket: object.bucket, key: object.key, createdAt: Date.now(), shards: targets };
@@ -52,7 +55,7 @@ export async function replaceShards(
       from: r.from && { shardId: r.from.shardId, nodeId: r.from.nodeId },
       to: { ...targets[i]!, size: sizes[i]! },
     }));
-    const rows = await svc.metadata.placement.moveShards(moves, intent.id, Date.now());
+    const rows = await svc.metadata.placement.moveShards(moves, intent.id, Date.now(), fence);
     if (rows === 0) {
       // Nothing uses the old shards any more (deleted or deduplicated meanwhile): the copies are orphans.
       await discardNew();

@@ -21,6 +21,7 @@ import { AuditRecorder } from '../objects/audit-recorder.js';
 import { Cleaner } from '../jobs/cleaner.js';
 import { PeriodicRunner } from '../jobs/periodic-runner.js';
 import type { Worker } from '../jobs/worker.js';
+import type { Fence } from '../metadata/metadata-store.js';
 import { Deduper } from '../jobs/deduper.js';
 import { registerBrowseRoutes } from '../api/admin/browse-routes.js';
 import { registerConsoleRoutes } from '../api/console/console-routes.js';
@@ -122,18 +123,26 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   // Background jobs: periodic under a lease (interval 0: only on demand) and `POST /_<job>` now, with
   // the options an operator's request means (repair: nodes down now are lost; rebalance: below the
   // automatic threshold too; scrub: a full sweep).
+  // Jobs that switch what objects point to (repair, rebalance, dedupe) commit under their pass's fence.
   const jobs = [
     job('/_gc', cleaner, config.gcIntervalSec, () => cleaner.runOnce()),
-    job('/_dedupe', deduper, config.dedupeIntervalSec, () => deduper.runOnce()),
-    job('/_repair', repairer, config.repairIntervalSec, () => repairer.runOnce({ downNowIsLost: true })),
-    job('/_rebalance', rebalancer, config.rebalanceIntervalSec, () => rebalancer.runOnce(true), true),
+    job('/_dedupe', deduper, config.dedupeIntervalSec, (fence) => deduper.runOnce(fence), false, (fence) => deduper.runOnce(fence)),
+    job('/_repair', repairer, config.repairIntervalSec, (fence) => repairer.runOnce({ downNowIsLost: true, fence }), false, (fence) => repairer.runOnce({ fence })),
+    job('/_rebalance', rebalancer, config.rebalanceIntervalSec, (fence) => rebalancer.runOnce(true, fence), true, (fence) => rebalancer.runOnce(false, fence)),
     job('/_scrub', scrubber, config.scrubIntervalSec, () => scrubber.runOnce(true)),
   ].map((j) => ({
     ...j,
-    runner: new PeriodicRunner<unknown>(j.worker, metadata.leases, j.intervalSec * 1000, log, (name, seconds, ok) => {
-      metrics.jobPasses.inc({ job: name, result: ok ? 'ok' : 'failed' });
-      metrics.jobDuration.observe({ job: name }, seconds);
-    }),
+    runner: new PeriodicRunner<unknown>(
+      j.worker,
+      metadata.leases,
+      j.intervalSec * 1000,
+      log,
+      (name, seconds, ok) => {
+        metrics.jobPasses.inc({ job: name, result: ok ? 'ok' : 'failed' });
+        metrics.jobDuration.observe({ job: name }, seconds);
+      },
+      j.periodic,
+    ),
   }));
   await app.register(async (scope) =>
     registerJobRoutes(
@@ -182,6 +191,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   };
 }
 
-function job(path: string, worker: Worker<unknown>, intervalSec: number, onDemand: () => Promise<unknown>, background = false) {
-  return { path, worker, intervalSec, onDemand, background };
+function job(
+  path: string,
+  worker: Worker<unknown>,
+  intervalSec: number,
+  onDemand: (fence: Fence) => Promise<unknown>,
+  background = false,
+  periodic: (fence: Fence) => Promise<unknown> = () => worker.runOnce(),
+) {
+  return { path, worker, intervalSec, onDemand, background, periodic };
 }

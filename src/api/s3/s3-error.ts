@@ -62,4 +62,5 @@ const CODES: Record<ErrorCode, [string, number]> = {
   CONFIG_INVALID: ['InternalError', 500],
   METADATA_UNAVAILABLE: ['ServiceUnavailable', 503],
   JOB_BUSY: ['OperationAborted', 409],
+  LEASE_LOST: ['OperationAborted', 409],
 };

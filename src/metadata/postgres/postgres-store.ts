@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { IntentGoneError, KeyExistsError, NoSuchBucketError, NotFoundError } from '../../core/errors.js';
-import type { AppliedMigration, MetadataStore } from '../metadata-store.js';
+import { IntentGoneError, KeyExistsError, LeaseLostError, NoSuchBucketError, NotFoundError } from '../../core/errors.js';
+import type { AppliedMigration, Fence, MetadataStore } from '../metadata-store.js';
 import type { AuditAction, CommitOptions, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRecord, UploadIntent } from '../records.js';
 import { migratePostgres, postgresSchemaVersion } from './postgres-migrator.js';
 import { isPostgresOutage, retryReadsThroughOutages } from './postgres-outage.js';
@@ -121,6 +121,13 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
     }
   };
 
+  /** Inside a transaction: the fence's lease is still its holder's, and stays so until the commit (FOR SHARE). */
+  const checkFence = async (c: pg.PoolClient, fence: Fence | undefined, now: number) => {
+    if (!fence) return;
+    const held = await c.query('SELECT 1 FROM leases WHERE name = $1 AND holder = $2 AND expires_at >= $3 FOR SHARE', [fence.lease, fence.holder, now]);
+    if (held.rowCount !== 1) throw new LeaseLostError(fence.lease);
+  };
+
   /** The body of every commit, inside the caller's transaction. Returns the id of the object replaced. */
   const commitObject = async (c: pg.PoolClient, object: NewObject, options: CommitOptions): Promise<string | null> => {
     if (options.bucketMustExist) {
@@ -222,8 +229,9 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
       async duplicateGroups(limit) {
         return groupDuplicates((await pool.query<DuplicateRow>(DUPLICATES_SQL, [limit])).rows);
       },
-      async share(canonicalId, duplicateId, now) {
+      async share(canonicalId, duplicateId, now, fence) {
         return inTransaction(async (c) => {
+          await checkFence(c, fence, now);
           // Row locks (in id order, so two passes cannot deadlock) keep both objects live until the
           // commit: an expiry waits, so the cleaner never purges shards that are being shared.
           const { rows } = await c.query<{ id: string; sha256: string; size: number }>(
@@ -405,8 +413,9 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
         );
         return rows.map((r) => ({ objectId: r.object_id, partNo: r.part_no, index: r.shard_index, nodeId: r.node_id, shardId: r.shard_id, size: r.size }));
       },
-      async moveShards(moves, intentId, now) {
+      async moveShards(moves, intentId, now, fence) {
         return inTransaction(async (c) => {
+          await checkFence(c, fence, now);
           let rows = 0;
           for (const { part, from, to } of moves) {
             if (!from) {

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { IntentGoneError, KeyExistsError, NoSuchBucketError, NotFoundError } from '../../core/errors.js';
-import type { MetadataStore } from '../metadata-store.js';
+import { IntentGoneError, KeyExistsError, LeaseLostError, NoSuchBucketError, NotFoundError } from '../../core/errors.js';
+import type { Fence, MetadataStore } from '../metadata-store.js';
 import type { AuditAction, AuditEntry, CommitOptions, GarbageShard, ShardMove, NewObject, NodeRecord, ObjectRecord, PartRecord, ShardLocation, UploadIntent } from '../records.js';
 import { migrateSqlite, sqliteSchemaVersion } from './sqlite-migrator.js';
 import { SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
@@ -146,6 +146,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
        WHERE leases.holder = excluded.holder OR leases.expires_at < @now`,
     ),
     releaseLease: db.prepare('DELETE FROM leases WHERE name = ? AND holder = ?'),
+    fenceHolds: db.prepare<[string, string, number], { n: number }>('SELECT 1 AS n FROM leases WHERE name = ? AND holder = ? AND expires_at >= ?'),
     leaseHolder: db.prepare<[string, number], { holder: string; expires_at: number }>('SELECT holder, expires_at FROM leases WHERE name = ? AND expires_at >= ?'),
     insertAudit: db.prepare<{ at: number; action: string; objectId: string | null; bucket: string | null; key: string | null; client: string | null; bytes: number; durationMs: number; result: string; id?: undefined }>(
       `INSERT INTO audit_log (at, action, object_id, bucket, key, client, bytes, duration_ms, result)
@@ -213,7 +214,8 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
   };
   const isReferenced = (shardId: string, exceptObjectId = '') => q.shardReferenced.get(shardId, exceptObjectId) !== undefined;
 
-  const share = db.transaction((canonicalId: string, duplicateId: string, now: number): GarbageShard[] | null => {
+  const share = db.transaction((canonicalId: string, duplicateId: string, now: number, fence?: Fence): GarbageShard[] | null => {
+    checkFence(fence, now);
     const canonical = q.liveContent.get(canonicalId);
     const duplicate = q.liveContent.get(duplicateId);
     if (!canonical || !duplicate || canonical.sha256 !== duplicate.sha256 || canonical.size !== duplicate.size) return null;
@@ -230,7 +232,11 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
     return freed;
   });
 
-  const moveShards = db.transaction((moves: readonly ShardMove[], intentId: string, now: number): number => {
+  const checkFence = (fence: Fence | undefined, now: number) => {
+    if (fence && !q.fenceHolds.get(fence.lease, fence.holder, now)) throw new LeaseLostError(fence.lease);
+  };
+  const moveShards = db.transaction((moves: readonly ShardMove[], intentId: string, now: number, fence?: Fence): number => {
+    checkFence(fence, now);
     let rows = 0;
     for (const { part, from, to } of moves) {
       if (!from) {
@@ -299,8 +305,8 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       async duplicateGroups(limit) {
         return groupDuplicates(q.duplicates.all(limit));
       },
-      async share(canonicalId, duplicateId, now) {
-        return group.durably(() => share(canonicalId, duplicateId, now));
+      async share(canonicalId, duplicateId, now, fence) {
+        return group.durably(() => share(canonicalId, duplicateId, now, fence));
       },
       async sharers(objectId) {
         return q.sharers.get(objectId)?.n ?? 0;
@@ -390,8 +396,8 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
           objectId: r.object_id, partNo: r.part_no, index: r.shard_index, nodeId: r.node_id, shardId: r.shard_id, size: r.size,
         }));
       },
-      async moveShards(moves, intentId, now) {
-        return group.durably(() => moveShards(moves, intentId, now));
+      async moveShards(moves, intentId, now, fence) {
+        return group.durably(() => moveShards(moves, intentId, now, fence));
       },
       async settle(part) {
         q.settle.run(part);
