@@ -1,6 +1,9 @@
 import { MetadataUnavailableError } from '../core/errors.js';
 import type { MetadataStore } from './metadata-store.js';
 
+/** An outage ends with the first success this long after its last failure. */
+const SETTLED_MS = 1000;
+
 /** Told when the store stops answering and when it answers again: for one log line per outage. */
 export type AvailabilityListener = (event: { readonly available: boolean; readonly cause?: unknown; readonly outageMs?: number }) => void;
 
@@ -12,17 +15,21 @@ export type AvailabilityListener = (event: { readonly available: boolean; readon
  */
 export function watchAvailability(store: MetadataStore, isOutage: (error: unknown) => boolean, listener: AvailabilityListener = () => undefined): MetadataStore {
   let downSince: number | undefined;
+  let lastFailure = 0;
   const failed = (error: unknown): unknown => {
     if (error instanceof MetadataUnavailableError) return error;
     if (!isOutage(error)) return error;
+    lastFailure = Date.now();
     if (downSince === undefined) {
-      downSince = Date.now();
+      downSince = lastFailure;
       listener({ available: false, cause: error });
     }
     return new MetadataUnavailableError({ cause: error });
   };
+  // Over only once calls have gone on succeeding for a while: right after a restart, pooled connections that
+  // died with the old server still fail one by one between successes, and that is the same outage.
   const succeeded = () => {
-    if (downSince === undefined) return;
+    if (downSince === undefined || Date.now() - lastFailure < SETTLED_MS) return;
     const outageMs = Date.now() - downSince;
     downSince = undefined;
     listener({ available: true, outageMs });

@@ -1,4 +1,5 @@
 import type { AuditLog } from '../metadata/metadata-store.js';
+import { MetadataUnavailableError } from '../core/errors.js';
 import type { AuditEntry } from '../metadata/records.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -7,6 +8,10 @@ import type { Logger } from '../observability/logger.js';
  * fsynced insert per download would cost more than the download of a small file. A crash loses at
  * most the last `flushMs` of log, never an object.
  */
+/** Entries held back while the metadata store is unreachable, at most (then they are dropped, and logged). */
+const MAX_HELD = 50_000;
+const RETRY_MS = 1000;
+
 export class AuditRecorder {
   private pending: AuditEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -32,7 +37,16 @@ export class AuditRecorder {
     if (batch.length === 0) return this.flushing;
     this.flushing = this.flushing
       .then(() => this.log.append(batch))
-      .catch((error: unknown) => this.logger.error({ err: error, entries: batch.length }, 'could not write the action log'));
+      .catch((error: unknown) => {
+        if (error instanceof MetadataUnavailableError && this.pending.length + batch.length <= MAX_HELD) {
+          // The store is away for a moment (its outage is logged once, where it is noticed): the entries wait
+          // for it, in order, and go with the next flush.
+          this.pending = [...batch, ...this.pending];
+          this.timer ??= setTimeout(() => void this.flush(), RETRY_MS);
+          return;
+        }
+        this.logger.error({ err: error, entries: batch.length }, 'could not write the action log; these entries are lost');
+      });
     return this.flushing;
   }
 }

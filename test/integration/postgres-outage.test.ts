@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LocalCluster } from '../helpers/local-cluster.js';
 import { ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
 
@@ -99,6 +101,13 @@ test('a gateway on PostgreSQL rides out a fast restart and kill -9 outages of 3 
       assert.ok(Buffer.from(await res.arrayBuffer()).equals(data), `${key} exact`);
     }
     assert.ok(acked.size > 50, `${acked.size} objects acknowledged`);
+    // One line when an outage starts and one when it ends, not one per failed request.
+    const lines = readFileSync(join(cluster.dir, 'logs', 'gateway.log'), 'utf8').split('\n');
+    const count = (text: string) => lines.filter((l) => l.includes(text)).length;
+    const outages = count('metadata store unreachable; answering 503');
+    assert.ok(outages >= 2 && outages <= 3, `${outages} outages logged`);
+    assert.equal(count('metadata store reachable again'), outages);
+    assert.equal(count('could not write the action log'), 0, 'action-log entries wait for the store');
   } finally {
     writing = false;
     await cluster?.stop();
