@@ -1,4 +1,4 @@
-import type { MetadataStore } from '../metadata/metadata-store.js';
+import type { Fence, MetadataStore } from '../metadata/metadata-store.js';
 import type { IntentShard } from '../metadata/records.js';
 import type { NodeDirectory } from '../shard-stores/node-directory.js';
 import type { AuditRecorder } from '../objects/audit-recorder.js';
@@ -52,7 +52,8 @@ export class Cleaner implements Worker<CleanerSummary> {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async runOnce(): Promise<CleanerSummary> {
+  /** `fence`: the pass's lease; the purge marks, garbage removals and intent claims commit only while it holds. */
+  async runOnce(fence?: Fence): Promise<CleanerSummary> {
     const started = this.now();
     await this.nodes.refresh();
     const summary: CleanerSummary = {
@@ -60,10 +61,10 @@ export class Cleaner implements Worker<CleanerSummary> {
       nodesSkipped: this.nodes.list().filter((n) => n.state !== 'up').map((n) => n.id),
       durationMs: 0,
     };
-    await this.purgeExpired(summary);
+    await this.purgeExpired(summary, fence);
     await this.expireMultipartUploads(summary);
-    await this.deleteFreedShards(summary);
-    await this.clearAbandonedIntents(summary);
+    await this.deleteFreedShards(summary, fence);
+    await this.clearAbandonedIntents(summary, fence);
     await this.removeOrphans(summary);
     summary.durationMs = this.now() - started;
     await this.audit.flush();
@@ -71,7 +72,7 @@ export class Cleaner implements Worker<CleanerSummary> {
     return summary;
   }
 
-  private async purgeExpired(summary: CleanerSummary): Promise<void> {
+  private async purgeExpired(summary: CleanerSummary, fence?: Fence): Promise<void> {
     for (const object of await this.metadata.objects.expiredNotPurged(BATCH)) {
       const started = this.now();
       const all = object.parts.flatMap((p) => p.shards.map((s) => ({ nodeId: s.nodeId, shardId: s.shardId })));
@@ -83,7 +84,7 @@ export class Cleaner implements Worker<CleanerSummary> {
         summary.purgesPending += 1;
         continue;
       }
-      await this.metadata.objects.markPurged(object.id, this.now());
+      await this.metadata.objects.markPurged(object.id, this.now(), fence);
       this.audit.record({
         at: this.now(), action: 'purge', objectId: object.id, bucket: object.bucket, key: object.key, client: null,
         bytes: object.size, durationMs: this.now() - started, result: 'ok',
@@ -96,7 +97,7 @@ export class Cleaner implements Worker<CleanerSummary> {
    * Shards that deduplication freed. Nothing can come to reference them again (sharing only copies the
    * references of live objects), but the check before deleting costs little and guards the invariant.
    */
-  private async deleteFreedShards(summary: CleanerSummary): Promise<void> {
+  private async deleteFreedShards(summary: CleanerSummary, fence?: Fence): Promise<void> {
     for (;;) {
       const up = this.nodes.list().filter((n) => n.state === 'up').map((n) => n.id);
       const queued = await this.metadata.garbage.pending(BATCH, up);
@@ -111,7 +112,7 @@ export class Cleaner implements Worker<CleanerSummary> {
         }
         done.push(shard.shardId);
       }
-      if (done.length > 0) await this.metadata.garbage.remove(done);
+      if (done.length > 0) await this.metadata.garbage.remove(done, fence);
       // Whatever is left waits for its node to come back.
       if (done.length < queued.length) return;
     }
@@ -126,12 +127,12 @@ export class Cleaner implements Worker<CleanerSummary> {
     }
   }
 
-  private async clearAbandonedIntents(summary: CleanerSummary): Promise<void> {
+  private async clearAbandonedIntents(summary: CleanerSummary, fence?: Fence): Promise<void> {
     const cutoff = this.now() - this.graceMs;
     for (const intent of await this.metadata.intents.olderThan(cutoff, BATCH)) {
       // Claim first: once the intent is gone the upload can no longer commit these shards. Shards a down
       // node keeps become unreferenced orphans, removed by a later pass.
-      if (!(await this.metadata.intents.claim(intent.id, cutoff))) continue;
+      if (!(await this.metadata.intents.claim(intent.id, cutoff, fence))) continue;
       await this.deleteShards(intent.shards);
       summary.intentsCleared += 1;
     }

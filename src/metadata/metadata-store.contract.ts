@@ -342,6 +342,20 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       assert.deepEqual(await store.garbage.pending(10, all), [{ nodeId: 'node-2', shardId: victim.shardId, size: 12 }], 'the old copy is garbage');
       assert.deepEqual(await store.intents.olderThan(Date.now() + 1, 10), [], 'the intent is dropped');
       await assert.rejects(store.placement.moveShards([move], intent.id, 5002), IntentGoneError, 'no intent, no move');
+
+      // The cleaner's changes are fenced the same way: a stale pass changes nothing.
+      const stale = { lease: 'repair:pass', holder: 'pass-1' };
+      const live = { lease: 'repair:pass', holder: 'pass-2' };
+      assert.equal(await store.leases.tryAcquire('repair:pass', 'pass-2', 60_000, Date.now()), true, 'renewed on the real clock');
+      await assert.rejects(store.garbage.remove([victim.shardId], stale), LeaseLostError);
+      assert.equal((await store.garbage.pending(10, all)).length, 1, 'the garbage row stays');
+      const abandoned = { id: randomUUID(), bucket: 'b', key: 'm/x', createdAt: 1, shards: [] };
+      await store.intents.create(abandoned);
+      await assert.rejects(store.intents.claim(abandoned.id, Date.now() + 1, stale), LeaseLostError);
+      assert.equal(await store.intents.claim(abandoned.id, Date.now() + 1, live), true);
+      await assert.rejects(store.objects.markPurged(a.id, 6000, stale), LeaseLostError);
+      await store.garbage.remove([victim.shardId], live);
+      assert.deepEqual(await store.garbage.pending(10, all), []);
     } finally {
       await store.close();
     }

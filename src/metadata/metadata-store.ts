@@ -25,7 +25,7 @@ export interface ObjectCatalog {
   expire(id: string, now: number): Promise<boolean>;
   /** Expired objects whose shards have not been purged yet, oldest expiry first. */
   expiredNotPurged(limit: number): Promise<ObjectRecord[]>;
-  markPurged(id: string, now: number): Promise<void>;
+  markPurged(id: string, now: number, fence?: Fence): Promise<void>;
   /**
    * Which of these shard ids an object not yet purged references, leaving out `exceptObjectId`. Objects
    * with the same content share shards, so this is the reference count that decides a shard's deletion.
@@ -55,7 +55,7 @@ export interface ShardGarbage {
   /** Oldest first, on these nodes only (a down node's garbage must not hold up the others'). */
   pending(limit: number, nodeIds: readonly string[]): Promise<GarbageShard[]>;
   /** Takes shards off the queue (deleted, or found referenced after all). */
-  remove(shardIds: readonly string[]): Promise<void>;
+  remove(shardIds: readonly string[], fence?: Fence): Promise<void>;
 }
 
 export interface NodeRegistry {
@@ -73,7 +73,7 @@ export interface UploadIntents {
    * Removes the intent if it has not been refreshed since `updatedBefore`; true if this call removed it.
    * The cleaner claims an intent before deleting its shards, so the upload can no longer commit them.
    */
-  claim(id: string, updatedBefore: number): Promise<boolean>;
+  claim(id: string, updatedBefore: number, fence?: Fence): Promise<boolean>;
   /** Intents not refreshed since `updatedBefore`, oldest first. */
   olderThan(updatedBefore: number, limit: number): Promise<UploadIntent[]>;
   /** Shard ids of every open intent (uploads in progress or abandoned) and of multipart uploads' parts. */

@@ -125,7 +125,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   // automatic threshold too; scrub: a full sweep).
   // Jobs that switch what objects point to (repair, rebalance, dedupe) commit under their pass's fence.
   const jobs = [
-    job('/_gc', cleaner, config.gcIntervalSec, () => cleaner.runOnce()),
+    job('/_gc', cleaner, config.gcIntervalSec, (fence) => cleaner.runOnce(fence), false, (fence) => cleaner.runOnce(fence)),
     job('/_dedupe', deduper, config.dedupeIntervalSec, (fence) => deduper.runOnce(fence), false, (fence) => deduper.runOnce(fence)),
     job('/_repair', repairer, config.repairIntervalSec, (fence) => repairer.runOnce({ downNowIsLost: true, fence }), false, (fence) => repairer.runOnce({ fence })),
     job('/_rebalance', rebalancer, config.rebalanceIntervalSec, (fence) => rebalancer.runOnce(true, fence), true, (fence) => rebalancer.runOnce(false, fence)),

@@ -128,6 +128,15 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
     if (held.rowCount !== 1) throw new LeaseLostError(fence.lease);
   };
 
+  /** One statement, in a transaction with its fence's check when a background pass makes it. */
+  const fenced = <T>(fence: Fence | undefined, now: number, work: (db: pg.Pool | pg.PoolClient) => Promise<T>): Promise<T> =>
+    fence
+      ? inTransaction(async (c) => {
+          await checkFence(c, fence, now);
+          return work(c);
+        })
+      : work(pool);
+
   /** The body of every commit, inside the caller's transaction. Returns the id of the object replaced. */
   const commitObject = async (c: pg.PoolClient, object: NewObject, options: CommitOptions): Promise<string | null> => {
     if (options.bucketMustExist) {
@@ -218,8 +227,8 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
       async expiredNotPurged(limit) {
         return readObjects((await pool.query<ObjectRow>('SELECT * FROM objects WHERE expires_at IS NOT NULL AND deleted_at IS NULL ORDER BY expires_at LIMIT $1', [limit])).rows);
       },
-      async markPurged(id, now) {
-        await pool.query('UPDATE objects SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL', [now, id]);
+      async markPurged(id, now, fence) {
+        await fenced(fence, now, (db) => db.query('UPDATE objects SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL', [now, id]));
       },
       async referencedShards(shardIds, exceptObjectId) {
         return referenced(pool, shardIds, exceptObjectId);
@@ -272,8 +281,8 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
         );
         return rows.map((r) => ({ nodeId: r.node_id, shardId: r.shard_id, size: r.size }));
       },
-      async remove(shardIds) {
-        await pool.query('DELETE FROM shard_garbage WHERE shard_id = ANY($1)', [shardIds]);
+      async remove(shardIds, fence) {
+        await fenced(fence, Date.now(), (db) => db.query('DELETE FROM shard_garbage WHERE shard_id = ANY($1)', [shardIds]));
       },
     },
     nodes: {
@@ -306,8 +315,8 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
       async remove(id) {
         await pool.query('DELETE FROM upload_intents WHERE id = $1', [id]);
       },
-      async claim(id, updatedBefore) {
-        return (await pool.query('DELETE FROM upload_intents WHERE id = $1 AND updated_at < $2', [id, updatedBefore])).rowCount === 1;
+      async claim(id, updatedBefore, fence) {
+        return (await fenced(fence, Date.now(), (db) => db.query('DELETE FROM upload_intents WHERE id = $1 AND updated_at < $2', [id, updatedBefore]))).rowCount === 1;
       },
       async olderThan(updatedBefore, limit) {
         const { rows } = await pool.query<{ id: string; bucket: string; key: string; created_at: number; updated_at: number; shards: UploadIntent['shards'] }>(

@@ -294,8 +294,11 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       async expiredNotPurged(limit) {
         return q.expiredNotPurged.all(limit).map(readObject);
       },
-      async markPurged(id, now) {
-        q.markPurged.run(now, id);
+      async markPurged(id, now, fence) {
+        db.transaction(() => {
+          checkFence(fence, now);
+          q.markPurged.run(now, id);
+        })();
       },
       async referencedShards(shardIds, exceptObjectId) {
         return new Set(shardIds.filter((id) => isReferenced(id, exceptObjectId)));
@@ -316,8 +319,9 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       async pending(limit, nodeIds) {
         return q.garbage.all(JSON.stringify(nodeIds), limit).map((r) => ({ nodeId: r.node_id, shardId: r.shard_id, size: r.size }));
       },
-      async remove(shardIds) {
+      async remove(shardIds, fence) {
         db.transaction(() => {
+          checkFence(fence, Date.now());
           for (const id of shardIds) q.unqueueGarbage.run(id);
         })();
       },
@@ -342,8 +346,11 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       async remove(id) {
         q.deleteIntent.run(id);
       },
-      async claim(id, updatedBefore) {
-        return q.claimIntent.run(id, updatedBefore).changes === 1;
+      async claim(id, updatedBefore, fence) {
+        return db.transaction(() => {
+          checkFence(fence, Date.now());
+          return q.claimIntent.run(id, updatedBefore).changes === 1;
+        })();
       },
       async olderThan(updatedBefore, limit) {
         return q.oldIntents.all(updatedBefore, limit).map((r) => ({
