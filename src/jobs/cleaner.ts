@@ -62,7 +62,7 @@ export class Cleaner implements Worker<CleanerSummary> {
       durationMs: 0,
     };
     await this.purgeExpired(summary, fence);
-    await this.expireMultipartUploads(summary);
+    await this.expireMultipartUploads(summary, fence);
     await this.deleteFreedShards(summary, fence);
     await this.clearAbandonedIntents(summary, fence);
     await this.removeOrphans(summary);
@@ -119,9 +119,9 @@ export class Cleaner implements Worker<CleanerSummary> {
   }
 
   /** Incomplete multipart uploads past their expiry are aborted; their parts' shards join the garbage queue. */
-  private async expireMultipartUploads(summary: CleanerSummary): Promise<void> {
+  private async expireMultipartUploads(summary: CleanerSummary, fence?: Fence): Promise<void> {
     for (const upload of await this.metadata.multipart.olderThan(this.now() - this.multipartExpiryMs, BATCH)) {
-      if (!(await this.metadata.multipart.abort(upload.id, this.now()))) continue;
+      if (!(await this.metadata.multipart.abort(upload.id, this.now(), fence))) continue;
       summary.multipartExpired += 1;
       this.log.info({ upload: upload.id, bucket: upload.bucket, key: upload.key }, 'incomplete multipart upload expired');
     }

@@ -194,7 +194,7 @@ export class Rebalancer implements Worker<RebalanceSummary> {
       return await replaceShards(this.svc, object, [replacement], copiedShard(this.svc, shard, part.scheme.blockSize, new AbortController().signal), fence);
     } catch (error) {
       if (error instanceof ChecksumMismatchError) {
-        await this.svc.metadata.placement.reportDamaged(shard, 'checksum mismatch while moving', this.now());
+        await this.svc.metadata.placement.reportDamaged(shard, 'checksum mismatch while moving', this.now(), fence);
       }
       throw error;
     }

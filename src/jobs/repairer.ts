@@ -124,7 +124,7 @@ export class Repairer implements Worker<RepairSummary> {
     const present = new Set(part.shards.map((s) => s.index));
     const absent = [...Array(totalShards(part.scheme)).keys()].filter((i) => !present.has(i));
     if (bad.length === 0 && absent.length === 0) {
-      await this.svc.metadata.placement.settle(target);
+      await this.svc.metadata.placement.settle(target, fence);
       return;
     }
     const good = part.shards.filter((s) => !bad.includes(s));
@@ -158,6 +158,6 @@ export class Repairer implements Worker<RepairSummary> {
     summary.bytesRebuilt += bytes;
     this.log.info({ object: object.id, key: object.key, part: part.partNo, shards: repairing.map((r) => r.index), to: chosen }, 'shards rebuilt');
     if (count < wanted.length) summary.deferred += 1;
-    else await this.svc.metadata.placement.settle(target);
+    else await this.svc.metadata.placement.settle(target, fence);
   }
 }

@@ -1,4 +1,5 @@
 import { ChecksumMismatchError, ShardMissingError } from '../core/errors.js';
+import type { Fence } from '../metadata/metadata-store.js';
 import { CHECKSUM_BYTES } from '../core/erasure-scheme.js';
 import type { ObjectServices } from '../objects/object-services.js';
 import { BlockReader } from '../streams/block-reader.js';
@@ -42,7 +43,8 @@ export class Scrubber implements Worker<ScrubSummary> {
     return this.current;
   }
 
-  async runOnce(full = false): Promise<ScrubSummary> {
+  /** `fence`: the pass's lease, checked by every damage report it commits. */
+  async runOnce(full = false, fence?: Fence): Promise<ScrubSummary> {
     const started = this.now();
     const summary: ScrubSummary = { shardsChecked: 0, bytesChecked: 0, damaged: 0, skipped: 0, wrapped: false, durationMs: 0 };
     this.current = summary;
@@ -57,7 +59,7 @@ export class Scrubber implements Worker<ScrubSummary> {
       for (const shard of batch) {
         this.cursor = shard.shardId;
         const shardStarted = this.now();
-        await this.verify(shard, summary);
+        await this.verify(shard, summary, fence);
         // Pace to the rate: n bytes take at least n / rate seconds.
         const minMs = (shard.size / this.bytesPerSecond) * 1000 - (this.now() - shardStarted);
         if (minMs > 0) await new Promise((r) => setTimeout(r, minMs));
@@ -70,7 +72,7 @@ export class Scrubber implements Worker<ScrubSummary> {
     return summary;
   }
 
-  private async verify(shard: { shardId: string; nodeId: string; size: number; blockSize: number }, summary: ScrubSummary): Promise<void> {
+  private async verify(shard: { shardId: string; nodeId: string; size: number; blockSize: number }, summary: ScrubSummary, fence?: Fence): Promise<void> {
     if (!this.svc.nodes.isUp(shard.nodeId)) {
       summary.skipped += 1;
       return;
@@ -90,7 +92,7 @@ export class Scrubber implements Worker<ScrubSummary> {
       if (error instanceof ChecksumMismatchError || error instanceof ShardMissingError) {
         summary.damaged += 1;
         const reason = error instanceof ChecksumMismatchError ? 'scrub: bad checksum or length' : 'scrub: missing on its node';
-        await this.svc.metadata.placement.reportDamaged(shard, reason, this.now());
+        await this.svc.metadata.placement.reportDamaged(shard, reason, this.now(), fence);
         this.log.warn({ shard: shard.shardId, node: shard.nodeId, err: error.message }, 'scrub found a damaged shard');
       } else {
         summary.skipped += 1;

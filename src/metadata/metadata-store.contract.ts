@@ -356,6 +356,13 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       await assert.rejects(store.objects.markPurged(a.id, 6000, stale), LeaseLostError);
       await store.garbage.remove([victim.shardId], live);
       assert.deepEqual(await store.garbage.pending(10, all), []);
+      // And the repairer's, the scrubber's and a copy's intent.
+      await assert.rejects(store.placement.reportDamaged(victim, 'scrub', Date.now(), stale), LeaseLostError);
+      assert.deepEqual(await store.placement.damaged(10), new Set(), 'no damage recorded by a stale pass');
+      await assert.rejects(store.placement.settle({ objectId: a.id, partNo: 1 }, stale), LeaseLostError);
+      await assert.rejects(store.intents.create({ ...abandoned, id: randomUUID() }, stale), LeaseLostError);
+      await store.placement.reportDamaged(victim, 'scrub', Date.now(), live);
+      assert.deepEqual(await store.placement.damaged(10), new Set([victim.shardId]));
     } finally {
       await store.close();
     }

@@ -65,7 +65,7 @@ export interface NodeRegistry {
 }
 
 export interface UploadIntents {
-  create(intent: UploadIntent): Promise<void>;
+  create(intent: UploadIntent, fence?: Fence): Promise<void>;
   /** Marks a running upload as alive. */
   touch(id: string, now: number): Promise<void>;
   remove(id: string): Promise<void>;
@@ -112,7 +112,7 @@ export interface Leases {
  */
 export interface ShardPlacement {
   /** Notes a shard whose bytes failed a checksum or that its node no longer has. */
-  reportDamaged(shard: { shardId: string; nodeId: string }, reason: string, now: number): Promise<void>;
+  reportDamaged(shard: { shardId: string; nodeId: string }, reason: string, now: number, fence?: Fence): Promise<void>;
   /** Shard ids reported damaged and not repaired yet. */
   damaged(limit: number): Promise<Set<string>>;
   /**
@@ -121,7 +121,7 @@ export interface ShardPlacement {
    */
   partsToRepair(lostNodeIds: readonly string[], limit: number): Promise<PartRef[]>;
   /** Forgets that a part was under-replicated, if it now has all its shards. */
-  settle(part: PartRef): Promise<void>;
+  settle(part: PartRef, fence?: Fence): Promise<void>;
   /** Shards of live objects in shard id order after `afterShardId`, for the scrubber's sweep. */
   shardsAfter(afterShardId: string, limit: number): Promise<{ shardId: string; nodeId: string; size: number; blockSize: number }[]>;
   /** Shards on a node held by live objects, largest first (rebalancing candidates). */
@@ -170,7 +170,7 @@ export interface MultipartUploads {
    */
   complete(uploadId: string, build: (upload: MultipartUpload, parts: readonly UploadedPart[]) => NewObject, now: number): Promise<{ object: NewObject; replaced: string | null }>;
   /** Drops the upload and queues its parts' shards as garbage; false if there was no such upload. */
-  abort(uploadId: string, now: number): Promise<boolean>;
+  abort(uploadId: string, now: number, fence?: Fence): Promise<boolean>;
   /** Uploads created before `createdBefore`, oldest first (the cleaner expires them). */
   olderThan(createdBefore: number, limit: number): Promise<MultipartUpload[]>;
 }

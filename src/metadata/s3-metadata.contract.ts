@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { MetadataStore } from './metadata-store.js';
 import type { NewObject, UploadedPart } from './records.js';
-import { NoSuchBucketError, NoSuchUploadError, NotFoundError } from '../core/errors.js';
+import { LeaseLostError, NoSuchBucketError, NoSuchUploadError, NotFoundError } from '../core/errors.js';
 
 const NODES = ['node-0', 'node-1', 'node-2'];
 
@@ -149,7 +149,10 @@ export function s3MetadataContract(name: string, open: () => Promise<MetadataSto
     assert.deepEqual((await store.multipart.list('mp', { prefix: 'a/', afterKey: '', afterId: '', limit: 10 })).map((u) => u.key), ['a/1', 'a/2']);
     assert.deepEqual((await store.multipart.list('mp', { prefix: '', afterKey: 'a/1', afterId: a.id, limit: 1 })).map((u) => u.key), ['a/2']);
     assert.deepEqual((await store.multipart.olderThan(25, 10)).map((u) => u.key), ['a/1', 'a/2']);
-    assert.equal(await store.multipart.abort(a.id, 60), true);
+    // The cleaner aborts expired uploads under its pass's fence: a stale pass aborts nothing.
+    await assert.rejects(store.multipart.abort(a.id, 60, { lease: 'cleaner:pass', holder: 'gone' }), LeaseLostError);
+    assert.equal(await store.leases.tryAcquire('cleaner:pass', 'pass', 1000, 50), true);
+    assert.equal(await store.multipart.abort(a.id, 60, { lease: 'cleaner:pass', holder: 'pass' }), true);
     assert.equal(await store.multipart.abort(a.id, 60), false);
     assert.deepEqual(new Set((await store.garbage.pending(10, NODES)).map((g) => g.shardId)), new Set(part.shards.map((s) => s.shardId)));
     assert.equal((await store.intents.openShardIds()).size, 0);

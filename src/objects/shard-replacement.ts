@@ -31,7 +31,7 @@ export async function replaceShards(
 ): Promise<number> {
   const targets = replacements.map((r) => ({ nodeId: r.toNodeId, shardId: newShardId() }));
   const intent = { id: newObjectId(), bucket: object.bucket, key: object.key, createdAt: Date.now(), shards: targets };
-  await svc.metadata.intents.create(intent);
+  await svc.metadata.intents.create(intent, fence);
   replacements.forEach((r, i) => svc.nodes.reserve(targets[i]!.nodeId, r.size));
   const sinks = targets.map((t) => svc.nodes.store(t.nodeId).create(t.shardId));
   const discardNew = async () => {
@@ -79,6 +79,6 @@ export async function replaceShards(
       }
     }),
   );
-  if (deleted.length > 0) await svc.metadata.garbage.remove(deleted);
+  if (deleted.length > 0) await svc.metadata.garbage.remove(deleted, fence);
   return moves.reduce((sum, m) => sum + m.to.size, 0);
 }

@@ -129,7 +129,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     job('/_dedupe', deduper, config.dedupeIntervalSec, (fence) => deduper.runOnce(fence), false, (fence) => deduper.runOnce(fence)),
     job('/_repair', repairer, config.repairIntervalSec, (fence) => repairer.runOnce({ downNowIsLost: true, fence }), false, (fence) => repairer.runOnce({ fence })),
     job('/_rebalance', rebalancer, config.rebalanceIntervalSec, (fence) => rebalancer.runOnce(true, fence), true, (fence) => rebalancer.runOnce(false, fence)),
-    job('/_scrub', scrubber, config.scrubIntervalSec, () => scrubber.runOnce(true)),
+    job('/_scrub', scrubber, config.scrubIntervalSec, (fence) => scrubber.runOnce(true, fence), false, (fence) => scrubber.runOnce(false, fence)),
   ].map((j) => ({
     ...j,
     runner: new PeriodicRunner<unknown>(

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { NoSuchUploadError } from '../../core/errors.js';
-import type { BucketCatalog, MultipartUploads, ObjectCatalog } from '../metadata-store.js';
+import type { BucketCatalog, Fence, MultipartUploads, ObjectCatalog } from '../metadata-store.js';
 import type { CommitOptions, GarbageShard, MultipartUpload, NewObject, ShardLocation, UploadedPart } from '../records.js';
 import { listStart, prefixEnd } from '../key-range.js';
 
@@ -12,6 +12,8 @@ interface PartRow {
 
 export interface PostgresS3Helpers {
   inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  /** Throws LeaseLostError unless the fence's lease is still its holder's (and keeps it so until the commit). */
+  checkFence(c: pg.PoolClient, fence: Fence | undefined, now: number): Promise<void>;
   /** The object commit of the main store, run inside the caller's transaction. */
   commitObject(c: pg.PoolClient, object: NewObject, options: CommitOptions): Promise<string | null>;
   queueGarbage(c: pg.PoolClient, shards: readonly GarbageShard[], now: number): Promise<void>;
@@ -146,8 +148,9 @@ export function postgresS3Roles(pool: pg.Pool, h: PostgresS3Helpers): {
           return h.rethrowLiveKeyConflict(error, uploadId);
         }
       },
-      async abort(uploadId, now) {
+      async abort(uploadId, now, fence) {
         return h.inTransaction(async (c) => {
+          await h.checkFence(c, fence, now);
           if (!(await lockUpload(c, uploadId))) return false;
           await dropUpload(c, uploadId, new Set(), now);
           return true;

@@ -186,7 +186,7 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
       [shards.map((s) => s.shardId), shards.map((s) => s.nodeId), shards.map((s) => s.size), now],
     );
   };
-  const s3 = postgresS3Roles(pool, { inTransaction, commitObject, queueGarbage, rethrowLiveKeyConflict });
+  const s3 = postgresS3Roles(pool, { inTransaction, checkFence, commitObject, queueGarbage, rethrowLiveKeyConflict });
 
   return {
     migrated,
@@ -304,10 +304,10 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
       },
     },
     intents: {
-      async create(intent: UploadIntent) {
-        await pool.query('INSERT INTO upload_intents (id, bucket, key, created_at, updated_at, shards) VALUES ($1, $2, $3, $4, $5, $6)', [
+      async create(intent: UploadIntent, fence) {
+        await fenced(fence, Date.now(), (db) => db.query('INSERT INTO upload_intents (id, bucket, key, created_at, updated_at, shards) VALUES ($1, $2, $3, $4, $5, $6)', [
           intent.id, intent.bucket, intent.key, intent.createdAt, intent.updatedAt ?? intent.createdAt, JSON.stringify(intent.shards),
-        ]);
+        ]));
       },
       async touch(id, now) {
         await pool.query('UPDATE upload_intents SET updated_at = $1 WHERE id = $2', [now, id]);
@@ -375,10 +375,10 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
       },
     },
     placement: {
-      async reportDamaged(shard, reason, now) {
-        await pool.query('INSERT INTO shard_damage (shard_id, node_id, reason, found_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
+      async reportDamaged(shard, reason, now, fence) {
+        await fenced(fence, now, (db) => db.query('INSERT INTO shard_damage (shard_id, node_id, reason, found_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
           shard.shardId, shard.nodeId, reason, now,
-        ]);
+        ]));
       },
       async damaged(limit) {
         const { rows } = await pool.query<{ shard_id: string }>('SELECT shard_id FROM shard_damage ORDER BY found_at LIMIT $1', [limit]);
@@ -406,13 +406,13 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
         );
         return rows.map((r) => ({ shardId: r.shard_id, nodeId: r.node_id, size: r.size, blockSize: r.block_size }));
       },
-      async settle(part) {
-        await pool.query(
+      async settle(part, fence) {
+        await fenced(fence, Date.now(), (db) => db.query(
           `DELETE FROM part_repairs r WHERE object_id = $1 AND part_no = $2
              AND (SELECT count(*) FROM shards WHERE object_id = $1 AND part_no = $2)
                >= (SELECT data_shards + parity_shards FROM parts WHERE object_id = $1 AND part_no = $2)`,
           [part.objectId, part.partNo],
-        );
+        ));
       },
       async shardsOnNode(nodeId, limit) {
         const { rows } = await pool.query<ShardRow>(

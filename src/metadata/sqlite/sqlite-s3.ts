@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { NoSuchUploadError } from '../../core/errors.js';
-import type { BucketCatalog, ObjectCatalog, MultipartUploads } from '../metadata-store.js';
+import type { BucketCatalog, Fence, MultipartUploads, ObjectCatalog } from '../metadata-store.js';
 import type { CommitOptions, GarbageShard, MultipartUpload, NewObject, ShardLocation, UploadedPart } from '../records.js';
 import { listStart, prefixEnd } from '../key-range.js';
 
@@ -13,6 +13,8 @@ interface PartRow {
 export interface SqliteS3Helpers {
   /** Runs a write that a client is told about in the group commit (fsynced before it resolves). */
   durably<T>(work: () => T): Promise<T>;
+  /** Throws LeaseLostError unless the fence's lease is still its holder's; inside the caller's transaction. */
+  checkFence(fence: Fence | undefined, now: number): void;
   /** The object commit of the main store, run inside the caller's transaction. */
   commitObject(object: NewObject, options: CommitOptions): string | null;
   queueGarbage(shard: GarbageShard, now: number): void;
@@ -97,7 +99,8 @@ export function sqliteS3Roles(db: Database.Database, helpers: SqliteS3Helpers): 
     return { object, replaced };
   });
 
-  const abort = db.transaction((uploadId: string, now: number): boolean => {
+  const abort = db.transaction((uploadId: string, now: number, fence?: Fence): boolean => {
+    helpers.checkFence(fence, now);
     if (!q.findUpload.get(uploadId)) return false;
     dropUpload(uploadId, new Set(), now);
     return true;
@@ -156,8 +159,8 @@ export function sqliteS3Roles(db: Database.Database, helpers: SqliteS3Helpers): 
           return helpers.rethrowLiveKeyConflict(error, uploadId);
         }
       },
-      async abort(uploadId, now) {
-        return helpers.durably(() => abort(uploadId, now));
+      async abort(uploadId, now, fence) {
+        return helpers.durably(() => abort(uploadId, now, fence));
       },
       async olderThan(createdBefore, limit) {
         return q.oldUploads.all(createdBefore, limit).map(toUpload);

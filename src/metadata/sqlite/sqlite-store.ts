@@ -235,6 +235,14 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
   const checkFence = (fence: Fence | undefined, now: number) => {
     if (fence && !q.fenceHolds.get(fence.lease, fence.holder, now)) throw new LeaseLostError(fence.lease);
   };
+  /** A write, in one transaction with its fence's check when a background pass makes it. */
+  const fencedTx = <T>(fence: Fence | undefined, work: () => T, now = Date.now()): T =>
+    fence
+      ? db.transaction(() => {
+          checkFence(fence, now);
+          return work();
+        })()
+      : work();
   const moveShards = db.transaction((moves: readonly ShardMove[], intentId: string, now: number, fence?: Fence): number => {
     checkFence(fence, now);
     let rows = 0;
@@ -260,7 +268,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       deletedAt: row.deleted_at, parts, headers: row.headers ? (JSON.parse(row.headers) as Record<string, string>) : null,
     };
   };
-  const s3 = sqliteS3Roles(db, { durably: (work) => group.durably(work), commitObject, queueGarbage: (s, now) => q.queueGarbage.run(s.shardId, s.nodeId, s.size, now), rethrowLiveKeyConflict });
+  const s3 = sqliteS3Roles(db, { durably: (work) => group.durably(work), checkFence, commitObject, queueGarbage: (s, now) => q.queueGarbage.run(s.shardId, s.nodeId, s.size, now), rethrowLiveKeyConflict });
 
   return {
     migrated,
@@ -295,10 +303,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
         return q.expiredNotPurged.all(limit).map(readObject);
       },
       async markPurged(id, now, fence) {
-        db.transaction(() => {
-          checkFence(fence, now);
-          q.markPurged.run(now, id);
-        })();
+        fencedTx(fence, () => q.markPurged.run(now, id), now);
       },
       async referencedShards(shardIds, exceptObjectId) {
         return new Set(shardIds.filter((id) => isReferenced(id, exceptObjectId)));
@@ -320,10 +325,9 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
         return q.garbage.all(JSON.stringify(nodeIds), limit).map((r) => ({ nodeId: r.node_id, shardId: r.shard_id, size: r.size }));
       },
       async remove(shardIds, fence) {
-        db.transaction(() => {
-          checkFence(fence, Date.now());
+        fencedTx(fence, () => {
           for (const id of shardIds) q.unqueueGarbage.run(id);
-        })();
+        });
       },
     },
     nodes: {
@@ -337,8 +341,8 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       },
     },
     intents: {
-      async create(intent: UploadIntent) {
-        q.insertIntent.run(intent.id, intent.bucket, intent.key, intent.createdAt, intent.updatedAt ?? intent.createdAt, JSON.stringify(intent.shards));
+      async create(intent: UploadIntent, fence) {
+        fencedTx(fence, () => q.insertIntent.run(intent.id, intent.bucket, intent.key, intent.createdAt, intent.updatedAt ?? intent.createdAt, JSON.stringify(intent.shards)));
       },
       async touch(id, now) {
         q.touchIntent.run(now, id);
@@ -347,10 +351,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
         q.deleteIntent.run(id);
       },
       async claim(id, updatedBefore, fence) {
-        return db.transaction(() => {
-          checkFence(fence, Date.now());
-          return q.claimIntent.run(id, updatedBefore).changes === 1;
-        })();
+        return fencedTx(fence, () => q.claimIntent.run(id, updatedBefore).changes === 1);
       },
       async olderThan(updatedBefore, limit) {
         return q.oldIntents.all(updatedBefore, limit).map((r) => ({
@@ -389,8 +390,8 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       },
     },
     placement: {
-      async reportDamaged(shard, reason, now) {
-        q.reportDamaged.run(shard.shardId, shard.nodeId, reason, now);
+      async reportDamaged(shard, reason, now, fence) {
+        fencedTx(fence, () => q.reportDamaged.run(shard.shardId, shard.nodeId, reason, now));
       },
       async damaged(limit) {
         return new Set(q.damaged.all(limit).map((r) => r.shard_id));
@@ -406,8 +407,8 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       async moveShards(moves, intentId, now, fence) {
         return group.durably(() => moveShards(moves, intentId, now, fence));
       },
-      async settle(part) {
-        q.settle.run(part);
+      async settle(part, fence) {
+        fencedTx(fence, () => q.settle.run(part));
       },
       async shardsAfter(after, limit) {
         return q.shardsAfter.all(after, limit).map((r) => ({ shardId: r.shard_id, nodeId: r.node_id, size: r.size, blockSize: r.block_size }));
