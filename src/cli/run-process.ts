@@ -37,7 +37,11 @@ export async function runProcess(
     if (closing) return;
     closing = true;
     log.info({ signal }, `${name} stopping`);
-    const force = setTimeout(() => process.exit(0), 5000);
+    // A stop that does not finish in 5 s is not a clean stop: say so, and exit non-zero.
+    const force = setTimeout(() => {
+      log.error({ signal }, `${name} did not stop within 5 s; exiting anyway`);
+      process.exit(1);
+    }, 5000);
     force.unref();
     running.close().then(
       () => process.exit(0),

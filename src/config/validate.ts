@@ -8,7 +8,7 @@ export function validateConfig<S extends z.ZodType>(schema: S, raw: unknown): Re
   const result = schema.safeParse(raw);
   if (!result.success) {
     throw new ConfigInvalidError(
-      result.error.issues.map((i) => `${i.path.length ? `--${i.path.join('.').replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}: ` : ''}${i.message}`),
+      result.error.issues.map((i) => `${i.path.length ? `${flagOf(i.path.join('.'))}: ` : ''}${i.message}`),
     );
   }
   return Object.freeze(result.data);
@@ -28,3 +28,9 @@ export const byteSize = zod
 
 export const port = zod.coerce.number().int().min(0).max(65535);
 export const positiveInt = zod.coerce.number().int().positive();
+
+/**
+ * The command-line flag of a configuration field: kebab case without the unit the field's name carries
+ * (`nodeDownAfterMs` is `--node-down-after`, `gcGraceSec` is `--gc-grace`), as the commands declare them.
+ */
+export const flagOf = (field: string): string => `--${field.replace(/(Ms|Sec)$/, '').replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`;

@@ -20,7 +20,7 @@ export const CLIENT_CLOSED_REQUEST = 499;
 
 /**
  * `routine` requests (heartbeats) log at debug level when they succeed.
- * One line per request with method, path, status, bytes and duration, like the user's
+ * One line per request with method, path, status, bytes and duration, like the path store's
  * `POST /images/ololo/file.jpg 201 0.57s`, as structured fields.
  */
 export function registerAccessLog(app: FastifyInstance, routine: (method: string, path: string) => boolean = () => false, metrics?: HttpMetrics): void {

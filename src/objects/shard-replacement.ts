@@ -1,4 +1,4 @@
-import { IntentGoneError, UploadAbortedError } from '../core/errors.js';
+import { IntentGoneError, MetadataUnavailableError, UploadAbortedError } from '../core/errors.js';
 import { newObjectId, newShardId } from '../core/ids.js';
 import type { ObjectRecord, PartRef, ShardLocation, ShardMove } from '../metadata/records.js';
 import type { Fence } from '../metadata/metadata-store.js';
@@ -41,7 +41,14 @@ export async function replaceShards(
   };
   let moves: ShardMove[];
   // A long copy keeps its intent fresh, as an upload does, so the cleaner never takes it for abandoned.
-  const refresh = setInterval(() => void svc.metadata.intents.touch(intent.id, Date.now()).catch(() => undefined), svc.intentRefreshMs);
+  const refresh = setInterval(
+    () =>
+      void svc.metadata.intents.touch(intent.id, Date.now()).catch((error: unknown) => {
+        // An outage is logged where it is noticed; anything else may let the cleaner take this copy for abandoned.
+        if (!(error instanceof MetadataUnavailableError)) svc.log.warn({ intent: intent.id, err: error }, 'could not refresh the intent of a shard copy');
+      }),
+    svc.intentRefreshMs,
+  );
   try {
     await fill(sinks);
     clearInterval(refresh);

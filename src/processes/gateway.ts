@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { MetadataUnavailableError } from '../core/errors.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Logger } from '../observability/logger.js';
 import { createErasureCoder, type ErasureCoder } from '../core/erasure-coder.js';
@@ -60,7 +61,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         ? metaLog.warn({ outageMs }, 'metadata store reachable again')
         : metaLog.error({ err: cause }, 'metadata store unreachable; answering 503 until it is back'),
   });
-  const directory = new NodeDirectory(metadata.nodes, config.nodeSecret, config.nodeDownAfterMs);
+  const directory = new NodeDirectory(metadata.nodes, config.nodeSecret, config.nodeDownAfterMs, Date.now, (error) => {
+    // An outage of the store is logged once by its watcher; anything else here is news.
+    if (!(error instanceof MetadataUnavailableError)) log.warn({ err: error }, 'could not refresh the node registry; using the last known nodes');
+  });
   await directory.start();
 
   const metrics = createGatewayMetrics(() => directory.list());

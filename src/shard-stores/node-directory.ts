@@ -42,12 +42,14 @@ export class NodeDirectory {
     private readonly secret: string,
     private readonly downAfterMs: number,
     private readonly now: () => number = Date.now,
+    /** Told when a periodic refresh of the registry fails (the last known picture stays in use meanwhile). */
+    private readonly onRefreshError: (error: unknown) => void = () => undefined,
   ) {}
 
   async start(refreshMs = 1000): Promise<void> {
     await this.refresh();
     const tick = async () => {
-      await this.refresh().catch(() => undefined);
+      await this.refresh().catch(this.onRefreshError);
       this.timer = setTimeout(tick, refreshMs);
       this.timer.unref();
     };

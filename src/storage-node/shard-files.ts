@@ -27,7 +27,7 @@ export interface ShardFilesOptions {
 
 /**
  * The node's shards. Large ones are files: a shard id (a GUID) split at its dashes is the shard's path
- * under `shards/`, the layout of the user's first document, written temp file → fsync → rename → fsync of
+ * under `shards/`, the file store's layout (a GUID split at its dashes), written temp file → fsync → rename → fsync of
  * the directory (and of any directory created for it), so a crash leaves either the whole shard or only a
  * temp file that start-up removes. Small ones (every shard of a small object) are records in append-only
  * volume files under `volumes/`, group-committed (docs/decisions/0007-small-shard-volumes.md). Either way a

@@ -36,7 +36,7 @@ describe('path API on a real 8-node cluster (6+2)', () => {
     }
   });
 
-  test("the user's curl sequence: 201, 405, 200, 404, query ignored, HEAD, caching headers", async () => {
+  test("the path store's curl sequence: 201, 405, 200, 404, query ignored, HEAD, caching headers", async () => {
     const data = randomBytes(300_000);
     assert.equal((await post('images/ololo/file.jpg', data)).status, 201);
     const again = await post('images/ololo/file.jpg', data);

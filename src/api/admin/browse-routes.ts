@@ -23,7 +23,7 @@ export interface BrowseDeps {
 
 const MAX_TEXT = 1024;
 
-/** The namespaces an operator can browse: the two APIs of the user's documents and every S3 bucket. */
+/** The namespaces an operator can browse: the path store, the file store and every S3 bucket. */
 async function namespaces(svc: ObjectServices) {
   const s3 = await svc.metadata.buckets.list();
   return [

@@ -17,7 +17,7 @@ export interface ObjectAdminDeps {
 }
 
 /**
- * The operator verbs of the user's SQL interface over HTTP, on path-API keys: EXIST (HEAD),
+ * The operator verbs of the path store's SQL interface (import, exist, export, delete, deduplicate) over HTTP, on path-API keys: EXIST (HEAD),
  * the object's record with its shard map (GET), DELETE (marks it for the cleaner). DEDUPLICATE is the
  * `/_dedupe` job (job-routes.ts).
  */

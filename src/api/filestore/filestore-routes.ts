@@ -19,7 +19,7 @@ import { auditEntry } from '../audit-entry.js';
 import { fileInfo } from './file-info.js';
 
 /**
- * The file store API of the user's first document: anonymous uploads addressed by a generated GUID,
+ * The file store API: anonymous uploads addressed by a generated GUID,
  * deleted (expired, then purged by the cleaner) only with the owner key handed out at upload.
  */
 export function registerFilestoreRoutes(app: FastifyInstance, svc: ObjectServices): void {

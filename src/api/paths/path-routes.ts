@@ -14,7 +14,7 @@ import { countedBody, storeUpload } from '../store-upload.js';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /**
- * The write-once path API of the user's second document: POST creates, GET/HEAD read, a second POST
+ * The write-once path API: POST creates, GET/HEAD read, a second POST
  * to the same path is 405, the query string is ignored, there is no public delete.
  */
 /** Bytes to answer a GET of a key that holds no object (the browser's `/favicon.ico`), instead of 404. */

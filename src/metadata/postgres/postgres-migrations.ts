@@ -2,7 +2,7 @@ import { PATHS_BUCKET } from '../records.js';
 
 /**
  * Schema of the PostgreSQL metadata store, as ordered migrations (each in its own transaction, recorded in
- * `schema_migrations`). The objects table is hash-partitioned by key into 16 partitions, as the user's
+ * `schema_migrations`). The objects table is hash-partitioned by key into 16 partitions, as the path store's design
  * design spreads keys by their hash; parts and shards are keyed by object id. Times are ms since the epoch.
  */
 
@@ -114,7 +114,7 @@ export const postgresMigrations: readonly { version: number; name: string; sql: 
         queued_at bigint NOT NULL
       );
       CREATE INDEX shard_garbage_queued ON shard_garbage (queued_at);
-      -- The user's SQL interface, for the verbs that make sense inside the database. KEY is a
+      -- The path store's SQL interface, for the verbs that make sense inside the database. KEY is a
       -- path-API key. delete() only marks the object: the gateways' cleaner deletes its shards.
       CREATE FUNCTION exist(object_key text) RETURNS boolean LANGUAGE sql STABLE AS $$
         SELECT EXISTS (SELECT 1 FROM objects WHERE key = object_key AND bucket = '${PATHS_BUCKET}' AND expires_at IS NULL)
