@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nodesTable } from './nodes-command.js';
+import { balanceLine, nodesTable } from './nodes-command.js';
 
 test('the nodes table aligns columns and draws the fill', () => {
   const GiB = 1024 ** 3;
@@ -14,4 +14,10 @@ test('the nodes table aligns columns and draws the fill', () => {
   assert.match(lines[1]!, /1\.00 GiB \/ 4\.00 GiB +12$/);
   assert.match(lines[2]!, /down +\[\.{20}\] 0\.0%/);
   assert.equal(lines[0]!.indexOf('STATE'), lines[1]!.indexOf('up'));
+});
+
+test('under the table: the fill spread, and why it stays when placement allows no better', () => {
+  assert.equal(balanceLine({ spread: 0.034, limitedBy: null }), 'fill spread 3.4%\n');
+  assert.equal(balanceLine({ spread: 1.125, limitedBy: 'no shard can move' }), 'fill spread 112.5%, as even as placement allows: no shard can move\n');
+  assert.equal(balanceLine(undefined), '');
 });

@@ -18,6 +18,13 @@ export function nodesTable(nodes: readonly NodeRow[]): string {
   return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
+/** The fill spread under the table, and why it stays when the rebalancer found nothing more to move. */
+export function balanceLine(balance: { spread: number; limitedBy: string | null } | undefined): string {
+  if (!balance) return '';
+  const spread = `fill spread ${(balance.spread * 100).toFixed(1)}%`;
+  return balance.limitedBy ? `${spread}, as even as placement allows: ${balance.limitedBy}\n` : `${spread}\n`;
+}
+
 export function addNodesCommand(program: Command): void {
   withGatewayOptions(program.command('nodes'))
     .description('list the storage nodes: state, fill and shards (admin token)')
@@ -28,7 +35,10 @@ export function addNodesCommand(program: Command): void {
         if (response.statusCode !== 200) throw await failureFrom(response);
         const text = await readText(response);
         if (opts.json) process.stdout.write(`${text.trim()}\n`);
-        else process.stdout.write(nodesTable((JSON.parse(text) as { nodes: NodeRow[] }).nodes));
+        else {
+          const listing = JSON.parse(text) as { nodes: NodeRow[]; balance?: { spread: number; limitedBy: string | null } };
+          process.stdout.write(nodesTable(listing.nodes) + balanceLine(listing.balance));
+        }
       }),
     );
 }
