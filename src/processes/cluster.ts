@@ -78,7 +78,8 @@ async function startUnderLock(
   if (config.port !== 0) await assertPortFree(config.host, config.port, '--port');
   if (config.s3Port !== undefined && config.s3Port !== 0) await assertPortFree(config.host, config.s3Port, '--s3-port');
 
-  const logOf = new Map<ChildProcess, { name: string; path: string; offset: number }>();
+  /** Every running child: how it was started (to start it again) and where its own log begins. */
+  const launched = new Map<ChildProcess, { name: string; args: string[]; secrets: Record<string, string>; path: string; offset: number; at: number }>();
   /** Once the cluster is ready: what to do when a child dies (start it again, or only say so). */
   let onDeath: ((child: ChildProcess) => void) | undefined;
   const launch = (name: string, args: string[], secrets: Record<string, string>): ChildProcess => {
@@ -92,7 +93,7 @@ async function startUnderLock(
     const child = spawn(process.execPath, [...flags, CLI, ...args], { stdio: ['ignore', out, out], env: { ...process.env, ...RUNTIME_ENV, ...secrets } });
     closeSync(out);
     children.list.push(child);
-    logOf.set(child, { name, path, offset });
+    launched.set(child, { name, args, secrets, path, offset, at: Date.now() });
     child.on('exit', (code, signal) => {
       if (children.stopping) return;
       if (onDeath) return onDeath(child);
@@ -103,7 +104,7 @@ async function startUnderLock(
   };
   /** The start failed because `child` exited: its own words, from its log. */
   const exitedError = (child: ChildProcess, while_: string): Error => {
-    const { name, path, offset } = logOf.get(child)!;
+    const { name, path, offset } = launched.get(child)!;
     const lines = childErrorLines(path, offset).map((line) => `  ${name}: ${line}`);
     return new Error(`${name} exited with code ${child.exitCode ?? child.signalCode} ${while_}:\n${lines.join('\n')}\n(full log: ${path})`);
   };
@@ -143,7 +144,7 @@ async function startUnderLock(
     return (await get(`${gatewayUrl}/_health/live`)).status === 200;
   }, 30_000, 'the gateway to answer /_health/live');
 
-  const nodes: { dir: string; child: ChildProcess; url: string; starts: number; args: string[] }[] = [];
+  const nodes: { dir: string; child: ChildProcess; url: string; starts: number }[] = [];
   // A free port can be taken by another process between the probe and the node's bind: a node that
   // exits while the cluster starts is launched again on another port, up to three times. One that found
   // its directory in use (exit code 3) is not: that is another process's directory.
@@ -153,7 +154,7 @@ async function startUnderLock(
     const args = ['node', '--dir', nodeDir, '--port', String(port), '--host', config.host, '--gateway', gatewayUrl];
     if (config.nodeCapacity !== undefined) args.push('--capacity', String(config.nodeCapacity));
     const previous = nodes[i - 1];
-    nodes[i - 1] = { dir: nodeDir, child: launch(`node-${i}`, args, nodeSecrets), url: `http://${config.host}:${port}`, starts: (previous?.starts ?? 0) + 1, args };
+    nodes[i - 1] = { dir: nodeDir, child: launch(`node-${i}`, args, nodeSecrets), url: `http://${config.host}:${port}`, starts: (previous?.starts ?? 0) + 1 };
   };
   // Several waiters call this at once: one check at a time, so no node is started twice.
   let restarts = Promise.resolve();
@@ -213,29 +214,31 @@ async function startUnderLock(
   // Supervision: every child is started again when it dies (same arguments, so a node keeps its port and
   // URL), after a back-off that doubles from 1 s to 30 s while it keeps dying and starts over once a child
   // has run for a minute. cluster.json follows the new pids.
-  const specs = new Map<ChildProcess, { name: string; args: string[]; secrets: Record<string, string>; startedAt: number; delay: number; setPid: (pid: number) => void }>();
-  specs.set(gateway, { name: 'gateway', args: gatewayArgs, secrets: gatewaySecrets, startedAt: Date.now(), delay: 0, setPid: (pid) => (state.gateway.pid = pid) });
-  nodes.forEach((n, i) => specs.set(n.child, { name: `node-${i + 1}`, args: n.args, secrets: nodeSecrets, startedAt: Date.now(), delay: 0, setPid: (pid) => (state.nodes[i]!.pid = pid) }));
+  const backoff = new Map<string, number>();
+  const setPid = (name: string, pid: number) => {
+    if (name === 'gateway') state.gateway.pid = pid;
+    else state.nodes[Number(name.slice('node-'.length)) - 1]!.pid = pid;
+  };
   onDeath = (child) => {
-    const spec = specs.get(child);
+    const { name, args, secrets, path, offset, at } = launched.get(child)!;
+    launched.delete(child);
+    children.list.splice(children.list.indexOf(child), 1);
     const how = child.signalCode ? `on ${child.signalCode}` : `with code ${child.exitCode}`;
-    const { path, offset } = logOf.get(child)!;
     const why = child.signalCode ? [] : childErrorLines(path, offset, 3);
-    if (!spec || config.restart === 'never') {
-      log.warn({ child: spec?.name, pid: child.pid, how, why }, 'child exited; not restarted (--restart never)');
-      say(`${spec?.name ?? 'a child'} (pid ${child.pid}) exited ${how}; not restarted (--restart never)`);
+    if (config.restart === 'never') {
+      log.warn({ child: name, pid: child.pid, how, why }, 'child exited; not restarted (--restart never)');
+      say(`${name} (pid ${child.pid}) exited ${how}; not restarted (--restart never)`);
       return;
     }
-    spec.delay = Date.now() - spec.startedAt >= 60_000 ? 1000 : Math.min(30_000, Math.max(1000, spec.delay * 2));
-    log.warn({ child: spec.name, pid: child.pid, how, why, restartInMs: spec.delay }, 'child exited; restarting it');
-    say(`${spec.name} (pid ${child.pid}) exited ${how}${why.length ? ` (${why.join(' / ')})` : ''}; starting it again in ${spec.delay / 1000} s`);
+    const delay = Date.now() - at >= 60_000 ? 1000 : Math.min(30_000, Math.max(1000, (backoff.get(name) ?? 0) * 2));
+    backoff.set(name, delay);
+    log.warn({ child: name, pid: child.pid, how, why, restartInMs: delay }, 'child exited; restarting it');
+    say(`${name} (pid ${child.pid}) exited ${how}${why.length ? ` (${why.join(' / ')})` : ''}; starting it again in ${delay / 1000} s`);
     setTimeout(() => {
       if (children.stopping) return;
-      const next = launch(spec.name, spec.args, spec.secrets);
-      specs.set(next, { ...spec, startedAt: Date.now() });
-      spec.setPid(next.pid!);
+      setPid(name, launch(name, args, secrets).pid!);
       saveState();
-    }, spec.delay);
+    }, delay);
   };
 
   return {
