@@ -1,6 +1,6 @@
 /**
  * Import direction between layers (docs/ARCHITECTURE.md): processes → api/http → objects/jobs →
- * streams → core. Adapters (metadata, shard-stores, storage-node) implement interfaces of inner
+ * domain/streams → core. Adapters (metadata, shard-stores, storage-node) implement interfaces of inner
  * layers; only composition roots (processes/) build them. `npm run lint` fails on a wrong-way import.
  */
 const layer = (name) => `^src/${name}/`;
@@ -15,19 +15,27 @@ const only = (from, allowed, comment) => ({
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
-    only('core', [], 'core is pure: no other layer, no HTTP, no storage'),
+    only('core', [], 'core is pure: erasure coding, placement, ranges, ids; no other layer, no HTTP, no storage'),
+    only('domain', ['core'], 'records, namespaces and the ports (metadata roles, node pool, shard store) the use cases need'),
     only('platform', [], 'how Node built-ins are loaded; any layer may use it'),
     only('streams', ['core'], 'stream pieces know only the core'),
-    only('node-protocol', ['core'], 'the node protocol is shared by both sides and knows only the core'),
-    only('metadata', ['core'], 'metadata stores know only domain types'),
-    only('storage-node', ['core', 'node-protocol', 'observability', 'platform'], 'the node side knows nothing of the gateway'),
-    only('shard-stores', ['core', 'node-protocol', 'metadata', 'streams', 'platform'], 'the gateway side of the node protocol'),
-    only('objects', ['core', 'streams', 'metadata', 'shard-stores', 'observability'], 'use cases never see HTTP'),
-    only('jobs', ['core', 'streams', 'metadata', 'shard-stores', 'objects', 'observability'], 'background workers see no HTTP'),
+    only('node-protocol', ['core', 'domain'], 'the node protocol is shared by both sides'),
+    only('metadata', ['core', 'domain'], 'the metadata stores implement the domain\'s metadata ports'),
+    only('storage-node', ['core', 'domain', 'node-protocol', 'observability', 'platform'], 'the node side knows nothing of the gateway'),
+    only('shard-stores', ['core', 'domain', 'node-protocol', 'streams', 'platform'], 'the gateway side of the node protocol: implements the node pool and shard store ports'),
+    only('objects', ['core', 'domain', 'streams', 'observability'], 'use cases see ports only: no adapter, no HTTP'),
+    only('jobs', ['core', 'domain', 'streams', 'objects', 'observability'], 'background workers see ports and use cases only'),
     only('http', ['core', 'observability', 'platform'], 'shared HTTP plumbing'),
-    // streams: the S3 surface decodes aws-chunked request bodies.
-    only('api', ['core', 'http', 'objects', 'jobs', 'metadata', 'shard-stores', 'node-protocol', 'observability', 'streams'], 'thin public surfaces'),
+    // streams: the S3 surface verifies request bodies with ContentDigest; node-protocol: the registration schema.
+    only('api', ['core', 'domain', 'http', 'objects', 'node-protocol', 'observability', 'streams'], 'thin public surfaces over the use cases'),
     only('config', ['core'], 'configuration schemas'),
+    {
+      name: 'api-through-use-cases',
+      comment: 'API surfaces reach objects through the use cases (objects/use-cases.ts), never the services they are built from',
+      severity: 'error',
+      from: { path: '^src/api/' },
+      to: { path: '^src/objects/(object-services|put-object|read-object|stripe-body|shard-sources|shard-replacement|part-reader|stripe-writer)\\.ts$' },
+    },
     {
       name: 'only-roots-import-processes',
       severity: 'error',
@@ -46,7 +54,7 @@ module.exports = {
       name: 'no-fastify-below-http',
       comment: 'the HTTP framework stays in http/, api/, storage-node routes and the composition roots',
       severity: 'error',
-      from: { path: ['^src/(core|streams|objects|jobs|metadata|shard-stores)/'] },
+      from: { path: ['^src/(core|domain|streams|objects|jobs|metadata|shard-stores)/'] },
       to: { path: 'node_modules/fastify' },
     },
   ],

@@ -1,4 +1,4 @@
-import { canonicalRequest, sign, signingKey, stringToSign, UNSIGNED_PAYLOAD, uriEncode } from '../src/core/sigv4.js';
+import { canonicalRequest, sign, signingKey, stringToSign, UNSIGNED_PAYLOAD, uriEncode } from '../src/api/s3/sigv4.js';
 
 /**
  * A lean SigV4-signed GET for benchmarks: the AWS SDK's XML parsing costs more CPU than the server's

@@ -1,12 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseRangeHeader } from '../core/byte-range.js';
 import { DEFAULT_CONTENT_TYPE } from '../core/content-type.js';
-import type { ObjectRecord } from '../metadata/records.js';
-import type { ObjectServices } from '../objects/object-services.js';
-import { readObject, responseLength } from '../objects/read-object.js';
+import type { ObjectRecord } from '../domain/records.js';
+import type { ObjectStore } from '../objects/object-store.js';
+import { responseLength } from '../objects/object-store.js';
 import { clientSignal } from '../http/client-signal.js';
 import { writePooled } from '../http/pooled-writer.js';
-import { auditEntry } from './audit-entry.js';
+import { callerOf } from './caller.js';
 
 export interface ObjectResponseOptions {
   readonly cacheControl?: string;
@@ -26,7 +26,7 @@ export const etagOf = (object: ObjectRecord): string => `"${object.etag}"`;
  * `download` with the bytes that went out.
  */
 export async function sendObject(
-  svc: ObjectServices,
+  objects: ObjectStore,
   request: FastifyRequest,
   reply: FastifyReply,
   object: ObjectRecord,
@@ -53,11 +53,10 @@ export async function sendObject(
   const started = Date.now();
   let sent = 0;
   reply.raw.once('close', () => {
-    const complete = sent === length;
-    svc.audit.record(auditEntry(request, 'download', object, sent, Date.now() - started, complete ? 'ok' : 'interrupted'));
+    objects.recordDownload(callerOf(request), object, sent, Date.now() - started, sent === length);
   });
   if (length === 0) return reply.send();
-  const body = readObject(svc, object, range, clientSignal(request, reply));
+  const body = objects.read(object, range, clientSignal(request, reply));
   // Read the first stripe before answering, so a dead object is a clean 503, not a truncated 200.
   const first = await body.next();
   async function* all(): AsyncGenerator<Buffer> {

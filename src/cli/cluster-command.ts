@@ -2,45 +2,17 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { clusterConfigSchema } from '../config/cluster-config.js';
 import { validateConfig } from '../config/validate.js';
+import { CLUSTER_OPTIONS } from '../config/cluster-options.js';
+import { addOptions, rawConfig } from './config-options.js';
 import { runProcess } from './run-process.js';
 import { pino } from 'pino';
 import { mkdirSync } from 'node:fs';
 
 export function addClusterCommand(program: Command): void {
-  program
-    .command('cluster')
-    .description('run a local cluster: a gateway and N storage nodes as child processes, data under one directory')
-    .option('--dir <dir>', 'directory for all data, logs and cluster.json', './data')
-    .option('--port <port>', 'gateway port', '8080')
-    .option('--host <host>', 'address everything binds to', '127.0.0.1')
-    .option('--nodes <n>', 'number of storage nodes', '8')
-    .option('--data-shards <k>', 'data shards per object', '6')
-    .option('--parity-shards <m>', 'parity shards per object', '2')
-    .option('--block-size <bytes>', 'shard block size (e.g. 1MiB)')
-    .option('--node-capacity <bytes>', 'declared capacity of each node (default: free disk space)')
-    .option('--db <url>', 'metadata store (default sqlite:DIR/meta.db)')
-    .option('--gc-grace <seconds>', "passed to the gateway: the cleaner's grace period")
-    .option('--gc-interval <seconds>', 'passed to the gateway: seconds between cleaner passes')
-    .option('--idle-timeout <ms>', 'passed to the gateway: cut off a client that sends and reads nothing for this long')
-    .option('--s3-port <port>', 'port of the S3-compatible API (default: a free port)')
-    .option('--restart <policy>', 'always: start a child that dies again, with back-off; never: leave it dead', 'always')
+  const command = program.command('cluster').description('run a local cluster: a gateway and N storage nodes as child processes, data under one directory');
+  addOptions(command, CLUSTER_OPTIONS)
     .action(async (opts: Record<string, string | undefined>) => {
-      const config = validateConfig(clusterConfigSchema, {
-        dir: opts.dir,
-        port: opts.port,
-        host: opts.host,
-        nodes: opts.nodes,
-        dataShards: opts.dataShards,
-        parityShards: opts.parityShards,
-        blockSize: opts.blockSize,
-        nodeCapacity: opts.nodeCapacity,
-        db: opts.db,
-        gcGrace: opts.gcGrace,
-        gcInterval: opts.gcInterval,
-        idleTimeout: opts.idleTimeout,
-        s3Port: opts.s3Port,
-        restart: opts.restart,
-      });
+      const config = validateConfig(clusterConfigSchema, rawConfig(CLUSTER_OPTIONS, opts), CLUSTER_OPTIONS);
       // As runProcess does for every long-running process, but before the cluster's own log is opened.
       process.umask(0o077);
       const logDir = join(resolve(config.dir), 'logs');

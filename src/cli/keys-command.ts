@@ -2,7 +2,7 @@ import { newAccessKeyId, newSecretKey } from '../core/ids.js';
 import type { Command } from 'commander';
 import { openMetadataStore } from '../metadata/open-store.js';
 import { redactUrl } from '../metadata/schema-check.js';
-import type { MetadataStore } from '../metadata/metadata-store.js';
+import type { MetadataStore } from '../domain/metadata-store.js';
 
 async function withStore(db: string | undefined, work: (store: MetadataStore) => Promise<number | void>): Promise<void> {
   if (!db) {

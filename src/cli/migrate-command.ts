@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { openMetadataStore } from '../metadata/open-store.js';
 import { redactUrl } from '../metadata/schema-check.js';
-import type { AppliedMigration } from '../metadata/metadata-store.js';
+import type { AppliedMigration } from '../domain/metadata-store.js';
 
 export function addMigrateCommand(program: Command): void {
   program

@@ -2,14 +2,17 @@ import type { z } from 'zod';
 import { ConfigInvalidError } from '../core/errors.js';
 import { parseByteSize } from '../core/byte-size.js';
 import { z as zod } from 'zod';
+import { flagFor, type OptionTable } from './option-table.js';
 
-/** Validates raw options once at start; every problem is reported together, the result is frozen. */
-export function validateConfig<S extends z.ZodType>(schema: S, raw: unknown): Readonly<z.infer<S>> {
+/**
+ * Validates raw options once at start; every problem is reported together, named by the flag that sets
+ * it (from the process's option table), and the result is frozen.
+ */
+export function validateConfig<S extends z.ZodType>(schema: S, raw: unknown, table?: OptionTable): Readonly<z.infer<S>> {
   const result = schema.safeParse(raw);
   if (!result.success) {
-    throw new ConfigInvalidError(
-      result.error.issues.map((i) => `${i.path.length ? `${flagOf(i.path.join('.'))}: ` : ''}${i.message}`),
-    );
+    const flag = (field: string) => (table && flagFor(table, field)) ?? flagOf(field);
+    throw new ConfigInvalidError(result.error.issues.map((i) => `${i.path.length ? `${flag(i.path.join('.'))}: ` : ''}${i.message}`));
   }
   return Object.freeze(result.data);
 }

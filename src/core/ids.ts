@@ -5,24 +5,16 @@ export const newObjectId = (): string => randomUUID();
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const isUuid = (s: string): boolean => UUID_RE.test(s);
 
-let lastMs = 0;
-let sequence = 0;
-
 /**
  * Shard ids are UUIDv7 (RFC 9562): time-ordered, so shards written close together share their first
  * path components on the node (a shard's path is its id split at the dashes) and directories are reused
- * instead of four new ones per shard. rand_a holds a per-millisecond counter (RFC 9562 §6.2 method 1).
+ * instead of four new ones per shard. rand_a and rand_b are random (RFC 9562 §5.7): ids of one
+ * millisecond need no order among themselves, and the function keeps no state between calls.
  */
 export function newShardId(now = Date.now()): string {
-  if (now === lastMs) sequence = (sequence + 1) & 0xfff;
-  else {
-    lastMs = now;
-    sequence = 0;
-  }
   const b = randomBytes(16);
   b.writeUIntBE(now, 0, 6);
-  b[6] = 0x70 | (sequence >> 8);
-  b[7] = sequence & 0xff;
+  b[6] = 0x70 | ((b[6] ?? 0) & 0x0f);
   b[8] = 0x80 | ((b[8] ?? 0) & 0x3f);
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;

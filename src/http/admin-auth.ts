@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { hasBearer } from '../core/bearer.js';
-import { SESSION_COOKIE, cookieValue, isValidSession } from '../core/console-session.js';
+import { SESSION_COOKIE, cookieValue, isValidSession } from './console-session.js';
 import { UnauthorizedError } from '../core/errors.js';
 
 /** The header the web console sends with every request it makes; a form on another site cannot. */

@@ -1,7 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import { SESSION_COOKIE, cookieValue, isValidKeySession, keySessionAccessKey } from '../core/console-session.js';
+import { SESSION_COOKIE, cookieValue, isValidKeySession, keySessionAccessKey } from './console-session.js';
 import { hasBearer } from '../core/bearer.js';
-import { UnauthorizedError } from '../core/errors.js';
 import { CONSOLE_HEADER, hasConsoleSession } from './admin-auth.js';
 
 /** Looks up an S3 access key's secret (undefined when there is no such key). */
@@ -18,19 +17,4 @@ export async function browseIdentity(request: FastifyRequest, adminToken: string
   if (!accessKey) return undefined;
   const secret = await secretOf(accessKey);
   return secret !== undefined && isValidKeySession(secret, value, Date.now()) ? { role: 's3', accessKey } : undefined;
-}
-
-/** The identity, or UnauthorizedError; an S3 key's session reaches S3 buckets only (`s3Bucket`). */
-export async function requireBrowse(
-  request: FastifyRequest,
-  adminToken: string,
-  secretOf: SecretOf,
-  s3Bucket: boolean | undefined,
-  cookieAlone = false,
-): Promise<BrowseIdentity> {
-  const identity = await browseIdentity(request, adminToken, secretOf, cookieAlone);
-  if (identity?.role === 'admin' || (identity?.role === 's3' && s3Bucket !== false)) return identity;
-  throw new UnauthorizedError(
-    identity ? 'an S3 access key reaches S3 buckets only' : "this endpoint needs the admin token as 'Authorization: Bearer <token>'",
-  );
 }

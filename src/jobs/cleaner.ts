@@ -1,6 +1,6 @@
-import type { Fence, MetadataStore } from '../metadata/metadata-store.js';
-import type { IntentShard } from '../metadata/records.js';
-import type { NodeDirectory } from '../shard-stores/node-directory.js';
+import type { Fence, MetadataStore } from '../domain/metadata-store.js';
+import type { IntentShard } from '../domain/records.js';
+import type { NodePool } from '../domain/node-pool.js';
 import type { AuditRecorder } from '../objects/audit-recorder.js';
 import type { Logger } from '../observability/logger.js';
 import type { Worker } from './worker.js';
@@ -43,7 +43,7 @@ export class Cleaner implements Worker<CleanerSummary> {
 
   constructor(
     private readonly metadata: MetadataStore,
-    private readonly nodes: NodeDirectory,
+    private readonly nodes: NodePool,
     private readonly audit: AuditRecorder,
     private readonly graceMs: number,
     private readonly log: Logger,

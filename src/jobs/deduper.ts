@@ -1,4 +1,4 @@
-import type { ContentSharing, Fence } from '../metadata/metadata-store.js';
+import type { ContentSharing, Fence } from '../domain/metadata-store.js';
 import { LeaseLostError } from '../core/errors.js';
 import type { AuditRecorder } from '../objects/audit-recorder.js';
 import type { Logger } from '../observability/logger.js';

@@ -1,11 +1,20 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { PeriodicRunner } from './periodic-runner.js';
 import { JobBusyError } from '../core/errors.js';
 import { openSqliteStore } from '../metadata/sqlite/sqlite-store.js';
 import { createLogger } from '../observability/logger.js';
 
-test('two gateways on one store: only the lease holder runs the periodic job; runNow does not overlap', async () => {
+/** Moves the mocked clock by `ms` in small steps, letting the promises that each timer starts settle between them. */
+async function advance(t: TestContext, ms: number, step = 5): Promise<void> {
+  for (let done = 0; done < ms; done += step) {
+    t.mock.timers.tick(step);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+test('two gateways on one store: only the lease holder runs the periodic job; runNow does not overlap', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: Date.UTC(2026, 0, 1) });
   const store = openSqliteStore(':memory:');
   const log = createLogger('test', 'silent');
   const runs = { a: 0, b: 0 };
@@ -20,16 +29,19 @@ test('two gateways on one store: only the lease holder runs the periodic job; ru
   const a = new PeriodicRunner(worker('a'), store.leases, 30, log);
   const b = new PeriodicRunner(worker('b'), store.leases, 30, log);
   a.start();
-  await new Promise((r) => setTimeout(r, 45));
+  await advance(t, 45);
   b.start();
-  await new Promise((r) => setTimeout(r, 300));
-  await a.stop();
-  await b.stop();
-  assert.ok(runs.a >= 3, `the holder ran ${runs.a} times`);
+  await advance(t, 300);
+  assert.ok(runs.a >= 9 && runs.a <= 12, `the holder ran every 30 ms of its clock: ${runs.a} passes in 345 ms`);
   assert.equal(runs.b, 0, 'the other gateway never ran it');
+  const stopped = Promise.all([a.stop(), b.stop()]);
+  await advance(t, 10);
+  await stopped;
 
   const c = new PeriodicRunner(worker('a'), store.leases, 60_000, log);
-  const [x, y] = await Promise.all([c.runNow(), c.runNow()]);
+  const both = Promise.all([c.runNow(), c.runNow()]);
+  await advance(t, 10);
+  const [x, y] = await both;
   assert.equal(x, y, 'a second runNow during a pass gets the same pass');
   await c.stop();
   await store.close();

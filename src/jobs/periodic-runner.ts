@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { JobBusyError } from '../core/errors.js';
-import type { Fence, Leases } from '../metadata/metadata-store.js';
+import type { Fence, Leases } from '../domain/metadata-store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Worker } from './worker.js';
 

@@ -1,10 +1,10 @@
 import { fillRatio, fillSpread, type NodeLoad } from '../core/placement.js';
 import { ChecksumMismatchError, LeaseLostError } from '../core/errors.js';
-import type { Fence } from '../metadata/metadata-store.js';
+import type { Fence } from '../domain/metadata-store.js';
 import type { ObjectServices } from '../objects/object-services.js';
 import { replaceShards } from '../objects/shard-replacement.js';
 import { copiedShard } from '../objects/shard-sources.js';
-import type { PartRef, ShardLocation } from '../metadata/records.js';
+import type { PartRef, ShardLocation } from '../domain/records.js';
 import type { Logger } from '../observability/logger.js';
 import type { Worker } from './worker.js';
 

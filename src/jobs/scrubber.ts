@@ -1,5 +1,5 @@
 import { ChecksumMismatchError, ShardMissingError } from '../core/errors.js';
-import type { Fence } from '../metadata/metadata-store.js';
+import type { Fence } from '../domain/metadata-store.js';
 import { CHECKSUM_BYTES } from '../core/erasure-scheme.js';
 import type { ObjectServices } from '../objects/object-services.js';
 import { BlockReader } from '../streams/block-reader.js';

@@ -1,5 +1,5 @@
 import { MetadataUnavailableError } from '../core/errors.js';
-import type { MetadataStore } from './metadata-store.js';
+import type { MetadataStore } from '../domain/metadata-store.js';
 
 /** An outage ends with the first success this long after its last failure. */
 const SETTLED_MS = 1000;

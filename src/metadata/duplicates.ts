@@ -1,4 +1,4 @@
-import type { DuplicateGroup, PartRecord } from './records.js';
+import type { DuplicateGroup, PartRecord } from '../domain/records.js';
 
 export interface DuplicateRow {
   id: string;
@@ -33,8 +33,4 @@ export function groupDuplicates(rows: readonly DuplicateRow[]): DuplicateGroup[]
   return groups;
 }
 
-/** Whether two objects' parts already name the same shards. */
-export function sameShards(a: readonly PartRecord[], b: readonly PartRecord[]): boolean {
-  const ids = (parts: readonly PartRecord[]) => parts.flatMap((p) => p.shards.map((s) => s.shardId)).sort().join(',');
-  return ids(a) === ids(b);
-}
+export { sameShards } from '../domain/same-shards.js';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { MetadataStore } from './metadata-store.js';
-import type { NewObject, UploadIntent } from './records.js';
+import type { MetadataStore } from '../domain/metadata-store.js';
+import type { NewObject, UploadIntent } from '../domain/records.js';
 import { IntentGoneError, KeyExistsError, LeaseLostError, SchemaTooOldError } from '../core/errors.js';
 import type { OpenOptions } from './schema-check.js';
 import { s3MetadataContract } from './s3-metadata.contract.js';

@@ -1,5 +1,5 @@
 import { ConfigInvalidError } from '../core/errors.js';
-import type { MetadataStore } from './metadata-store.js';
+import type { MetadataStore } from '../domain/metadata-store.js';
 import { watchAvailability, type AvailabilityListener } from './availability.js';
 
 /**

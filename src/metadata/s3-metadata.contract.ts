@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { MetadataStore } from './metadata-store.js';
-import type { NewObject, UploadedPart } from './records.js';
+import type { MetadataStore } from '../domain/metadata-store.js';
+import type { NewObject, UploadedPart } from '../domain/records.js';
 import { LeaseLostError, NoSuchBucketError, NoSuchUploadError, NotFoundError } from '../core/errors.js';
 
 const NODES = ['node-0', 'node-1', 'node-2'];

@@ -1,5 +1,5 @@
 import { totalShards } from '../core/erasure-scheme.js';
-import type { PartRecord } from './records.js';
+import type { PartRecord } from '../domain/records.js';
 
 /** Parts committed with fewer shards than their scheme: the repairer completes them. */
 export const underReplicated = (object: { readonly parts: readonly PartRecord[] }): PartRecord[] =>

@@ -39,18 +39,7 @@ export type NodeReport = z.infer<typeof nodeReportSchema>;
 export const storedShardSchema = z.object({ id: z.string(), size: z.number().int().nonnegative() });
 export type StoredShard = z.infer<typeof storedShardSchema>;
 
-/** One line of the NDJSON answer to GET /v1/shards. */
-export interface ShardListing {
-  id: string;
-  size: number;
-  /** Seconds since the shard file was last modified. */
-  age: number;
-}
+/** One line of the NDJSON answer to GET /v1/shards; the answer to DELETE /v1/tmp. */
+export type { ShardListing, TempPurge } from '../domain/shard-store.js';
 
 export { bearer, hasBearer } from '../core/bearer.js';
-
-/** The answer to DELETE /v1/tmp. */
-export interface TempPurge {
-  files: number;
-  bytes: number;
-}

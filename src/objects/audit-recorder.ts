@@ -1,6 +1,6 @@
-import type { AuditLog } from '../metadata/metadata-store.js';
+import type { AuditLog } from '../domain/metadata-store.js';
 import { MetadataUnavailableError } from '../core/errors.js';
-import type { AuditEntry } from '../metadata/records.js';
+import type { AuditEntry } from '../domain/records.js';
 import type { Logger } from '../observability/logger.js';
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createHash } from 'node:crypto';
 import { MultipartPartsError } from '../core/errors.js';
-import type { MultipartUpload, UploadedPart } from '../metadata/records.js';
+import type { MultipartUpload, UploadedPart } from '../domain/records.js';
 import { assembleMultipart } from './multipart.js';
 
 const upload: MultipartUpload = { id: 'u', bucket: 'b', key: 'k', contentType: 'video/mp4', headers: { 'x-amz-meta-a': '1' }, createdAt: 1 };

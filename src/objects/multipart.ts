@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { MultipartPartsError } from '../core/errors.js';
 import { newObjectId } from '../core/ids.js';
-import type { MultipartUpload, NewObject, UploadedPart } from '../metadata/records.js';
+import type { MultipartUpload, NewObject, UploadedPart } from '../domain/records.js';
 import type { ObjectServices } from './object-services.js';
 import { stripeBody, type StripedBody } from './stripe-body.js';
 

@@ -1,7 +1,7 @@
 import type { ErasureScheme } from '../core/erasure-scheme.js';
 import type { ErasureCoder } from '../core/erasure-coder.js';
-import type { MetadataStore } from '../metadata/metadata-store.js';
-import type { NodeDirectory } from '../shard-stores/node-directory.js';
+import type { MetadataStore } from '../domain/metadata-store.js';
+import type { NodePool } from '../domain/node-pool.js';
 import type { Logger } from '../observability/logger.js';
 import type { BufferPool } from '../streams/buffer-pool.js';
 import type { DigestSource } from '../streams/digest-source.js';
@@ -11,7 +11,7 @@ import type { AuditRecorder } from './audit-recorder.js';
 /** What the object use cases need, built once by the gateway's composition root. */
 export interface ObjectServices {
   readonly metadata: MetadataStore;
-  readonly nodes: NodeDirectory;
+  readonly nodes: NodePool;
   /** The default scheme for new objects. */
   readonly scheme: ErasureScheme;
   /** A coder per (k, m); cached by the caller. */

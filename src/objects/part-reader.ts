@@ -1,6 +1,6 @@
 import { shardByteRangeForStripes, type ErasureScheme } from '../core/erasure-scheme.js';
 import { ChecksumMismatchError, ShardMissingError, ShardUnavailableError } from '../core/errors.js';
-import type { PartRecord, ShardLocation } from '../metadata/records.js';
+import type { PartRecord, ShardLocation } from '../domain/records.js';
 import { BlockReader } from '../streams/block-reader.js';
 import { chainBodies } from '../streams/chain-bodies.js';
 import type { ObjectServices } from './object-services.js';

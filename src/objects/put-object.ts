@@ -1,5 +1,5 @@
 import { KeyExistsError } from '../core/errors.js';
-import type { CommitOptions, NewObject, ObjectRecord } from '../metadata/records.js';
+import type { CommitOptions, NewObject, ObjectRecord } from '../domain/records.js';
 import type { ObjectServices } from './object-services.js';
 import { stripeBody, type StripeBodyInput, type StripedBody } from './stripe-body.js';
 

@@ -1,8 +1,8 @@
 import { rangeLength, stripesForRange, type ByteRange } from '../core/byte-range.js';
 import { stripeDataBytes } from '../core/erasure-scheme.js';
-import type { ObjectRecord, PartRecord } from '../metadata/records.js';
+import type { ObjectRecord, PartRecord } from '../domain/records.js';
 import { ShardUnavailableError } from '../core/errors.js';
-import { sameShards } from '../metadata/duplicates.js';
+import { sameShards } from '../domain/same-shards.js';
 import type { ObjectServices } from './object-services.js';
 import { PartReader } from './part-reader.js';
 

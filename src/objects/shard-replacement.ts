@@ -1,8 +1,8 @@
 import { IntentGoneError, MetadataUnavailableError, UploadAbortedError } from '../core/errors.js';
 import { newObjectId, newShardId } from '../core/ids.js';
-import type { ObjectRecord, PartRef, ShardLocation, ShardMove } from '../metadata/records.js';
-import type { Fence } from '../metadata/metadata-store.js';
-import type { ShardSink } from '../shard-stores/shard-store.js';
+import type { ObjectRecord, PartRef, ShardLocation, ShardMove } from '../domain/records.js';
+import type { Fence } from '../domain/metadata-store.js';
+import type { ShardSink } from '../domain/shard-store.js';
 import type { ObjectServices } from './object-services.js';
 
 export interface Replacement {

@@ -1,7 +1,7 @@
 import { blockChecksum } from '../core/block-frame.js';
 import { stripeCount } from '../core/erasure-scheme.js';
-import type { PartRecord, ShardLocation } from '../metadata/records.js';
-import type { ShardSink } from '../shard-stores/shard-store.js';
+import type { PartRecord, ShardLocation } from '../domain/records.js';
+import type { ShardSink } from '../domain/shard-store.js';
 import { BlockReader } from '../streams/block-reader.js';
 import type { ObjectServices } from './object-services.js';
 import { PartReader } from './part-reader.js';

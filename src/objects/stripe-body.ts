@@ -2,7 +2,7 @@ import { minimumShards, schemeForSize, shardFileBytes, stripeDataBytes, totalSha
 import { NotEnoughNodesError, ObjectTooLargeError, UploadAbortedError, UploadIncompleteError } from '../core/errors.js';
 import { newObjectId, newShardId } from '../core/ids.js';
 import { choosePlacement } from '../core/placement.js';
-import type { ShardLocation, UploadIntent } from '../metadata/records.js';
+import type { ShardLocation, UploadIntent } from '../domain/records.js';
 import type { BodyDigest } from '../streams/content-digest.js';
 import { splitIntoStripes, type StripeBuffers } from '../streams/stripe-splitter.js';
 import type { ObjectServices } from './object-services.js';

@@ -1,7 +1,7 @@
 import { blockChecksum } from '../core/block-frame.js';
 import type { ErasureCoder } from '../core/erasure-coder.js';
 import type { ErasureScheme } from '../core/erasure-scheme.js';
-import type { ShardSink } from '../shard-stores/shard-store.js';
+import type { ShardSink } from '../domain/shard-store.js';
 import type { BufferPool } from '../streams/buffer-pool.js';
 import type { Stripe } from '../streams/stripe-splitter.js';
 

@@ -8,21 +8,24 @@ import { openMetadataStore, sqliteFileOf } from '../metadata/open-store.js';
 import { lockDirectory } from '../platform/dir-lock.js';
 import { basename, dirname, resolve } from 'node:path';
 import { NodeDirectory } from '../shard-stores/node-directory.js';
+import { HttpShardStore } from '../shard-stores/http-shard-store.js';
 import type { ObjectServices } from '../objects/object-services.js';
+import { createUseCases } from '../objects/use-cases.js';
 import { DigestWorker } from '../streams/digest-worker.js';
 import { BufferPool } from '../streams/buffer-pool.js';
 import { createGcPacer, exposedGc, GC_PACE_BYTES } from '../streams/gc-pacer.js';
 import { registerAccessLog } from '../http/access-log.js';
 import { createHttpServer } from '../http/create-server.js';
 import { sendError } from '../http/error-map.js';
-import { registerAdminRoutes } from '../api/admin/admin-routes.js';
+import { registerAdminRoutes, registerHealthRoutes, registerNodeRegistration } from '../api/admin/admin-routes.js';
+import { adminScope, bearerScope, browseScope } from '../http/auth-scopes.js';
 import { registerPathRoutes } from '../api/paths/path-routes.js';
 import { registerFilestoreRoutes } from '../api/filestore/filestore-routes.js';
 import { AuditRecorder } from '../objects/audit-recorder.js';
 import { Cleaner } from '../jobs/cleaner.js';
 import { PeriodicRunner } from '../jobs/periodic-runner.js';
 import type { Worker } from '../jobs/worker.js';
-import type { Fence } from '../metadata/metadata-store.js';
+import type { Fence } from '../domain/metadata-store.js';
 import { Deduper } from '../jobs/deduper.js';
 import { registerBrowseRoutes } from '../api/admin/browse-routes.js';
 import { registerConsoleRoutes } from '../api/console/console-routes.js';
@@ -61,7 +64,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         ? metaLog.warn({ outageMs }, 'metadata store reachable again')
         : metaLog.error({ err: cause }, 'metadata store unreachable; answering 503 until it is back'),
   });
-  const directory = new NodeDirectory(metadata.nodes, config.nodeSecret, config.nodeDownAfterMs, Date.now, (error) => {
+  const directory = new NodeDirectory(metadata.nodes, (nodeUrl) => new HttpShardStore(nodeUrl, config.nodeSecret), config.nodeDownAfterMs, Date.now, (error) => {
     // An outage of the store is logged once by its watcher; anything else here is news.
     if (!(error instanceof MetadataUnavailableError)) log.warn({ err: error }, 'could not refresh the node registry; using the last known nodes');
   });
@@ -94,27 +97,26 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     parityBuffers: new BufferPool(Math.max(config.parityShards, 1) * config.blockSize, 4),
   };
 
+  const useCases = createUseCases(svc);
+  const secretOf = async (accessKey: string) => (await metadata.accessKeys.find(accessKey))?.secretKey;
+
   const app = createHttpServer(log, config.idleTimeoutMs);
 
   app.setErrorHandler(sendError);
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` }));
   // Node heartbeats arrive every second from every node; only their failures are news.
   registerAccessLog(app, (method, path) => method === 'POST' && path === '/_nodes', metrics);
-  await app.register(async (scope) =>
-    registerAdminRoutes(scope, {
-      registry: metadata.nodes,
-      directory,
-      adminToken: config.adminToken,
-      nodeSecret: config.nodeSecret,
-      audit: metadata.audit,
-      recorder: audit,
-      // The rebalancer is made below; its nodes are asked for only once requests arrive.
-      rebalancing: () => rebalancer.nodesInPass(),
-      balanceLimit: (up) => rebalancer.limit(up),
-      joinThreshold: REBALANCE_START_ABOVE,
-      scheme: svc.scheme,
-    }),
-  );
+  const adminDeps = {
+    registry: metadata.nodes,
+    directory,
+    audit: metadata.audit,
+    recorder: audit,
+    // The rebalancer is made below; its nodes are asked for only once requests arrive.
+    rebalancing: () => rebalancer.nodesInPass(),
+    balanceLimit: (up: readonly string[]) => rebalancer.limit(up),
+    joinThreshold: REBALANCE_START_ABOVE,
+    scheme: svc.scheme,
+  };
   const cleaner = new Cleaner(metadata, directory, audit, config.gcGraceSec * 1000, log.child({ component: 'cleaner' }), config.multipartExpirySec * 1000);
   const deduper = new Deduper(metadata.sharing, audit, log.child({ component: 'dedupe' }));
   const repairer = new Repairer(svc, config.repairAfterSec * 1000, log.child({ component: 'repair' }));
@@ -148,28 +150,36 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       j.periodic,
     ),
   }));
-  await app.register(async (scope) =>
-    registerJobRoutes(
-      scope,
-      config.adminToken,
-      Object.fromEntries(jobs.map((j) => [j.path, { begin: () => j.runner.begin(j.onDemand), status: () => j.runner.status(), background: j.background }])),
-    ),
-  );
-  await app.register(async (scope) => registerMetricsRoute(scope, metrics.registry, [config.adminToken, ...(config.metricsToken ? [config.metricsToken] : [])]));
-  await app.register(async (scope) =>
-    registerObjectAdminRoutes(scope, { svc, adminToken: config.adminToken }),
-  );
-  await app.register(async (scope) => registerBrowseRoutes(scope, { svc, adminToken: config.adminToken }));
-  await app.register(async (scope) =>
-    registerConsoleRoutes(scope, config.adminToken, async (accessKey) => (await metadata.accessKeys.find(accessKey))?.secretKey),
-  );
-  await app.register(async (scope) => registerFilestoreRoutes(scope, svc));
-  await app.register(async (scope) => registerPathRoutes(scope, svc, (key) => (key === 'favicon.ico' ? FAVICON : undefined)));
+  // Who may call what is decided once per group of routes, by its scope's hook (src/http/auth-scopes.ts).
+  const jobControls = Object.fromEntries(jobs.map((j) => [j.path, { begin: () => j.runner.begin(j.onDemand), status: () => j.runner.status(), background: j.background }]));
+  await app.register(async (scope) => registerHealthRoutes(scope, adminDeps));
+  await app.register(async (scope) => {
+    bearerScope(scope, [config.nodeSecret], 'node secret');
+    registerNodeRegistration(scope, adminDeps);
+  });
+  await app.register(async (scope) => {
+    adminScope(scope, config.adminToken);
+    registerAdminRoutes(scope, adminDeps);
+    registerJobRoutes(scope, jobControls);
+    registerObjectAdminRoutes(scope, { objects: useCases.objects });
+  });
+  await app.register(async (scope) => {
+    bearerScope(scope, [config.adminToken, ...(config.metricsToken ? [config.metricsToken] : [])], 'admin or metrics token', config.adminToken);
+    registerMetricsRoute(scope, metrics.registry);
+  });
+  await app.register(async (scope) => {
+    browseScope(scope, config.adminToken, secretOf);
+    registerBrowseRoutes(scope, { useCases });
+  });
+  // The console's pages and its sign-in are public; signing in is where its credentials are checked.
+  await app.register(async (scope) => registerConsoleRoutes(scope, config.adminToken, secretOf));
+  await app.register(async (scope) => registerFilestoreRoutes(scope, useCases.objects));
+  await app.register(async (scope) => registerPathRoutes(scope, useCases.objects, (key) => (key === 'favicon.ico' ? FAVICON : undefined)));
 
   // The S3 API listens on a port of its own: its addressing (`/bucket/key`) and its errors (XML) differ.
   const s3 = createHttpServer(log.child({ component: 's3' }), config.idleTimeoutMs, s3RequestId);
   registerAccessLog(s3, undefined, metrics);
-  await s3.register(async (scope) => registerS3Routes(scope, { svc, region: config.s3Region, domain: config.s3Domain }));
+  await s3.register(async (scope) => registerS3Routes(scope, { useCases, secretOf, region: config.s3Region, domain: config.s3Domain }));
 
   const listen = async (server: typeof app, port: number) => {
     await server.listen({ port, host: config.host });

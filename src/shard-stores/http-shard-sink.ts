@@ -3,7 +3,7 @@ import { http } from '../platform/node-http.js';
 import { ShardUnavailableError } from '../core/errors.js';
 import { nodeRoutes } from '../node-protocol/protocol.js';
 import type { Socket } from 'node:net';
-import type { ShardSink } from './shard-store.js';
+import type { ShardSink } from '../domain/shard-store.js';
 
 /**
  * A shard upload: `ClientRequest.write(chunk, callback)` tells exactly when a chunk has left the

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { http } from '../platform/node-http.js';
 import { ShardUnavailableError, ShardMissingError } from '../core/errors.js';
 import { bearer, nodeReportSchema, nodeRoutes, type NodeReport, type ShardListing, type TempPurge } from '../node-protocol/protocol.js';
-import type { ShardSink, ShardStore } from './shard-store.js';
+import type { ShardSink, ShardStore } from '../domain/shard-store.js';
 import { noDelay, openHttpShardSink } from './http-shard-sink.js';
 import { FrameChannel } from './frame-channel.js';
 import { FRAMED_SHARD_BYTES, OP_GET, OP_PUT, type FrameReply } from '../node-protocol/frames.js';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeDirectory } from './node-directory.js';
+import { HttpShardStore } from './http-shard-store.js';
 import { openSqliteStore } from '../metadata/sqlite/sqlite-store.js';
 
 const report = (id: string, used = 0, fs: { fsId: string | null; fsFree: number | null } = { fsId: null, fsFree: null }) =>
@@ -9,7 +10,7 @@ const report = (id: string, used = 0, fs: { fsId: string | null; fsFree: number 
 test('node directory: heartbeats, down after silence, failures, reservations', async () => {
   const store = openSqliteStore(':memory:');
   let now = 10_000;
-  const dir = new NodeDirectory(store.nodes, 'secret-secret', 5000, () => now);
+  const dir = new NodeDirectory(store.nodes, (url) => new HttpShardStore(url, 'secret-secret'), 5000, () => now);
   await dir.start(60_000);
   try {
     assert.equal(dir.noteHeartbeat(report('a'), now), true, 'a new node is written to the registry');
@@ -43,7 +44,7 @@ test('node directory: heartbeats, down after silence, failures, reservations', a
 
 test('node directory: nodes on one file system share its free space in placement and listings', async () => {
   const store = openSqliteStore(':memory:');
-  const dir = new NodeDirectory(store.nodes, 'secret-secret', 5000);
+  const dir = new NodeDirectory(store.nodes, (url) => new HttpShardStore(url, 'secret-secret'), 5000);
   await dir.start(60_000);
   try {
     // Three nodes on one disk with 300 bytes free, one on a disk of its own.

@@ -1,8 +1,8 @@
-import type { NodeRegistry } from '../metadata/metadata-store.js';
-import type { NodeRecord } from '../metadata/records.js';
+import type { NodeRegistry } from '../domain/metadata-store.js';
+import type { NodeRecord } from '../domain/records.js';
 import type { NodeLoad } from '../core/placement.js';
-import type { ShardStore } from './shard-store.js';
-import { HttpShardStore } from './http-shard-store.js';
+import type { ShardStore } from '../domain/shard-store.js';
+import type { NodeHeartbeats, NodePool, NodeState, NodeView, ShardStoreFactory } from '../domain/node-pool.js';
 import { effectiveCapacities } from '../core/shared-filesystems.js';
 
 function withSharedFilesystems(nodes: NodeView[]): NodeView[] {
@@ -10,11 +10,7 @@ function withSharedFilesystems(nodes: NodeView[]): NodeView[] {
   return nodes.map((n) => ({ ...n, capacity: capacities.get(n.id)! }));
 }
 
-export type NodeState = 'up' | 'down';
-
-export interface NodeView extends NodeRecord {
-  readonly state: NodeState;
-}
+export type { NodeState, NodeView } from '../domain/node-pool.js';
 
 /** How often a node's heartbeat through this gateway is written to the shared registry. */
 const PERSIST_EVERY_MS = 2000;
@@ -28,9 +24,9 @@ const RESERVATION_TTL_MS = 3000;
  * each node that its last heartbeat cannot have counted yet — without those, concurrent uploads would
  * all pick the same "emptiest" nodes between two heartbeats.
  */
-export class NodeDirectory {
+export class NodeDirectory implements NodePool, NodeHeartbeats {
   private nodes = new Map<string, NodeRecord>();
-  private readonly stores = new Map<string, HttpShardStore>();
+  private readonly stores = new Map<string, { url: string; store: ReturnType<ShardStoreFactory> }>();
   /** Per node, oldest first, with their sum: placement reads the sum for every object. */
   private readonly reservations = new Map<string, { list: { at: number; bytes: number }[]; total: number }>();
   private readonly failedAt = new Map<string, number>();
@@ -39,7 +35,8 @@ export class NodeDirectory {
 
   constructor(
     private readonly registry: NodeRegistry,
-    private readonly secret: string,
+    /** Builds the store for a node's URL (the composition root decides the transport and its credentials). */
+    private readonly storeFor: ShardStoreFactory,
     private readonly downAfterMs: number,
     private readonly now: () => number = Date.now,
     /** Told when a periodic refresh of the registry fails (the last known picture stays in use meanwhile). */
@@ -156,17 +153,17 @@ export class NodeDirectory {
   store(nodeId: string): ShardStore {
     const node = this.nodes.get(nodeId);
     if (!node) throw new Error(`unknown node ${nodeId}`);
-    let store = this.stores.get(nodeId);
-    if (!store || store.url !== node.url) {
-      void store?.close();
-      store = new HttpShardStore(node.url, this.secret);
-      this.stores.set(nodeId, store);
+    let held = this.stores.get(nodeId);
+    if (!held || held.url !== node.url) {
+      void held?.store.close();
+      held = { url: node.url, store: this.storeFor(node.url) };
+      this.stores.set(nodeId, held);
     }
-    return store;
+    return held.store;
   }
 
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
-    await Promise.all([...this.stores.values()].map((s) => s.close()));
+    await Promise.all([...this.stores.values()].map((s) => s.store.close()));
   }
 }

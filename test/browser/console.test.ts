@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LocalCluster } from '../helpers/local-cluster.js';
+import { pause } from '../helpers/wait.js';
 
 /** Screenshots the tests keep (CI artifacts); README's picture of the cluster view is one of them. */
 const OUTPUT = 'test-output';
@@ -178,7 +179,7 @@ describe('web console in chromium', () => {
     const deadline = Date.now() + 20_000;
     while (!(Number((await requestsChart.getAttribute('data-latest')) || 0) > 0)) {
       assert.ok(Date.now() < deadline, 'the requests chart showed traffic');
-      await new Promise((r) => setTimeout(r, 250));
+      await pause(200);
     }
     await busy;
     await page.screenshot({ path: `${OUTPUT}/console-activity.png`, fullPage: true });

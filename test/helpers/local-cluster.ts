@@ -71,6 +71,12 @@ export class LocalCluster {
     process.kill(this.state.nodes[index]!.pid, signal);
   }
 
+  /** Resolves once the index-th node's port refuses connections (a killed node is gone). */
+  async nodeGone(index: number): Promise<void> {
+    const url = this.state.nodes[index]!.url;
+    await waitUntil(() => fetch(`${url}/v1/status`, { signal: AbortSignal.timeout(1000) }).then(() => false, () => true), 10_000, `node ${index} to be gone`);
+  }
+
   /**
    * Kills the gateway with SIGKILL (a crash) and starts a new gateway process on the same port, store and
    * secrets; the nodes' heartbeats find it again. Later gateway flags (`--gc-grace 2`) override earlier.
@@ -148,11 +154,6 @@ export class LocalCluster {
   }
 }
 
-export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { waitUntil } from './wait.js';
+
+export { waitUntil };

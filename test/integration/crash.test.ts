@@ -5,7 +5,8 @@ import fc from 'fast-check';
 import { LocalCluster, waitUntil } from '../helpers/local-cluster.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How far into the activity the victim is killed: part of the fault, not a wait for an outcome. */
+const killAfter = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Activity = 'upload' | 'download' | 'gc' | 'repair' | 'rebalance';
 interface Round { activity: Activity; victim: 'gateway' | number; delayMs: number }
@@ -72,16 +73,20 @@ describe('crash consistency: kill -9 at random moments', () => {
           const lost = round.victim === 9 ? 8 : 9;
           cluster.killNode(lost);
           down.push(lost);
-          await sleep(300);
+          await waitUntil(async () => (await cluster.nodes()).some((x) => x.url === cluster.state.nodes[lost]!.url && x.state === 'down'), 15_000, 'the killed node marked down');
           work = cluster.admin('/_repair', { method: 'POST' }).catch(() => undefined);
           break;
         }
         case 'rebalance':
           await cluster.addNode();
-          work = cluster.admin('/_rebalance', { method: 'POST' }).then(() => sleep(1500)).catch(() => undefined);
+          // The pass runs in the background; the work ends when it does (or when the kill ends it).
+          work = cluster
+            .admin('/_rebalance', { method: 'POST' })
+            .then(() => waitUntil(async () => !((await (await cluster.admin('/_rebalance')).json()) as { running: boolean }).running, 30_000, 'the rebalance pass to end'))
+            .catch(() => undefined);
           break;
       }
-      await sleep(round.delayMs);
+      await killAfter(round.delayMs);
       if (round.victim === 'gateway') {
         await cluster.restartGateway();
       } else if (!down.includes(round.victim)) {
@@ -107,21 +112,18 @@ describe('crash consistency: kill -9 at random moments', () => {
 
     // Past the grace, two cleaner passes: the first claims abandoned intents, the second sweeps orphans. A
     // gateway killed during a pass holds the job's lease until it expires: asked again, as an operator would.
-    const gc = async () => {
-      for (let res = await cluster.admin('/_gc', { method: 'POST' }); res.status === 409; res = await cluster.admin('/_gc', { method: 'POST' })) {
-        await sleep(Number(res.headers.get('retry-after')) * 1000);
-      }
-    };
-    await sleep(2500);
-    await gc();
-    await sleep(2500);
-    await gc();
+    const gc = () => waitUntil(async () => (await cluster.admin('/_gc', { method: 'POST' })).status !== 409, 30_000, 'the cleaner lease to be free');
     const used = new Set<string>();
     for (const key of committed.keys()) {
       const map = (await (await cluster.admin(`/_objects/${key}`)).json()) as { parts: { shards: { shardId: string }[] }[] };
       for (const s of map.parts[0]!.shards) used.add(s.shardId);
     }
-    const onNodes = (await cluster.nodes()).reduce((sum, x) => sum + x.shards, 0);
+    const shardsOnNodes = async () => (await cluster.nodes()).reduce((sum, x) => sum + x.shards, 0);
+    await waitUntil(async () => {
+      await gc();
+      return (await shardsOnNodes()) === used.size;
+    }, 30_000, 'cleaner passes past the grace to leave only the shards of committed objects');
+    const onNodes = await shardsOnNodes();
     assert.equal(onNodes, used.size, 'the nodes hold exactly the shards of committed objects');
     await readAll('at the end');
   });

@@ -6,6 +6,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, LocalCluster } from '../helpers/local-cluster.js';
+import { pause, waitUntil } from '../helpers/wait.js';
 import { freePort } from '../../src/processes/ports.js';
 import { RUNTIME_FLAGS } from '../../src/processes/runtime-flags.js';
 
@@ -29,17 +30,27 @@ describe('the caching nginx front', () => {
     execFileSync(NGINX, ['-t', '-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'pipe' });
     // nginx daemonizes; its master keeps whatever stdio it is given, so give it none.
     execFileSync(NGINX, ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
-    for (let i = 0; i < 50 && !(await fetch(`${url}/_health`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    await waitUntil(() => fetch(`${url}/_health`).then(() => true, () => false), 10_000, 'nginx to answer');
   });
   after(async () => {
+    let nginxPid: number | undefined;
     try {
-      const pid = Number(readFileSync(join(dir, 'nginx.pid'), 'utf8'));
-      process.kill(pid, 'SIGQUIT');
+      nginxPid = Number(readFileSync(join(dir, 'nginx.pid'), 'utf8'));
+      process.kill(nginxPid, 'SIGQUIT');
     } finally {
       // Even when nginx never started, the cluster must stop, or the test process never ends.
       await cluster.stop();
     }
-    await new Promise((r) => setTimeout(r, 300));
+    // Its cache directory goes once nginx has quit (a graceful quit finishes what its workers do).
+    const gone = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    if (nginxPid !== undefined) await waitUntil(() => gone(nginxPid), 10_000, 'nginx to quit').catch(() => pause(200));
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -21,7 +21,8 @@ test('a node killed mid-upload costs the object one shard, not its upload; the r
       },
     });
     const upload = fetch(`${cluster.url}/lost/big.bin`, { method: 'POST', body, duplex: 'half', headers: { 'content-length': String(data.length) } } as RequestInit);
-    await new Promise((r) => setTimeout(r, 700));
+    // Well into the upload, with most of it still to come, a node dies.
+    await waitUntil(() => sent >= 12 * 1024 * 1024, 20_000, 'the first 12 MiB of the body sent');
     const victim = 3;
     cluster.killNode(victim);
     const res = await upload;

@@ -5,8 +5,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalCluster } from '../helpers/local-cluster.js';
 import { ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
+import { pause, waitUntil } from '../helpers/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long the database stays dead: the fault itself, not a wait for an outcome. */
+const holdOutage = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Six writers keep uploading while the metadata database is restarted and killed. The gateway must never
@@ -42,7 +44,7 @@ test('a gateway on PostgreSQL rides out a fast restart and kill -9 outages of 3 
           answer = res.status === 201 ? '201' : `${res.status} ${error}`;
         } catch (error) {
           answer = `no answer: ${(error as Error).message}`;
-          await sleep(100);
+          await pause(100);
         }
         answers.set(answer, (answers.get(answer) ?? 0) + 1);
       }
@@ -52,25 +54,31 @@ test('a gateway on PostgreSQL rides out a fast restart and kill -9 outages of 3 
     const recovery = async (back: number) => {
       while (lastCreated < back) {
         assert.ok(Date.now() - back < 10_000, 'no upload stored within 10 s of the database coming back');
-        await sleep(20);
+        await pause(20);
       }
       return lastCreated - back;
     };
 
-    await sleep(1500);
+    /** Waits until the writers have had `n` more uploads acknowledged. */
+    const stored = async (n: number) => {
+      const target = acked.size + n;
+      await waitUntil(() => acked.size >= target, 30_000, `${n} more acknowledged uploads`);
+    };
+    await stored(20);
     pg.restartFast();
     const afterRestart = await recovery(Date.now());
 
-    await sleep(1000);
+    await stored(10);
     await pg.killHard();
-    await sleep(3000);
+    await holdOutage(3000);
     pg.start();
     const afterShort = await recovery(Date.now());
 
-    await sleep(1000);
+    await stored(10);
     await pg.killHard();
-    await sleep(2000);
+    const killedAt = Date.now();
     // Health that tells the truth: the process lives, but it is not ready, and says why.
+    await waitUntil(async () => (await fetch(`${url}/_health/ready`)).status === 503, 10_000, 'readiness to see the outage');
     assert.equal((await fetch(`${url}/_health/live`)).status, 200);
     const down = await fetch(`${url}/_health/ready`);
     assert.equal(down.status, 503);
@@ -79,12 +87,12 @@ test('a gateway on PostgreSQL rides out a fast restart and kill -9 outages of 3 
     assert.equal(downBody.metadata.ok, false);
     assert.match(downBody.message, /metadata store is unreachable/);
     assert.equal((await fetch(`${url}/_health`)).status, 503, '/_health is readiness');
-    await sleep(18_000);
+    await holdOutage(20_000 - (Date.now() - killedAt));
     pg.start();
     const afterLong = await recovery(Date.now());
     const up = (await (await fetch(`${url}/_health/ready`)).json()) as { status: string; metadata: { ok: boolean } };
     assert.deepEqual([up.status, up.metadata.ok], ['ready', true]);
-    await sleep(1000);
+    await stored(10);
     writing = false;
     await Promise.all(writers);
 

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalCluster, waitUntil } from '../helpers/local-cluster.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface ShardMap { parts: { shards: { index: number; node: string; shardId: string }[] }[] }
 interface RepairSummary { lostNodes: string[]; shardsRebuilt: number; unrecoverable: number; deferred: number }
@@ -31,9 +32,11 @@ describe('repair: damaged shards and lost nodes are rebuilt elsewhere', () => {
     writeSync(fd, Buffer.from('BITROT-BITROT'), 0, 13, 300_000);
     closeSync(fd);
     assert.ok((await read('rot/one')).equals(data), 'the read rebuilds the rotten block from parity');
-    await new Promise((r) => setTimeout(r, 200)); // the damage report is written after the read
-
-    const summary = await repair();
+    // The damage report is written just after the read answered.
+    const summary = await waitFor(async () => {
+      const pass = await repair();
+      return pass.shardsRebuilt > 0 ? pass : undefined;
+    }, 'a repair pass to see the damage the read reported');
     assert.equal(summary.shardsRebuilt, 1);
     const after = await shardMap('rot/one');
     assert.notEqual(after[0]!.shardId, before[0]!.shardId, 'shard 0 is a new file');
@@ -53,8 +56,10 @@ describe('repair: damaged shards and lost nodes are rebuilt elsewhere', () => {
     // The first test left 8 live nodes: this object is on all of them. Lose a file, then read.
     rmSync(shardFile(before[3]!));
     assert.ok((await read('lost/one')).equals(data));
-    await new Promise((r) => setTimeout(r, 200));
-    const summary = await repair();
+    const summary = await waitFor(async () => {
+      const pass = await repair();
+      return pass.shardsRebuilt > 0 ? pass : undefined;
+    }, 'a repair pass to see the missing file the read reported');
     assert.ok(summary.lostNodes.length >= 2, 'the nodes killed earlier count as lost');
     assert.equal(summary.unrecoverable, 0);
     const after = await shardMap('lost/one');
@@ -66,7 +71,7 @@ describe('repair: damaged shards and lost nodes are rebuilt elsewhere', () => {
     await waitUntil(async () => (await cluster.nodes()).filter((n) => joined.includes(n.id) && n.state === 'up').length === 2, 20_000, 'two new nodes');
     const victims = [after[4]!.node, after[5]!.node];
     for (const v of victims) cluster.killNode(nodeIndex(v));
-    await new Promise((r) => setTimeout(r, 300));
+    for (const v of victims) await cluster.nodeGone(nodeIndex(v));
     const second = await repair();
     assert.ok(victims.every((v) => second.lostNodes.includes(v)), 'POST /_repair treats nodes down now as lost');
     const healed = await shardMap('lost/one');

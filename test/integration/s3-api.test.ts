@@ -13,6 +13,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { LocalCluster } from '../helpers/local-cluster.js';
+import { waitFor, waitUntil } from '../helpers/wait.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
@@ -185,7 +186,7 @@ describe('S3 API with the AWS SDK', () => {
     const data = randomBytes(2 * MiB);
     await s3.send(new PutObjectCommand({ Bucket: 'copies', Key: 'src', Body: data, ContentType: 'text/x-src', Metadata: { a: '1' } }));
     const shards = async () => (await cluster.nodes()).reduce((n, node) => n + node.shards, 0);
-    await waitFor(async () => (await shards()) % 8 === 0, 'the nodes to report the new shards');
+    await waitUntil(async () => (await shards()) % 8 === 0, 10_000, 'the nodes to report the new shards');
     const usedBefore = await shards();
     const copy = await s3.send(new CopyObjectCommand({ Bucket: 'copies', Key: 'dst', CopySource: 'copies/src' }));
     assert.equal(copy.CopyObjectResult!.ETag, `"${md5(data)}"`);
@@ -200,8 +201,7 @@ describe('S3 API with the AWS SDK', () => {
     assert.deepEqual((await s3.send(new HeadObjectCommand({ Bucket: 'copies', Key: 'renamed' }))).Metadata, { b: '2' });
     assert.deepEqual(await s3Error(s3.send(new CopyObjectCommand({ Bucket: 'copies', Key: 'src', CopySource: 'copies/src' }))), { name: 'InvalidRequest', status: 400 });
     assert.deepEqual(await s3Error(s3.send(new CopyObjectCommand({ Bucket: 'copies', Key: 'x', CopySource: 'copies/none' }))), { name: 'NoSuchKey', status: 404 });
-    // A heartbeat later the nodes still hold what they held: the copies name the source's shards.
-    await new Promise((r) => setTimeout(r, 1500));
+    // The nodes, asked live, hold what they held: the copies name the source's shards.
     assert.equal(await shards(), usedBefore, 'copies took no new shards');
 
     await s3.send(new DeleteObjectCommand({ Bucket: 'copies', Key: 'src' }));
@@ -275,8 +275,13 @@ describe('S3 API with the AWS SDK', () => {
     const tampered = getUrl.replace('up.bin', 'other.bin');
     assert.equal((await fetch(tampered)).status, 403);
     const shortLived = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'presigned', Key: 'up.bin' }), { expiresIn: 1 });
-    await new Promise((r) => setTimeout(r, 2100));
-    const expired = await fetch(shortLived);
+    const signedAt = Date.now();
+    const expired = await waitFor(async () => {
+      const res = await fetch(shortLived);
+      if (res.status === 200) await res.arrayBuffer();
+      return res.status === 200 ? undefined : res;
+    }, 'the one-second presigned URL to expire', 10_000, 100);
+    assert.ok(Date.now() - signedAt >= 900, 'it worked until it expired');
     assert.equal(expired.status, 403);
     assert.match(await expired.text(), /<Code>AccessDenied<\/Code>.*expired/);
   });
@@ -331,18 +336,22 @@ describe('S3 API with the AWS SDK', () => {
     const shards = async () => (await cluster.nodes()).reduce((n, node) => n + node.shards, 0);
     // Drain the garbage earlier tests left (an aborted upload's parts), so this pass frees only this upload.
     await cluster.admin('/_gc', { method: 'POST' });
-    await new Promise((r) => setTimeout(r, 1500));
     const before = await shards();
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'expiry', Key: 'left.bin' }));
     await s3.send(new UploadPartCommand({ Bucket: 'expiry', Key: 'left.bin', UploadId, PartNumber: 1, Body: randomBytes(MiB) }));
     await s3.send(new UploadPartCommand({ Bucket: 'expiry', Key: 'left.bin', UploadId, PartNumber: 1, Body: randomBytes(MiB) }));
     await cluster.restartGateway(['--multipart-expiry', '1', '--gc-interval', '0']);
-    await new Promise((r) => setTimeout(r, 1100));
-    const gc = (await (await cluster.admin('/_gc', { method: 'POST' })).json()) as { multipartExpired: number; freedShards: number };
+    // Passes until the upload is a second old; the replaced part's shards may go in an earlier pass.
+    let freedShards = 0;
+    const gc = await waitFor(async () => {
+      const pass = (await (await cluster.admin('/_gc', { method: 'POST' })).json()) as { multipartExpired: number; freedShards: number };
+      freedShards += pass.freedShards;
+      return pass.multipartExpired > 0 ? pass : undefined;
+    }, 'a cleaner pass to expire the upload', 10_000, 100);
     assert.equal(gc.multipartExpired, 1);
-    assert.equal(gc.freedShards, 16, 'both uploads of part 1 (the replaced one queued at once) are deleted');
+    assert.equal(freedShards, 16, 'both uploads of part 1 (the replaced one queued at once) are deleted');
     assert.deepEqual(await s3Error(s3.send(new ListPartsCommand({ Bucket: 'expiry', Key: 'left.bin', UploadId }))), { name: 'NoSuchUpload', status: 404 });
-    await waitFor(async () => (await shards()) === before, 'the nodes to report the freed shards');
+    await waitUntil(async () => (await shards()) === before, 10_000, 'the nodes to report the freed shards');
   });
 });
 
@@ -350,10 +359,3 @@ function* chunksOf(data: Buffer, size: number): Generator<Buffer> {
   for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}

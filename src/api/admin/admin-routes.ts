@@ -1,16 +1,14 @@
-import { requireAdmin } from '../../http/admin-auth.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequestError } from '../../core/errors.js';
 import { fillSpread, joiningNodes } from '../../core/placement.js';
 import { describeRedundancy, redundancyWith } from '../../core/redundancy.js';
 import type { ErasureScheme } from '../../core/erasure-scheme.js';
 import { nodeReportSchema } from '../../node-protocol/protocol.js';
-import type { NodeDirectory } from '../../shard-stores/node-directory.js';
-import type { NodeRegistry } from '../../metadata/metadata-store.js';
+import type { NodeHeartbeats, NodePool } from '../../domain/node-pool.js';
+import type { NodeRegistry } from '../../domain/metadata-store.js';
 import { acceptRawBodies, readJsonBody } from '../../http/raw-body.js';
-import { requireBearer } from '../../http/bearer-auth.js';
-import type { AuditLog } from '../../metadata/metadata-store.js';
-import type { AuditAction } from '../../metadata/records.js';
+import type { AuditLog } from '../../domain/metadata-store.js';
+import type { AuditAction } from '../../domain/records.js';
 import type { AuditRecorder } from '../../objects/audit-recorder.js';
 import { refuseOtherMethods } from './job-routes.js';
 
@@ -18,9 +16,7 @@ const ACTIONS: readonly AuditAction[] = ['create', 'download', 'expire', 'purge'
 
 export interface AdminDeps {
   registry: NodeRegistry;
-  directory: NodeDirectory;
-  adminToken: string;
-  nodeSecret: string;
+  directory: NodePool & NodeHeartbeats;
   audit: AuditLog;
   recorder: AuditRecorder;
   /** Nodes the running rebalance pass moves shards from or to. */
@@ -44,10 +40,8 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** System endpoints under the reserved `_` prefix. */
-export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
-  acceptRawBodies(app);
-
+/** Health endpoints under the reserved `_` prefix: public, for supervisors, load balancers and people. */
+export function registerHealthRoutes(app: FastifyInstance, deps: AdminDeps): void {
   // Liveness: the process answers. What a supervisor (Docker's HEALTHCHECK) restarts on.
   app.get('/_health/live', async () => ({ status: 'ok' }));
 
@@ -76,9 +70,13 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   };
   app.get('/_health/ready', ready);
   app.get('/_health', ready);
+}
 
-  app.get('/_nodes', async (request) => {
-    requireAdmin(request, deps.adminToken);
+/** The operator's system endpoints: the node list and the action log (registered in the admin scope). */
+export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  acceptRawBodies(app);
+
+  app.get('/_nodes', async () => {
     await deps.directory.refresh();
     const nodes = await deps.directory.listLive();
     const up = nodes.filter((n) => n.state === 'up' && n.capacity > 0);
@@ -105,7 +103,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   });
 
   app.get('/_log', async (request) => {
-    requireAdmin(request, deps.adminToken);
     const q = request.query as { object?: string; action?: string; limit?: string };
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new InvalidRequestError('limit must be an integer from 1 to 10000');
@@ -122,11 +119,13 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     };
   });
 
-  refuseOtherMethods(app, '/_log', ['GET'], deps.adminToken);
+  refuseOtherMethods(app, '/_log', ['GET']);
+}
 
-  // Registration and heartbeat of storage nodes.
+/** Registration and heartbeat of storage nodes (registered in the node secret's scope). */
+export function registerNodeRegistration(app: FastifyInstance, deps: Pick<AdminDeps, 'directory' | 'registry'>): void {
+  acceptRawBodies(app);
   app.post('/_nodes', async (request) => {
-    requireBearer(request, deps.nodeSecret, 'node secret');
     let body: unknown;
     try {
       body = await readJsonBody(request.raw);

@@ -1,31 +1,28 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { create as contentDisposition } from 'content-disposition';
 import { InvalidRequestError, NotFoundError } from '../../core/errors.js';
-import { s3KeyProblem } from '../../core/s3-names.js';
-import { FILESTORE_BUCKET, PATHS_BUCKET, type ObjectRecord } from '../../metadata/records.js';
-import type { ObjectServices } from '../../objects/object-services.js';
-import { requireAdmin } from '../../http/admin-auth.js';
-import { requireBrowse, type SecretOf } from '../../http/console-identity.js';
+import { s3KeyProblem } from '../../domain/s3-names.js';
+import { FILESTORE_BUCKET, PATHS_BUCKET, type ObjectRecord } from '../../domain/records.js';
+import type { UseCases } from '../../objects/use-cases.js';
+import { browserFor } from '../../http/auth-scopes.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
 import { clientSignal } from '../../http/client-signal.js';
 import { declaredLength } from '../../http/declared-length.js';
-import { auditEntry } from '../audit-entry.js';
+import { callerOf } from '../caller.js';
 import { sendObject } from '../object-response.js';
-import { countedBody, storeUpload } from '../store-upload.js';
+import { countedBody } from '../counted-body.js';
 import { listPage } from '../s3/s3-listing.js';
-import { objectDetails } from './object-details.js';
 import { refuseOtherMethods } from './job-routes.js';
 
 export interface BrowseDeps {
-  svc: ObjectServices;
-  adminToken: string;
+  useCases: UseCases;
 }
 
 const MAX_TEXT = 1024;
 
 /** The namespaces an operator can browse: the path store, the file store and every S3 bucket. */
-async function namespaces(svc: ObjectServices) {
-  const s3 = await svc.metadata.buckets.list();
+async function namespaces(useCases: UseCases) {
+  const s3 = await useCases.buckets.list();
   return [
     { name: PATHS_BUCKET, kind: 'paths', title: 'Path store' },
     { name: FILESTORE_BUCKET, kind: 'filestore', title: 'File store' },
@@ -44,40 +41,34 @@ function text(q: Record<string, string | undefined>, name: string, required: boo
 }
 
 /**
- * Browsing for operators and the web console, over every namespace: `GET /_stats` (live objects and
- * bytes), `GET /_buckets`, `GET /_browse`
- * (one level under a prefix: folders and objects), and `GET|DELETE /_browse/object` and
- * `GET /_browse/download` for one object by namespace and key.
+ * Browsing for operators and the web console, over every namespace: `GET /_buckets`, `GET /_browse`
+ * (one level under a prefix: folders and objects), and `GET|PUT|DELETE /_browse/object` and
+ * `GET /_browse/download` for one object by namespace and key. Registered in the browse scope
+ * (src/http/auth-scopes.ts), which has identified the caller before any handler runs.
  */
 export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): void {
   acceptRawBodies(app);
-  const { svc } = deps;
-
-  const secretOf: SecretOf = async (accessKey) => (await svc.metadata.accessKeys.find(accessKey))?.secretKey;
+  const { useCases } = deps;
+  const { objects } = useCases;
   const isS3 = (bucket: string) => bucket !== PATHS_BUCKET && bucket !== FILESTORE_BUCKET;
   /** The request's bucket, once the caller may see it (the admin: any; an S3 key's session: S3 buckets) and it exists. */
-  const namespaceOf = async (request: FastifyRequest, cookieAlone = false): Promise<string> => {
+  const namespaceOf = async (request: FastifyRequest): Promise<string> => {
     const bucket = text(request.query as Record<string, string | undefined>, 'bucket', true);
-    await requireBrowse(request, deps.adminToken, secretOf, isS3(bucket), cookieAlone);
-    if (isS3(bucket) && !(await svc.metadata.buckets.find(bucket))) throw new NotFoundError(`no bucket '${bucket}'`);
+    browserFor(request, isS3(bucket));
+    if (isS3(bucket) && !(await useCases.buckets.exists(bucket))) throw new NotFoundError(`no bucket '${bucket}'`);
     return bucket;
   };
-  const liveObject = async (request: FastifyRequest, cookieAlone = false): Promise<ObjectRecord> => {
-    const bucket = await namespaceOf(request, cookieAlone);
+  const liveObject = async (request: FastifyRequest): Promise<ObjectRecord> => {
+    const bucket = await namespaceOf(request);
     const key = text(request.query as Record<string, string | undefined>, 'key', true);
-    const object = await svc.metadata.objects.findLive(bucket, key);
+    const object = await objects.findLive(bucket, key);
     if (!object) throw new NotFoundError(`no object '${key}' in '${bucket}'`);
     return object;
   };
 
-  app.get('/_stats', async (request) => {
-    requireAdmin(request, deps.adminToken);
-    return svc.metadata.objects.totals();
-  });
-
   app.get('/_buckets', async (request) => {
-    const identity = await requireBrowse(request, deps.adminToken, secretOf, undefined);
-    const all = await namespaces(svc);
+    const identity = browserFor(request, undefined);
+    const all = await namespaces(useCases);
     return { buckets: identity.role === 'admin' ? all : all.filter((n) => n.kind === 's3') };
   });
 
@@ -87,7 +78,7 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
     const prefix = text(q, 'prefix', false);
     const limit = q['limit'] === undefined ? 200 : Number(q['limit']);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidRequestError('limit must be an integer from 1 to 1000');
-    const page = await listPage((after, n) => svc.metadata.objects.list(bucket, { prefix, after, limit: n }), {
+    const page = await listPage((after, n) => objects.list(bucket, { prefix, after, limit: n }), {
       prefix,
       delimiter: '/',
       after: text(q, 'after', false),
@@ -95,7 +86,7 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
     });
     // File store keys are GUIDs; people know their files by the names they uploaded them with. (Looked up
     // per object here rather than carried by every listing: PostgreSQL lists keys from a covering index.)
-    const names = bucket === FILESTORE_BUCKET ? await Promise.all(page.contents.map(async (e) => (await svc.metadata.objects.findById(e.key))?.name ?? null)) : [];
+    const names = bucket === FILESTORE_BUCKET ? await Promise.all(page.contents.map(async (e) => (await objects.findById(e.key))?.name ?? null)) : [];
     return {
       bucket,
       prefix,
@@ -108,14 +99,12 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
   });
 
   app.get('/_browse/object', async (request) => {
-    return objectDetails(svc, await liveObject(request));
+    return objects.describe(await liveObject(request));
   });
 
   app.delete('/_browse/object', async (request, reply) => {
-    const started = Date.now();
     const object = await liveObject(request);
-    if (!(await svc.metadata.objects.expire(object.id, Date.now()))) throw new NotFoundError(`no object '${object.key}'`);
-    svc.audit.record(auditEntry(request, 'expire', object, 0, Date.now() - started, 'ok'));
+    if (!(await objects.expire(object, callerOf(request)))) throw new NotFoundError(`no object '${object.key}'`);
     return reply.code(204).send();
   });
 
@@ -129,7 +118,7 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
     const key = text(request.query as Record<string, string | undefined>, 'key', true);
     const problem = s3KeyProblem(key);
     if (problem) throw new InvalidRequestError(problem);
-    const { object, replaced } = await storeUpload(svc, request, {
+    const { object } = await objects.put({
       bucket,
       key,
       body: countedBody(request),
@@ -138,22 +127,20 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
       replace: true,
       bucketMustExist: true,
       signal: clientSignal(request, reply),
-    });
-    if (replaced) svc.audit.record(auditEntry(request, 'expire', { id: replaced, bucket, key }, 0, 0, 'replaced'));
+    }, callerOf(request));
     return reply.code(201).send({ bucket, key, size: object.size, etag: object.etag, sha256: object.sha256 });
   });
 
   // A download link cannot carry the console's header; it reads and changes nothing, and the session
   // cookie is SameSite=Strict, so the cookie alone is enough here.
-  app.get('/_browse/download', async (request, reply) => {
-    const object = await liveObject(request, true);
+  app.get('/_browse/download', { config: { cookieAlone: true } }, async (request, reply) => {
+    const object = await liveObject(request);
     const name = object.name ?? object.key.split('/').pop() ?? object.id;
-    return sendObject(svc, request, reply, object, false, { disposition: contentDisposition(name || object.id, { type: 'attachment' }), cacheControl: 'private, no-store' });
+    return sendObject(objects, request, reply, object, false, { disposition: contentDisposition(name || object.id, { type: 'attachment' }), cacheControl: 'private, no-store' });
   });
 
-  refuseOtherMethods(app, '/_stats', ['GET'], deps.adminToken);
-  refuseOtherMethods(app, '/_buckets', ['GET'], deps.adminToken);
-  refuseOtherMethods(app, '/_browse', ['GET'], deps.adminToken);
-  refuseOtherMethods(app, '/_browse/object', ['GET', 'PUT', 'DELETE'], deps.adminToken);
-  refuseOtherMethods(app, '/_browse/download', ['GET'], deps.adminToken);
+  refuseOtherMethods(app, '/_buckets', ['GET']);
+  refuseOtherMethods(app, '/_browse', ['GET']);
+  refuseOtherMethods(app, '/_browse/object', ['GET', 'PUT', 'DELETE']);
+  refuseOtherMethods(app, '/_browse/download', ['GET']);
 }

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { MethodNotAllowedError } from '../../core/errors.js';
-import { requireAdmin } from '../../http/admin-auth.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
 
 /** A background job as the admin API drives it. */
@@ -20,35 +19,30 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as 
 
 /**
  * `GET /_<job>` (status) and `POST /_<job>` (a pass now) for the cleaner (`_gc`), deduplication, the
- * repairer and the rebalancer; every other method is a 405 — after the token check, so that an
- * unauthenticated caller learns nothing about the endpoints.
+ * repairer and the rebalancer; every other method is a 405. Registered in the admin scope, whose token
+ * check comes first, so that an unauthenticated caller learns nothing about the endpoints.
  */
-export function registerJobRoutes(app: FastifyInstance, adminToken: string, jobs: Record<string, JobControl>): void {
+export function registerJobRoutes(app: FastifyInstance, jobs: Record<string, JobControl>): void {
   acceptRawBodies(app);
   for (const [path, job] of Object.entries(jobs)) {
-    app.get(path, async (request) => {
-      requireAdmin(request, adminToken);
-      return job.status();
-    });
-    app.post(path, async (request, reply) => {
-      requireAdmin(request, adminToken);
+    app.get(path, async () => job.status());
+    app.post(path, async (_request, reply) => {
       const { pass } = await job.begin();
       if (!job.background) return await pass;
       pass.catch(() => undefined); // the outcome is in the job's status and the log
       return reply.code(202).send(job.status());
     });
-    refuseOtherMethods(app, path, ['GET', 'POST'], adminToken);
+    refuseOtherMethods(app, path, ['GET', 'POST']);
   }
 }
 
-/** Answers the methods a path does not serve with 405 and its `Allow`, once the caller is authorised. */
-export function refuseOtherMethods(app: FastifyInstance, path: string, allowed: readonly string[], token: string): void {
+/** Answers the methods a path does not serve with 405 and its `Allow` (after the scope's authorisation). */
+export function refuseOtherMethods(app: FastifyInstance, path: string, allowed: readonly string[]): void {
   const others = METHODS.filter((m) => !allowed.includes(m) && !(m === 'HEAD' && allowed.includes('GET')));
   app.route({
     method: others,
     url: path,
     handler: async (request) => {
-      requireAdmin(request, token);
       throw new MethodNotAllowedError(request.method, path, allowed);
     },
   });

@@ -1,19 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../../core/errors.js';
-import { keyFromUrlPath } from '../../core/object-key.js';
-import { PATHS_BUCKET, type ObjectRecord } from '../../metadata/records.js';
-import type { ObjectServices } from '../../objects/object-services.js';
-import { requireAdmin } from '../../http/admin-auth.js';
+import { keyFromUrlPath } from '../../domain/object-key.js';
+import { PATHS_BUCKET, type ObjectRecord } from '../../domain/records.js';
+import type { ObjectStore } from '../../objects/object-store.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
-import { auditEntry } from '../audit-entry.js';
+import { callerOf } from '../caller.js';
 import { refuseOtherMethods } from './job-routes.js';
-import { objectDetails } from './object-details.js';
 
 const PREFIX = '/_objects';
 
 export interface ObjectAdminDeps {
-  svc: ObjectServices;
-  adminToken: string;
+  objects: ObjectStore;
 }
 
 /**
@@ -23,11 +20,10 @@ export interface ObjectAdminDeps {
  */
 export function registerObjectAdminRoutes(app: FastifyInstance, deps: ObjectAdminDeps): void {
   acceptRawBodies(app);
-  const { svc } = deps;
+  const { objects } = deps;
   const liveObject = async (request: FastifyRequest): Promise<ObjectRecord> => {
-    requireAdmin(request, deps.adminToken);
     const key = keyFromUrlPath(request.url.slice(PREFIX.length));
-    const object = await svc.metadata.objects.findLive(PATHS_BUCKET, key);
+    const object = await objects.findLive(PATHS_BUCKET, key);
     if (!object) throw new NotFoundError(`no object at '${key}'`);
     return object;
   };
@@ -37,16 +33,18 @@ export function registerObjectAdminRoutes(app: FastifyInstance, deps: ObjectAdmi
     return reply.code(200).send();
   });
 
-  app.get(`${PREFIX}/*`, async (request) => objectDetails(svc, await liveObject(request)));
+  app.get(`${PREFIX}/*`, async (request) => objects.describe(await liveObject(request)));
 
-  refuseOtherMethods(app, `${PREFIX}/*`, ['GET', 'HEAD', 'DELETE'], deps.adminToken);
+  refuseOtherMethods(app, `${PREFIX}/*`, ['GET', 'HEAD', 'DELETE']);
+
+  // Live objects and bytes over every namespace, and the bytes deduplication saves.
+  app.get('/_stats', async () => objects.totals());
+  refuseOtherMethods(app, '/_stats', ['GET']);
 
   app.delete(`${PREFIX}/*`, async (request, reply) => {
-    const started = Date.now();
     const object = await liveObject(request);
     // Lost a race with another delete: the object is gone either way.
-    if (!(await svc.metadata.objects.expire(object.id, Date.now()))) throw new NotFoundError(`no object at '${object.key}'`);
-    svc.audit.record(auditEntry(request, 'expire', object, 0, Date.now() - started, 'ok'));
+    if (!(await objects.expire(object, callerOf(request)))) throw new NotFoundError(`no object at '${object.key}'`);
     return reply.code(204).send();
   });
 }

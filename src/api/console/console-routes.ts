@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fileURLToPath } from 'node:url';
 import { hasBearer, bearer } from '../../core/bearer.js';
-import { SESSION_COOKIE, SESSION_TTL_MS, issueKeySession, issueSession } from '../../core/console-session.js';
+import { SESSION_COOKIE, SESSION_TTL_MS, issueKeySession, issueSession } from '../../http/console-session.js';
 import { InvalidRequestError, UnauthorizedError } from '../../core/errors.js';
 import { acceptRawBodies, readSmallBody } from '../../http/raw-body.js';
 import { browseIdentity, type SecretOf } from '../../http/console-identity.js';

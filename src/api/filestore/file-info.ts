@@ -1,5 +1,5 @@
 import { isParityShard } from '../../core/erasure-scheme.js';
-import type { ObjectRecord } from '../../metadata/records.js';
+import type { ObjectRecord } from '../../domain/records.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 

@@ -3,26 +3,26 @@ import { randomUUID } from 'node:crypto';
 import { create as contentDisposition, parse as parseDisposition } from 'content-disposition';
 import { contentTypeFor } from '../../core/content-type.js';
 import { ForbiddenError, GoneError, InvalidRequestError, NotFoundError } from '../../core/errors.js';
-import { cleanFileName } from '../../core/file-name.js';
+import { cleanFileName } from '../../domain/file-name.js';
 import { isUuid } from '../../core/ids.js';
-import { hashOwnerKey, ownerKeyMatches } from '../../core/owner-key.js';
-import { FILESTORE_BUCKET, type ObjectRecord } from '../../metadata/records.js';
-import type { ObjectServices } from '../../objects/object-services.js';
+import { hashOwnerKey, ownerKeyMatches } from '../../domain/owner-key.js';
+import { FILESTORE_BUCKET, type ObjectRecord } from '../../domain/records.js';
+import type { ObjectStore } from '../../objects/object-store.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
 import { headerText } from '../../http/header-text.js';
 import { clientSignal } from '../../http/client-signal.js';
 import { declaredLength } from '../../http/declared-length.js';
 import { firstFormFile, isMultipart } from '../../http/multipart-file.js';
 import { sendObject } from '../object-response.js';
-import { countedBody, storeUpload } from '../store-upload.js';
-import { auditEntry } from '../audit-entry.js';
+import { countedBody } from '../counted-body.js';
+import { callerOf } from '../caller.js';
 import { fileInfo } from './file-info.js';
 
 /**
  * The file store API: anonymous uploads addressed by a generated GUID,
  * deleted (expired, then purged by the cleaner) only with the owner key handed out at upload.
  */
-export function registerFilestoreRoutes(app: FastifyInstance, svc: ObjectServices): void {
+export function registerFilestoreRoutes(app: FastifyInstance, objects: ObjectStore): void {
   acceptRawBodies(app);
 
   app.post('/filestore', async (request, reply) => {
@@ -45,7 +45,7 @@ export function registerFilestoreRoutes(app: FastifyInstance, svc: ObjectService
       declared = declaredLength(request.headers);
       type = request.headers['content-type'];
     }
-    const { object } = await storeUpload(svc, request, {
+    const { object } = await objects.put({
       bucket: FILESTORE_BUCKET,
       key: id,
       objectId: id,
@@ -55,14 +55,14 @@ export function registerFilestoreRoutes(app: FastifyInstance, svc: ObjectService
       contentType: contentTypeFor(name ?? '', type),
       ownerKeyHash: hashOwnerKey(ownerKey),
       signal,
-    });
+    }, callerOf(request));
     return reply.code(201).header('location', `/filestore/${id}`).send({ ...fileInfo(object), owner_key: ownerKey });
   });
 
   const download = async (request: FastifyRequest, reply: FastifyReply, head: boolean) => {
-    const object = await fileOrThrow(svc, (request.params as { id: string }).id);
+    const object = await fileOrThrow(objects, (request.params as { id: string }).id);
     if (object.expiresAt !== null) throw new GoneError(`file ${object.id} has been deleted`);
-    return sendObject(svc, request, reply, object, head, {
+    return sendObject(objects, request, reply, object, head, {
       // A file can be deleted by its owner: caches must revalidate.
       cacheControl: 'private, no-cache',
       disposition: contentDisposition(object.name ?? object.id, { type: 'attachment' }),
@@ -72,24 +72,22 @@ export function registerFilestoreRoutes(app: FastifyInstance, svc: ObjectService
   app.head('/filestore/:id', (request, reply) => download(request, reply, true));
 
   app.delete('/filestore/:id', async (request) => {
-    const started = Date.now();
     const id = (request.params as { id: string }).id;
     if (!isUuid(id)) throw new InvalidRequestError('a file id is a GUID');
     const presented = (request.query as { owner_key?: string }).owner_key ?? headerValue(request.headers['x-owner-key']);
     if (!presented) throw new InvalidRequestError("the owner key is required (query parameter 'owner_key' or header 'X-Owner-Key')");
-    const object = await fileOrThrow(svc, id);
-    if (!ownerKeyMatches(presented, await svc.metadata.objects.ownerKeyHash(id))) throw new ForbiddenError('the owner key does not match this file');
-    if (object.expiresAt !== null || !(await svc.metadata.objects.expire(id, Date.now()))) throw new GoneError(`file ${id} has been deleted`);
-    svc.audit.record(auditEntry(request, 'expire', object, 0, Date.now() - started, 'ok'));
-    return fileInfo((await svc.metadata.objects.findById(id))!);
+    const object = await fileOrThrow(objects, id);
+    if (!ownerKeyMatches(presented, await objects.ownerKeyHash(id))) throw new ForbiddenError('the owner key does not match this file');
+    if (object.expiresAt !== null || !(await objects.expire(object, callerOf(request)))) throw new GoneError(`file ${id} has been deleted`);
+    return fileInfo((await objects.findById(id))!);
   });
 
-  app.get('/fileinfo/:id', async (request) => fileInfo(await fileOrThrow(svc, (request.params as { id: string }).id)));
+  app.get('/fileinfo/:id', async (request) => fileInfo(await fileOrThrow(objects, (request.params as { id: string }).id)));
 }
 
-async function fileOrThrow(svc: ObjectServices, id: string): Promise<ObjectRecord> {
+async function fileOrThrow(objects: ObjectStore, id: string): Promise<ObjectRecord> {
   if (!isUuid(id)) throw new InvalidRequestError('a file id is a GUID');
-  const object = await svc.metadata.objects.findById(id);
+  const object = await objects.findById(id);
   if (!object || object.bucket !== FILESTORE_BUCKET) throw new NotFoundError(`no file ${id}`);
   return object;
 }

@@ -1,14 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { contentTypeFor } from '../../core/content-type.js';
 import { MethodNotAllowedError, NotFoundError } from '../../core/errors.js';
-import { keyFromUrlPath } from '../../core/object-key.js';
-import { PATHS_BUCKET } from '../../metadata/records.js';
-import type { ObjectServices } from '../../objects/object-services.js';
+import { keyFromUrlPath } from '../../domain/object-key.js';
+import { PATHS_BUCKET } from '../../domain/records.js';
+import type { ObjectStore } from '../../objects/object-store.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
 import { clientSignal } from '../../http/client-signal.js';
 import { declaredLength } from '../../http/declared-length.js';
 import { etagOf, sendObject } from '../object-response.js';
-import { countedBody, storeUpload } from '../store-upload.js';
+import { countedBody } from '../counted-body.js';
+import { callerOf } from '../caller.js';
 
 /** Objects never change once written, so caches may keep them for a year. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -20,19 +21,19 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Bytes to answer a GET of a key that holds no object (the browser's `/favicon.ico`), instead of 404. */
 export type PathFallback = (key: string) => { readonly type: string; readonly body: Buffer } | undefined;
 
-export function registerPathRoutes(app: FastifyInstance, svc: ObjectServices, fallback: PathFallback = () => undefined): void {
+export function registerPathRoutes(app: FastifyInstance, objects: ObjectStore, fallback: PathFallback = () => undefined): void {
   acceptRawBodies(app);
 
   app.post('/*', async (request, reply) => {
     const key = keyFromUrlPath(request.url);
-    const { object } = await storeUpload(svc, request, {
+    const { object } = await objects.put({
       bucket: PATHS_BUCKET,
       key,
       body: countedBody(request),
       declaredSize: declaredLength(request.headers),
       contentType: contentTypeFor(key, request.headers['content-type']),
       signal: clientSignal(request, reply),
-    });
+    }, callerOf(request));
     return reply
       .code(201)
       .header('location', `/${key.split('/').map(encodeURIComponent).join('/')}`)
@@ -42,14 +43,14 @@ export function registerPathRoutes(app: FastifyInstance, svc: ObjectServices, fa
 
   const read = async (request: FastifyRequest, reply: FastifyReply, head: boolean) => {
     const key = keyFromUrlPath(request.url);
-    const object = await svc.metadata.objects.findLive(PATHS_BUCKET, key);
+    const object = await objects.findLive(PATHS_BUCKET, key);
     if (!object) {
       // A stored object always wins; the fallback only fills a gap, and is never cached for long.
       const stand = fallback(key);
       if (stand) return reply.header('cache-control', 'public, max-age=3600').type(stand.type).send(head ? undefined : stand.body);
       throw new NotFoundError(`no object at '${key}'`);
     }
-    return sendObject(svc, request, reply, object, head, { cacheControl: IMMUTABLE });
+    return sendObject(objects, request, reply, object, head, { cacheControl: IMMUTABLE });
   };
 
   app.get('/*', (request, reply) => read(request, reply, false));

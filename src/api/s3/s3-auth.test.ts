@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { authenticateS3 } from './s3-auth.js';
 import { S3Error, s3ErrorXml } from './s3-error.js';
-import { EMPTY_SHA256, STREAMING_PAYLOAD } from '../../core/sigv4.js';
+import { EMPTY_SHA256, STREAMING_PAYLOAD } from './sigv4.js';
 
 // The S3 guide's examples (access key AKIAIOSFODNN7EXAMPLE, 24 May 2013).
 const secrets = new Map([['AKIAIOSFODNN7EXAMPLE', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY']]);

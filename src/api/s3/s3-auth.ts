@@ -1,7 +1,7 @@
 import {
   ALGORITHM, canonicalRequest, chunkStringToSign, parseAuthorization, parseCredential, sign, signaturesMatch, signingKey,
   STREAMING_PAYLOAD, STREAMING_PAYLOAD_TRAILER, STREAMING_UNSIGNED_TRAILER, stringToSign, trailerStringToSign, UNSIGNED_PAYLOAD, type ChunkVerifier, type Credential, type SignableRequest,
-} from '../../core/sigv4.js';
+} from './sigv4.js';
 import { S3Error } from './s3-error.js';
 import { single } from './s3-headers.js';
 

@@ -1,8 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { declaredLength } from '../../http/declared-length.js';
-import { decodeAwsChunked } from '../../streams/aws-chunked-decoder.js';
+import { decodeAwsChunked } from './aws-chunked-decoder.js';
 import { ContentDigest } from '../../streams/content-digest.js';
-import { countedBody } from '../store-upload.js';
+import { countedBody } from '../counted-body.js';
 import type { Authenticated } from './s3-auth.js';
 import { checksumAlgorithmOf, checksumHeader, ChecksumTap, type ChecksumAlgorithm } from './s3-checksums.js';
 import { S3Error } from './s3-error.js';

@@ -1,15 +1,14 @@
-import { uriEncode } from '../../core/sigv4.js';
-import { bucketNameProblem } from '../../core/s3-names.js';
-import type { ObjectListEntry } from '../../metadata/records.js';
+import { uriEncode } from './sigv4.js';
+import { bucketNameProblem } from '../../domain/s3-names.js';
+import type { ObjectListEntry } from '../../domain/records.js';
 import { isoTime, OWNER, pageLimit, sendXml, type BucketContext, type S3Context } from './s3-context.js';
-import { expireKey } from './s3-object-ops.js';
 import { S3Error } from './s3-error.js';
 import { listPage } from './s3-listing.js';
 import { escapeXml, many, MAX_XML_BODY, parseXmlBody, RawXml } from './s3-xml.js';
 import { readSmallBody } from './s3-body.js';
 
 export async function listBuckets(ctx: S3Context) {
-  const buckets = await ctx.svc.metadata.buckets.list();
+  const buckets = await ctx.useCases.buckets.list();
   return sendXml(ctx.reply, 'ListAllMyBucketsResult', {
     Owner: OWNER,
     Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: isoTime(b.createdAt) })) },
@@ -21,7 +20,7 @@ export async function createBucket(ctx: BucketContext) {
   if (problem) throw new S3Error('InvalidBucketName', 400, `The specified bucket is not valid: ${problem}.`);
   // The body may name a LocationConstraint; any region is this cluster's region.
   await readSmallBody(ctx.request, ctx.auth, 64 * 1024);
-  const created = await ctx.svc.metadata.buckets.create({ name: ctx.bucket, createdAt: Date.now() });
+  const created = await ctx.useCases.buckets.create(ctx.bucket);
   // Every access key is the same tenant, so a second create is "already yours", as us-east-1 answers.
   if (!created) throw new S3Error('BucketAlreadyOwnedByYou', 409, 'Your previous request to create the named bucket succeeded and you already own it.');
   return ctx.reply.code(200).header('location', `/${ctx.bucket}`).send();
@@ -32,7 +31,7 @@ export async function headBucket(ctx: BucketContext) {
 }
 
 export async function deleteBucket(ctx: BucketContext) {
-  const result = await ctx.svc.metadata.buckets.remove(ctx.bucket);
+  const result = await ctx.useCases.buckets.remove(ctx.bucket);
   if (result === 'missing') throw new S3Error('NoSuchBucket', 404, 'The specified bucket does not exist');
   if (result === 'not-empty') {
     throw new S3Error('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty (objects, or multipart uploads in progress).');
@@ -76,7 +75,7 @@ export async function listObjects(ctx: BucketContext) {
     after = (v2 ? q.get('start-after') : q.get('marker')) ?? '';
   }
   const page = await listPage(
-    (from, limit) => ctx.svc.metadata.objects.list(ctx.bucket, { prefix, after: from, limit }),
+    (from, limit) => ctx.useCases.objects.list(ctx.bucket, { prefix, after: from, limit }),
     { prefix, delimiter, after, maxKeys },
   );
   const common = {
@@ -125,7 +124,7 @@ export async function deleteObjects(ctx: BucketContext) {
       errors.push({ Key: typeof key === 'string' ? key : '', Code: 'InvalidArgument', Message: 'an <Object> has no <Key>' });
       continue;
     }
-    await expireKey(ctx, key);
+    await ctx.useCases.objects.expireKey(ctx.bucket, key, ctx.caller);
     if (!quiet) deleted.push({ Key: key });
   }
   return sendXml(ctx.reply, 'DeleteResult', { Deleted: deleted, Error: errors });

@@ -1,12 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ObjectServices } from '../../objects/object-services.js';
+import type { UseCases } from '../../objects/use-cases.js';
+import type { Caller } from '../../objects/caller.js';
 import type { Authenticated } from './s3-auth.js';
 import { S3Error } from './s3-error.js';
 import { s3Xml, type XmlElement } from './s3-xml.js';
 
 /** One authenticated S3 request, as the operations see it. */
 export interface S3Context {
-  readonly svc: ObjectServices;
+  readonly useCases: UseCases;
+  /** The request as the action log records it. */
+  readonly caller: Caller;
   readonly request: FastifyRequest;
   readonly reply: FastifyReply;
   readonly auth: Authenticated;

@@ -1,5 +1,5 @@
 import { MultipartPartsError, NoSuchBucketError, NoSuchUploadError, ShardstoreError, type ErrorCode } from '../../core/errors.js';
-import { AwsChunkedError } from '../../streams/aws-chunked-decoder.js';
+import { AwsChunkedError } from './aws-chunked-decoder.js';
 import { escapeXml } from './xml-escape.js';
 
 /** An S3 error: the code clients switch on (`NoSuchKey`, `SignatureDoesNotMatch`, …) and its status. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { compareKeys, listPage, type ListingRequest } from './s3-listing.js';
-import type { ObjectListEntry } from '../../metadata/records.js';
+import type { ObjectListEntry } from '../../domain/records.js';
 
 const entries = (keys: string[]): ObjectListEntry[] => [...new Set(keys)].sort(compareKeys).map((key) => ({ key, size: 1, etag: 'e', createdAt: 0 }));
 const fetcherOf = (all: ObjectListEntry[], prefix: string) => async (after: string, limit: number) =>

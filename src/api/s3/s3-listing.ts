@@ -1,4 +1,4 @@
-import type { ObjectListEntry } from '../../metadata/records.js';
+import type { ObjectListEntry } from '../../domain/records.js';
 
 export interface ListingRequest {
   readonly prefix: string;

@@ -1,37 +1,31 @@
 import { parseRangeHeader } from '../../core/byte-range.js';
-import { newObjectId } from '../../core/ids.js';
-import { assembleMultipart, MAX_PART_NUMBER, uploadPart as storePart } from '../../objects/multipart.js';
-import { readObject } from '../../objects/read-object.js';
-import type { MultipartUpload } from '../../metadata/records.js';
+import { MAX_PART_NUMBER } from '../../objects/multipart.js';
+import type { MultipartUpload } from '../../domain/records.js';
 import { clientSignal } from '../../http/client-signal.js';
-import { auditEntry } from '../audit-entry.js';
 import { readSmallBody, s3UploadBody } from './s3-body.js';
 import { isoTime, OWNER, pageLimit, quoted, sendXml, unquoted, type BucketContext, type ObjectContext } from './s3-context.js';
 import { S3Error } from './s3-error.js';
 import { single, storedHeaders } from './s3-headers.js';
-import { copySource, recordReplaced } from './s3-object-ops.js';
+import { copySource } from './s3-object-ops.js';
 import { many, MAX_XML_BODY, parseXmlBody } from './s3-xml.js';
 
 /** S3's largest part. */
 const MAX_PART_SIZE = 5 * 1024 ** 3;
 
 export async function createMultipartUpload(ctx: ObjectContext) {
-  const upload: MultipartUpload = {
-    id: newObjectId(),
+  const upload = await ctx.useCases.multipart.begin({
     bucket: ctx.bucket,
     key: ctx.key,
     contentType: single(ctx.request.headers['content-type']) ?? null,
     headers: storedHeaders(ctx.request.headers),
-    createdAt: Date.now(),
-  };
-  await ctx.svc.metadata.multipart.create(upload);
+  });
   return sendXml(ctx.reply, 'InitiateMultipartUploadResult', { Bucket: ctx.bucket, Key: ctx.key, UploadId: upload.id });
 }
 
 /** The upload a request names with `uploadId`, which must belong to the request's bucket and key. */
 async function namedUpload(ctx: ObjectContext): Promise<MultipartUpload> {
   const id = ctx.query.get('uploadId') ?? '';
-  const upload = id ? await ctx.svc.metadata.multipart.find(id) : undefined;
+  const upload = id ? await ctx.useCases.multipart.find(id) : undefined;
   if (!upload || upload.bucket !== ctx.bucket || upload.key !== ctx.key) {
     throw new S3Error('NoSuchUpload', 404, 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.');
   }
@@ -59,13 +53,13 @@ export async function uploadPart(ctx: ObjectContext) {
     }
     const size = range ? range.end - range.start + 1 : source.size;
     if (size > MAX_PART_SIZE) throw new S3Error('EntityTooLarge', 400, 'a part is at most 5 GiB');
-    const part = await storePart(ctx.svc, { upload, partNo, body: readObject(ctx.svc, source, range, signal), declaredSize: size, signal });
+    const part = await ctx.useCases.multipart.uploadPart({ upload, partNo, body: ctx.useCases.objects.read(source, range, signal), declaredSize: size, signal });
     return sendXml(ctx.reply, 'CopyPartResult', { ETag: quoted(part.etag), LastModified: isoTime(part.createdAt) });
   }
   const body = s3UploadBody(ctx.request, ctx.auth);
   if (body.declaredSize !== undefined && body.declaredSize > MAX_PART_SIZE) throw new S3Error('EntityTooLarge', 400, 'a part is at most 5 GiB');
   let checksums: Record<string, string> = {};
-  const part = await storePart(ctx.svc, {
+  const part = await ctx.useCases.multipart.uploadPart({
     upload, partNo, body: body.body, declaredSize: body.declaredSize, signal,
     verify: (stored) => (checksums = body.verify(stored)),
   });
@@ -84,10 +78,7 @@ export async function completeMultipartUpload(ctx: ObjectContext) {
     return { partNo, etag };
   });
   if (!root || chosen.length === 0) throw new S3Error('MalformedXML', 400, 'CompleteMultipartUpload names no parts');
-  const started = Date.now();
-  const { object, replaced } = await ctx.svc.metadata.multipart.complete(upload.id, (u, parts) => assembleMultipart(u, parts, chosen), Date.now());
-  ctx.svc.audit.record(auditEntry(ctx.request, 'create', object, object.size, Date.now() - started, 'ok'));
-  recordReplaced(ctx, replaced);
+  const object = await ctx.useCases.multipart.complete(upload, chosen, ctx.caller);
   return sendXml(ctx.reply, 'CompleteMultipartUploadResult', {
     Location: `/${ctx.bucket}/${ctx.key}`, Bucket: ctx.bucket, Key: ctx.key, ETag: quoted(object.etag),
   });
@@ -95,7 +86,7 @@ export async function completeMultipartUpload(ctx: ObjectContext) {
 
 export async function abortMultipartUpload(ctx: ObjectContext) {
   const upload = await namedUpload(ctx);
-  if (!(await ctx.svc.metadata.multipart.abort(upload.id, Date.now()))) {
+  if (!(await ctx.useCases.multipart.abort(upload.id))) {
     throw new S3Error('NoSuchUpload', 404, 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.');
   }
   return ctx.reply.code(204).send();
@@ -105,7 +96,7 @@ export async function listParts(ctx: ObjectContext) {
   const upload = await namedUpload(ctx);
   const max = pageLimit(ctx.query, 'max-parts');
   const marker = Number(ctx.query.get('part-number-marker') ?? '0') || 0;
-  const after = (await ctx.svc.metadata.multipart.parts(upload.id)).filter((p) => p.partNo > marker);
+  const after = (await ctx.useCases.multipart.parts(upload.id)).filter((p) => p.partNo > marker);
   const page = after.slice(0, max);
   return sendXml(ctx.reply, 'ListPartsResult', {
     Bucket: ctx.bucket, Key: ctx.key, UploadId: upload.id, Initiator: OWNER, Owner: OWNER, StorageClass: 'STANDARD',
@@ -120,7 +111,7 @@ export async function listMultipartUploads(ctx: BucketContext) {
   const keyMarker = ctx.query.get('key-marker') ?? '';
   // Without an upload-id-marker, S3 lists uploads of keys after key-marker only.
   const idMarker = ctx.query.get('upload-id-marker') ?? (keyMarker ? '\u{10FFFF}' : '');
-  const found = await ctx.svc.metadata.multipart.list(ctx.bucket, { prefix, afterKey: keyMarker, afterId: idMarker, limit: max + 1 });
+  const found = await ctx.useCases.multipart.list(ctx.bucket, { prefix, afterKey: keyMarker, afterId: idMarker, limit: max + 1 });
   const page = found.slice(0, max);
   const truncated = found.length > max;
   return sendXml(ctx.reply, 'ListMultipartUploadsResult', {

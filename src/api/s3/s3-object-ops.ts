@@ -1,8 +1,5 @@
-import { newObjectId } from '../../core/ids.js';
-import type { ObjectRecord } from '../../metadata/records.js';
-import { auditEntry } from '../audit-entry.js';
+import type { ObjectRecord } from '../../domain/records.js';
 import { sendObject } from '../object-response.js';
-import { storeUpload } from '../store-upload.js';
 import { clientSignal } from '../../http/client-signal.js';
 import { s3UploadBody } from './s3-body.js';
 import { isoTime, quoted, sendXml, unquoted, type BucketContext, type ObjectContext } from './s3-context.js';
@@ -13,7 +10,7 @@ import { s3Target } from './s3-target.js';
 
 export async function putObject(ctx: ObjectContext) {
   const upload = s3UploadBody(ctx.request, ctx.auth);
-  const { object, replaced } = await storeUpload(ctx.svc, ctx.request, {
+  const { object } = await ctx.useCases.objects.put({
     bucket: ctx.bucket,
     key: ctx.key,
     body: upload.body,
@@ -24,21 +21,15 @@ export async function putObject(ctx: ObjectContext) {
     bucketMustExist: true,
     verify: (stored) => upload.verify(stored),
     signal: clientSignal(ctx.request, ctx.reply),
-  });
-  recordReplaced(ctx, replaced);
+  }, ctx.caller);
   return ctx.reply.code(200).header('etag', quoted(object.etag)).headers(checksumHeadersOf(object)).send();
-}
-
-/** The object an overwrite replaced is expired like a deleted one: logged, and purged by the cleaner. */
-export function recordReplaced(ctx: BucketContext & { key: string }, replaced: string | null): void {
-  if (replaced) ctx.svc.audit.record(auditEntry(ctx.request, 'expire', { id: replaced, bucket: ctx.bucket, key: ctx.key }, 0, 0, 'replaced'));
 }
 
 const checksumHeadersOf = (object: ObjectRecord): Record<string, string> =>
   Object.fromEntries(Object.entries(object.headers ?? {}).filter(([name]) => name.startsWith('x-amz-checksum-')));
 
 async function liveObject(ctx: ObjectContext): Promise<ObjectRecord> {
-  const object = await ctx.svc.metadata.objects.findLive(ctx.bucket, ctx.key);
+  const object = await ctx.useCases.objects.findLive(ctx.bucket, ctx.key);
   if (!object) throw new S3Error('NoSuchKey', 404, 'The specified key does not exist.');
   return object;
 }
@@ -61,7 +52,7 @@ export async function getObject(ctx: ObjectContext, head: boolean) {
     if (value !== null) headers[name] = value;
   }
   if (object.parts.length > 1) headers['x-amz-mp-parts-count'] = String(object.parts.length);
-  return sendObject(ctx.svc, ctx.request, ctx.reply, object, head, { headers, wholeBodyHeaders: checksums });
+  return sendObject(ctx.useCases.objects, ctx.request, ctx.reply, object, head, { headers, wholeBodyHeaders: checksums });
 }
 
 /** If-Match and If-Unmodified-Since: 412 (If-None-Match and If-Modified-Since give 304 in sendObject). */
@@ -81,16 +72,9 @@ function preconditions(ctx: ObjectContext, object: ObjectRecord): void {
 }
 
 export async function deleteObject(ctx: ObjectContext) {
-  await expireKey(ctx, ctx.key);
+  // S3 answers a delete of a missing key as done.
+  await ctx.useCases.objects.expireKey(ctx.bucket, ctx.key, ctx.caller);
   return ctx.reply.code(204).send();
-}
-
-/** Deletes the live object at a key, if any (S3 answers a delete of a missing key as done). */
-export async function expireKey(ctx: BucketContext, key: string): Promise<void> {
-  const object = await ctx.svc.metadata.objects.findLive(ctx.bucket, key);
-  if (object && (await ctx.svc.metadata.objects.expire(object.id, Date.now()))) {
-    ctx.svc.audit.record(auditEntry(ctx.request, 'expire', object, 0, 0, 'ok'));
-  }
 }
 
 /** The source of a copy (`x-amz-copy-source: /bucket/key` or `bucket/key`, percent-encoded), live. */
@@ -100,8 +84,8 @@ export async function copySource(ctx: BucketContext): Promise<ObjectRecord> {
   if (version && !/^versionId=(null)?$/.test(version)) throw new S3Error('NoSuchVersion', 404, 'The specified version does not exist.');
   const { bucket, key } = s3Target(undefined, path.startsWith('/') ? path : `/${path}`, undefined);
   if (!bucket || !key) throw new S3Error('InvalidArgument', 400, 'x-amz-copy-source must name a bucket and a key: /bucket/key');
-  if (!(await ctx.svc.metadata.buckets.find(bucket))) throw new S3Error('NoSuchBucket', 404, 'The specified bucket does not exist');
-  const source = await ctx.svc.metadata.objects.findLive(bucket, key);
+  if (!(await ctx.useCases.buckets.exists(bucket))) throw new S3Error('NoSuchBucket', 404, 'The specified bucket does not exist');
+  const source = await ctx.useCases.objects.findLive(bucket, key);
   if (!source) throw new S3Error('NoSuchKey', 404, 'The specified key does not exist.');
   const ifMatch = single(ctx.request.headers['x-amz-copy-source-if-match']);
   const ifNoneMatch = single(ctx.request.headers['x-amz-copy-source-if-none-match']);
@@ -123,17 +107,11 @@ export async function copyObject(ctx: ObjectContext) {
     throw new S3Error('InvalidRequest', 400, 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata.');
   }
   const replace = directive === 'REPLACE';
-  const createdAt = Date.now();
-  const object = {
-    id: newObjectId(), bucket: ctx.bucket, key: ctx.key, size: source.size, etag: source.etag, sha256: source.sha256,
+  const object = await ctx.useCases.objects.copy(source, {
+    bucket: ctx.bucket,
+    key: ctx.key,
     contentType: replace ? (single(ctx.request.headers['content-type']) ?? null) : source.contentType,
-    name: null,
     headers: replace ? { ...storedHeaders(ctx.request.headers), ...checksumHeadersOf(source) } : (source.headers ?? null),
-    createdAt,
-    parts: [],
-  };
-  const { replaced } = await ctx.svc.metadata.objects.commit(object, null, { replace: true, bucketMustExist: true, partsOf: source.id });
-  ctx.svc.audit.record(auditEntry(ctx.request, 'create', object, 0, 0, 'copy'));
-  recordReplaced(ctx, replaced);
-  return sendXml(ctx.reply, 'CopyObjectResult', { ETag: quoted(object.etag), LastModified: isoTime(createdAt) });
+  }, ctx.caller);
+  return sendXml(ctx.reply, 'CopyObjectResult', { ETag: quoted(object.etag), LastModified: isoTime(object.createdAt) });
 }

@@ -1,10 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { s3KeyProblem } from '../../core/s3-names.js';
+import { s3KeyProblem } from '../../domain/s3-names.js';
 import { MetadataUnavailableError, RangeNotSatisfiableError } from '../../core/errors.js';
-import type { ObjectServices } from '../../objects/object-services.js';
+import type { UseCases } from '../../objects/use-cases.js';
+import type { SecretOf } from '../../http/console-identity.js';
+import { callerOf } from '../caller.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
-import { authenticateS3 } from './s3-auth.js';
+import { authenticateS3, type Authenticated } from './s3-auth.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified signature of an S3 request, set by the S3 scope's hook. */
+    s3Auth?: Authenticated;
+  }
+}
 import type { BucketContext, ObjectContext, S3Context } from './s3-context.js';
 import { s3ErrorXml, S3Error, toS3Error } from './s3-error.js';
 import { s3Target } from './s3-target.js';
@@ -13,7 +22,9 @@ import * as objects from './s3-object-ops.js';
 import * as multipart from './s3-multipart-ops.js';
 
 export interface S3Options {
-  readonly svc: ObjectServices;
+  readonly useCases: UseCases;
+  /** The secret key of an access key, if it exists. */
+  readonly secretOf: SecretOf;
   /** The region clients sign for; any region is accepted, this one is reported. */
   readonly region: string;
   /** With a domain, `bucket.<domain>` addresses a bucket (virtual-hosted style); path style always works. */
@@ -34,25 +45,30 @@ const methodNotAllowed = () => new S3Error('MethodNotAllowed', 405, 'The specifi
  */
 export function registerS3Routes(app: FastifyInstance, options: S3Options): void {
   acceptRawBodies(app);
-  const { svc } = options;
-  const secretOf = async (accessKey: string) => (await svc.metadata.accessKeys.find(accessKey))?.secretKey;
+  const { useCases, secretOf } = options;
 
   app.setErrorHandler((error, request, reply) => sendS3Error(error, request, reply));
   app.setNotFoundHandler((request, reply) => sendS3Error(methodNotAllowed(), request, reply));
 
-  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+  // The scope's one authorisation: every request is signed with Signature V4 by a known access key.
+  app.addHook('onRequest', async (request, reply) => {
     reply.header('x-amz-request-id', request.id).header('server', 'Shardstore');
     const [path = '/', query = ''] = splitUrl(request.raw.url ?? '/');
-    const auth = await authenticateS3({ method: request.method, path, query, headers: request.headers }, secretOf);
+    request.s3Auth = await authenticateS3({ method: request.method, path, query, headers: request.headers }, secretOf);
+  });
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    const [path = '/', query = ''] = splitUrl(request.raw.url ?? '/');
+    const auth = request.s3Auth!;
     const target = s3Target(request.headers.host, path, options.domain);
-    const ctx: S3Context = { svc, request, reply, auth, query: new URLSearchParams(query), region: options.region };
+    const ctx: S3Context = { useCases, caller: callerOf(request), request, reply, auth, query: new URLSearchParams(query), region: options.region };
     for (const sub of UNSUPPORTED) if (ctx.query.has(sub)) throw notImplemented(`the ?${sub} subresource`);
     if (target.bucket === null) {
       if (request.method === 'GET') return buckets.listBuckets(ctx);
       throw methodNotAllowed();
     }
     const bucketCtx: BucketContext = { ...ctx, bucket: target.bucket };
-    if (!(request.method === 'PUT' && target.key === null) && !(await svc.metadata.buckets.find(target.bucket))) {
+    if (!(request.method === 'PUT' && target.key === null) && !(await useCases.buckets.exists(target.bucket))) {
       throw new S3Error('NoSuchBucket', 404, 'The specified bucket does not exist');
     }
     if (target.key === null) return bucketOperation(bucketCtx);

@@ -1,4 +1,4 @@
-import { PATHS_BUCKET } from '../records.js';
+import { PATHS_BUCKET } from '../../domain/records.js';
 
 /**
  * Schema of the PostgreSQL metadata store, as ordered migrations (each in its own transaction, recorded in

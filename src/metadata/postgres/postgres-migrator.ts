@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { AppliedMigration } from '../metadata-store.js';
+import type { AppliedMigration } from '../../domain/metadata-store.js';
 import { postgresMigrations } from './postgres-migrations.js';
 
 /** Any constant: the advisory lock that serialises migrations from several processes. */

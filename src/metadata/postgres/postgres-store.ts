@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { IntentGoneError, KeyExistsError, LeaseLostError, NoSuchBucketError, NotFoundError } from '../../core/errors.js';
-import type { AppliedMigration, Fence, MetadataStore } from '../metadata-store.js';
-import type { AuditAction, CommitOptions, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRecord, UploadIntent } from '../records.js';
+import type { AppliedMigration, Fence, MetadataStore } from '../../domain/metadata-store.js';
+import type { AuditAction, CommitOptions, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRecord, UploadIntent } from '../../domain/records.js';
 import { migratePostgres, postgresSchemaVersion } from './postgres-migrator.js';
 import { isPostgresOutage, retryReadsThroughOutages } from './postgres-outage.js';
 import { POSTGRES_SCHEMA_VERSION } from './postgres-migrations.js';

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { AppliedMigration } from '../metadata-store.js';
+import type { AppliedMigration } from '../../domain/metadata-store.js';
 import { sqliteMigrations } from './sqlite-migrations.js';
 
 /** Applies the migrations not yet recorded; safe to run again and from several processes. */

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { NoSuchUploadError } from '../../core/errors.js';
-import type { BucketCatalog, Fence, MultipartUploads, ObjectCatalog } from '../metadata-store.js';
-import type { CommitOptions, GarbageShard, MultipartUpload, NewObject, ShardLocation, UploadedPart } from '../records.js';
+import type { BucketCatalog, Fence, MultipartUploads, ObjectCatalog } from '../../domain/metadata-store.js';
+import type { CommitOptions, GarbageShard, MultipartUpload, NewObject, ShardLocation, UploadedPart } from '../../domain/records.js';
 import { listStart, prefixEnd } from '../key-range.js';
 
 interface UploadRow { id: string; bucket: string; key: string; content_type: string | null; headers: string; created_at: number }

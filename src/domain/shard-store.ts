@@ -1,4 +1,30 @@
-import type { NodeReport, ShardListing, TempPurge } from '../node-protocol/protocol.js';
+/** What a node reports about itself: identity, address, capacity and usage. */
+export interface NodeStatus {
+  readonly id: string;
+  readonly url: string;
+  readonly capacity: number;
+  readonly used: number;
+  readonly shards: number;
+  /** Host and device of the node's file system: a file system shared by nodes counts once. */
+  readonly fsId?: string | undefined;
+  /** Bytes free on that file system now. */
+  readonly fsFree?: number | undefined;
+  readonly version?: number | undefined;
+}
+
+/** One shard a node holds, as its listing reports it. */
+export interface ShardListing {
+  id: string;
+  size: number;
+  /** Seconds since the shard file was last modified. */
+  age: number;
+}
+
+/** What a purge of a node's temp files removed. */
+export interface TempPurge {
+  files: number;
+  bytes: number;
+}
 
 /** A shard being written: frames go in order; each write resolves once its bytes left the process. */
 export interface ShardSink {
@@ -22,7 +48,7 @@ export interface ShardStore {
   /** Deletes a shard; resolves false if the node did not have it. */
   delete(shardId: string): Promise<boolean>;
   /** The node's own report of its capacity, usage and shard count, read live. */
-  status(timeoutMs: number): Promise<NodeReport>;
+  status(timeoutMs: number): Promise<NodeStatus>;
   /** Every shard the node holds, with size and age, streamed. */
   list(): AsyncIterable<ShardListing>;
   /** Removes the node's temp files older than `olderThanSeconds`. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { AwsChunkedError, decodeAwsChunked } from './aws-chunked-decoder.js';
-import { chunkStringToSign, sign, signaturesMatch, signingKey, trailerStringToSign, type Credential } from '../core/sigv4.js';
+import { chunkStringToSign, sign, signaturesMatch, signingKey, trailerStringToSign, type Credential } from './sigv4.js';
 
 // The S3 guide's streaming example: 65536 + 1024 bytes of 'a' after the seed signature 4f232c….
 const credential: Credential = { accessKey: 'AKIAIOSFODNN7EXAMPLE', date: '20130524', region: 'us-east-1', service: 's3' };

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { keyFromUrlPath, validateKey } from './object-key.js';
-import { InvalidKeyError } from './errors.js';
+import { InvalidKeyError } from '../core/errors.js';
 
 test('keys come from the path; the query string is ignored', () => {
   assert.equal(keyFromUrlPath('/images/ololo/file.jpg'), 'images/ololo/file.jpg');

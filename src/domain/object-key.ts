@@ -1,4 +1,4 @@
-import { InvalidKeyError } from './errors.js';
+import { InvalidKeyError } from '../core/errors.js';
 
 export const MAX_KEY_BYTES = 1024;
 

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { ChunkVerifier } from '../core/sigv4.js';
+import type { ChunkVerifier } from './sigv4.js';
 
 export class AwsChunkedError extends Error {
   /** `signature`: a chunk or the trailer failed its signature; `format`: the body is not valid aws-chunked. */

@@ -1,0 +1,183 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { newShardId } from '../core/ids.js';
+import { memoryCluster, silentLog } from '../../test/helpers/memory-cluster.js';
+import { Cleaner } from './cleaner.js';
+import { Deduper } from './deduper.js';
+import { Rebalancer } from './rebalancer.js';
+import { Repairer } from './repairer.js';
+import { Scrubber } from './scrubber.js';
+
+const GRACE_MS = 60_000;
+const held = (c: Awaited<ReturnType<typeof memoryCluster>>) => c.pool.stores().reduce((sum, s) => sum + s.ids().length, 0);
+
+test('cleaner: purges expired objects at once, orphans and temp files only after the grace, and waits for down nodes', async () => {
+  const c = await memoryCluster();
+  try {
+    const cleaner = new Cleaner(c.metadata, c.pool, c.audit, GRACE_MS, silentLog, 7 * 86_400_000, c.clock.now);
+    const object = await c.put('gone', randomBytes(30_000));
+    await c.put('kept', randomBytes(30_000));
+    assert.equal(held(c), 16);
+
+    // A shard no object references (a crash between write and commit), and an upload still open on a node.
+    const stray = c.pool.node('node-01');
+    const orphan = newShardId();
+    const sink = stray.create(orphan);
+    await sink.write(randomBytes(100));
+    await sink.end();
+    stray.create(newShardId()).write(randomBytes(10));
+
+    // One holder of the expired object is down: its purge waits for it.
+    const holder = object.parts[0]!.shards.find((s) => s.nodeId !== 'node-01')!.nodeId;
+    c.pool.stop(holder);
+    await c.useCases.objects.expire(object, c.caller);
+    let summary = await cleaner.runOnce();
+    assert.equal(summary.purged, 0);
+    assert.equal(summary.purgesPending, 1);
+    assert.ok(summary.nodesSkipped.includes(holder));
+    assert.equal(summary.orphanShards, 0, 'a young orphan may still be an upload about to commit');
+    assert.equal(summary.tempFiles, 0);
+
+    c.pool.start(holder);
+    summary = await cleaner.runOnce();
+    assert.equal(summary.purged, 1);
+    c.clock.advance(GRACE_MS + 1000);
+    summary = await cleaner.runOnce();
+    assert.equal(summary.orphanShards, 1);
+    assert.equal(summary.tempFiles, 1);
+    assert.equal(stray.has(orphan), false);
+    assert.equal(held(c), 8, 'only the live object\'s shards are left');
+    assert.deepEqual(await c.read('_paths', 'kept').then((b) => b.length), 30_000);
+  } finally {
+    await c.close();
+  }
+});
+
+test('cleaner: an incomplete multipart upload expires after its time and its parts\' shards are freed', async () => {
+  const c = await memoryCluster();
+  try {
+    const cleaner = new Cleaner(c.metadata, c.pool, c.audit, GRACE_MS, silentLog, 3_600_000, c.clock.now);
+    await c.useCases.buckets.create('b');
+    const upload = await c.useCases.multipart.begin({ bucket: 'b', key: 'big', contentType: null, headers: null });
+    const body = randomBytes(20_000);
+    await c.useCases.multipart.uploadPart({ upload, partNo: 1, body: (async function* () { yield body; })(), declaredSize: body.length, signal: new AbortController().signal });
+    assert.equal(held(c), 8);
+    assert.equal((await cleaner.runOnce()).multipartExpired, 0);
+    // Records are stamped with the wall clock, a few milliseconds after the fake one started.
+    c.clock.advance(3_600_000 + 60_000);
+    const summary = await cleaner.runOnce();
+    assert.equal(summary.multipartExpired, 1);
+    assert.equal(summary.freedShards, 8);
+    assert.equal(held(c), 0);
+    assert.equal(await c.useCases.multipart.find(upload.id), undefined);
+  } finally {
+    await c.close();
+  }
+});
+
+test('repairer: a node down longer than repair-after has its shards rebuilt elsewhere, and not before', async () => {
+  const c = await memoryCluster({ nodes: 12 });
+  try {
+    const repairer = new Repairer(c.svc, 600_000, silentLog, c.clock.now);
+    const body = randomBytes(80_000);
+    const object = await c.put('photo', body);
+    const lost = object.parts[0]!.shards[0]!.nodeId;
+    c.pool.stop(lost);
+    c.clock.advance(60_000);
+    let summary = await repairer.runOnce();
+    assert.deepEqual(summary.lostNodes, [], 'a node down for a minute may be restarting');
+    c.clock.advance(600_000);
+    summary = await repairer.runOnce();
+    assert.deepEqual(summary.lostNodes, [lost]);
+    assert.equal(summary.shardsRebuilt, 1);
+    const repaired = (await c.useCases.objects.findLive('_paths', 'photo'))!;
+    const holders = repaired.parts[0]!.shards.map((s) => s.nodeId);
+    assert.ok(!holders.includes(lost), 'the lost node holds nothing of the part now');
+    assert.equal(new Set(holders).size, 8, 'and the part is on 8 distinct nodes again');
+    // Two more losses (m = 2) are survivable again.
+    c.pool.stop(holders[1]!);
+    c.pool.stop(holders[2]!);
+    assert.deepEqual(await c.read('_paths', 'photo'), body);
+    assert.equal((await repairer.runOnce({ downNowIsLost: true })).shardsRebuilt, 2, 'an operator\'s pass treats down nodes as lost now');
+  } finally {
+    await c.close();
+  }
+});
+
+test('scrubber and repairer: a shard that rots on disk is found by a full sweep and rebuilt', async () => {
+  const c = await memoryCluster();
+  try {
+    const scrubber = new Scrubber(c.svc, 1024 ** 3, 1024 ** 3, silentLog, c.clock.now);
+    const repairer = new Repairer(c.svc, 600_000, silentLog, c.clock.now);
+    const body = randomBytes(50_000);
+    const object = await c.put('doc', body);
+    const rotten = object.parts[0]!.shards[3]!;
+    c.pool.node(rotten.nodeId).corrupt(rotten.shardId, 100);
+    const missing = object.parts[0]!.shards[6]!;
+    c.pool.node(missing.nodeId).lose(missing.shardId);
+
+    const scrub = await scrubber.runOnce(true);
+    assert.equal(scrub.shardsChecked, 6, 'the sound shards are read to their end');
+    assert.equal(scrub.damaged, 2, 'the rotten and the missing shard are reported');
+    assert.equal(scrub.wrapped, true);
+    const repair = await repairer.runOnce();
+    assert.equal(repair.shardsRebuilt, 2);
+    assert.equal((await scrubber.runOnce(true)).damaged, 0, 'the next sweep finds every shard sound');
+    const now = (await c.useCases.objects.findLive('_paths', 'doc'))!;
+    assert.ok(!now.parts[0]!.shards.some((s) => s.shardId === rotten.shardId || s.shardId === missing.shardId));
+    assert.deepEqual(await c.read('_paths', 'doc'), body);
+  } finally {
+    await c.close();
+  }
+});
+
+test('deduper and cleaner: equal contents end up sharing one set of shards', async () => {
+  const c = await memoryCluster();
+  try {
+    const deduper = new Deduper(c.metadata.sharing, c.audit, silentLog, c.clock.now);
+    const cleaner = new Cleaner(c.metadata, c.pool, c.audit, GRACE_MS, silentLog, 7 * 86_400_000, c.clock.now);
+    const body = randomBytes(40_000);
+    await c.put('a', body);
+    await c.put('b', body);
+    await c.put('c', randomBytes(40_000));
+    assert.equal(held(c), 24);
+    const summary = await deduper.runOnce();
+    assert.equal(summary.groups, 1);
+    assert.equal(summary.objectsShared, 1);
+    assert.equal(summary.shardsFreed, 8);
+    assert.equal((await deduper.runOnce()).groups, 0, 'a second pass finds nothing more');
+    await cleaner.runOnce();
+    assert.equal(held(c), 16);
+    assert.deepEqual(await c.read('_paths', 'a'), body);
+    assert.deepEqual(await c.read('_paths', 'b'), body);
+  } finally {
+    await c.close();
+  }
+});
+
+test('rebalancer: new empty nodes are filled until the spread is within the target, and every object reads back', async () => {
+  const c = await memoryCluster({ capacity: 4 * 1024 ** 2 });
+  try {
+    const bodies = new Map<string, Buffer>();
+    for (let i = 0; i < 40; i++) {
+      const body = randomBytes(12_000 + i * 500);
+      bodies.set(`o${i}`, body);
+      await c.put(`o${i}`, body);
+    }
+    for (let i = 0; i < 4; i++) c.pool.add(4 * 1024 ** 2);
+    const rebalancer = new Rebalancer(c.svc, { startAbove: 0.1, stopAt: 0.05, bytesPerSecond: 1024 ** 3, passBudgetMs: 600_000 }, silentLog, c.clock.now);
+    const summary = await rebalancer.runOnce(true);
+    assert.ok(summary.spreadBefore > 0.5, `spread before ${summary.spreadBefore}`);
+    assert.ok(summary.moves > 0);
+    assert.ok(summary.spreadAfter < summary.spreadBefore, `spread after ${summary.spreadAfter}`);
+    for (const node of c.pool.stores().slice(8)) assert.ok(node.ids().length > 0, `${node.id} took shards`);
+    for (const [key, body] of bodies) assert.deepEqual(await c.read('_paths', key), body);
+    const stillHeld = new Set((await Promise.all([...bodies.keys()].map((k) => c.useCases.objects.findLive('_paths', k)))).flatMap((o) => o!.parts[0]!.shards.map((s) => s.shardId)));
+    const cleaner = new Cleaner(c.metadata, c.pool, c.audit, GRACE_MS, silentLog, 7 * 86_400_000, c.clock.now);
+    await cleaner.runOnce();
+    assert.equal(held(c), stillHeld.size, 'the moved shards\' old copies are removed');
+  } finally {
+    await c.close();
+  }
+});
