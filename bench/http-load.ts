@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 export const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
 /**
- * A large upload (`file` given) or download by Debian's curl, the client the issue's reference figures were
+ * A large upload (`file` given) or download by Debian's curl, the client the reference figures in docs/BENCHMARKS.md were
  * taken with. Node's own HTTP client spends 1.1–2.2 CPU-seconds per GiB it downloads (curl 0.2–0.3) and 1.7–2.2
  * per GiB it uploads: on two cores that is CPU taken from the server under test, so the large transfers of
  * both systems go through curl. Asynchronous, so the memory sampler keeps ticking. `Expect:` is cleared so

@@ -8,12 +8,12 @@
  *   --json                         also print the results as JSON on stdout
  *
  * The large PUT and GET of both systems go through Debian's curl (see `curlTransfer`), the 4 KiB objects
- * through Debian's wrk (see `smallObjectRates`): clients written in C, as the issue's reference figures were
+ * through Debian's wrk (see `smallObjectRates`): clients written in C, as the reference figures in docs/BENCHMARKS.md were
  * taken, so that the client does not take the two cores from the server it measures. Each system first gets
  * one untimed 64 MiB PUT and GET (a JIT-compiled server's first request would measure its compiler).
  *
  * Besides the side-by-side table it measures, for Shardstore, the time to first byte of the large GET and
- * a degraded large GET with two nodes killed, and prints each target of issue 8 as met or not.
+ * a degraded large GET with two nodes killed, and prints each performance target (docs/BENCHMARKS.md) as met or not.
  */
 import { execSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -185,7 +185,7 @@ const targets = [
   { target: 'gateway peak RSS < 150 MiB', value: mem.gatewayRss, met: mem.gatewayRss < 150 },
   { target: 'no node above 100 MiB RSS', value: mem.nodeRss, met: mem.nodeRss < 100 },
 ];
-console.log('\nissue 8 targets (listing: npm run bench:listing; 10 GiB: BENCH_LARGE_MB=10240):');
+console.log('\nperformance targets (listing: npm run bench:listing; 10 GiB: BENCH_LARGE_MB=10240):');
 for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.target.padEnd(38)} ${t.value.toFixed(2)}`);
 const results = { date: new Date().toISOString(), largeBytes: LARGE, smallSeconds: SMALL_SECONDS, clients: CLIENTS, cachesDropped: cachesDroppable, rows, ...extra, targets };
 mkdirSync('bench-output', { recursive: true });

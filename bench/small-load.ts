@@ -22,7 +22,7 @@ async function wrk(url: string, seconds: number, connections: number, args: stri
 /**
  * 4 KiB objects through wrk (Debian's C load generator, 2 threads): `seconds` of uploads of new keys under
  * `prefix`, then `seconds` of GETs of what was written. Node's HTTP client costs ~100 µs of CPU a request,
- * which on two cores caps even nginx at 4,000–5,000 PUT/s and 9,000–10,000 GET/s; wrk reproduces the issue's
+ * which on two cores caps even nginx at 4,000–5,000 PUT/s and 9,000–10,000 GET/s; wrk reproduces the
  * reference figures for nginx (13,242 / 47,359).
  */
 export async function smallObjectRates(baseUrl: string, prefix: string, method: 'PUT' | 'POST', seconds: number, connections: number): Promise<SmallObjectRates> {
