@@ -1,7 +1,7 @@
 import { fillRatio, fillSpread, type NodeLoad } from '../core/placement.js';
 import { ChecksumMismatchError, LeaseLostError } from '../core/errors.js';
 import type { Fence } from '../domain/metadata-store.js';
-import type { ObjectServices } from '../objects/object-services.js';
+import type { ReadServices, ReplaceServices } from '../objects/object-services.js';
 import { replaceShards } from '../objects/shard-replacement.js';
 import { copiedShard } from '../objects/shard-sources.js';
 import type { PartRef, ShardLocation } from '../domain/records.js';
@@ -66,7 +66,7 @@ export class Rebalancer implements Worker<RebalanceSummary> {
   private limited: BalanceLimit | undefined;
 
   constructor(
-    private readonly svc: ObjectServices,
+    private readonly svc: ReadServices & ReplaceServices,
     private readonly options: RebalanceOptions,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,

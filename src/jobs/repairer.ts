@@ -1,5 +1,5 @@
 import { choosePlacement } from '../core/placement.js';
-import type { ObjectServices } from '../objects/object-services.js';
+import type { ReadServices, ReplaceServices } from '../objects/object-services.js';
 import { replaceShards } from '../objects/shard-replacement.js';
 import { rebuiltShards } from '../objects/shard-sources.js';
 import type { PartRef, ShardLocation } from '../domain/records.js';
@@ -44,7 +44,7 @@ export class Repairer implements Worker<RepairSummary> {
   private current: RepairSummary | undefined;
 
   constructor(
-    private readonly svc: ObjectServices,
+    private readonly svc: ReadServices & ReplaceServices,
     private readonly repairAfterMs: number,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,

@@ -1,7 +1,7 @@
 import { ChecksumMismatchError, ShardMissingError } from '../core/errors.js';
 import type { Fence } from '../domain/metadata-store.js';
 import { CHECKSUM_BYTES } from '../core/erasure-scheme.js';
-import type { ObjectServices } from '../objects/object-services.js';
+import type { ScrubServices } from '../objects/object-services.js';
 import { BlockReader } from '../streams/block-reader.js';
 import type { Logger } from '../observability/logger.js';
 import type { Worker } from './worker.js';
@@ -32,7 +32,7 @@ export class Scrubber implements Worker<ScrubSummary> {
   private cursor = '';
 
   constructor(
-    private readonly svc: ObjectServices,
+    private readonly svc: ScrubServices,
     private readonly bytesPerSecond: number,
     private readonly bytesPerPass: number,
     private readonly log: Logger,

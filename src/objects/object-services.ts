@@ -35,3 +35,12 @@ export interface ObjectServices {
   /** How long one frame read from a node may take before the read falls back to parity. */
   readonly readTimeoutMs: number;
 }
+
+/** What reading stored shards back needs: verified reads, parity rebuilds, the read metrics. */
+export type ReadServices = Pick<ObjectServices, 'metadata' | 'nodes' | 'coderFor' | 'gcPacer' | 'log' | 'onShardReadFailure' | 'readTimeoutMs'>;
+
+/** What switching a part's shards to new copies needs (repair, rebalance): intents and the nodes. */
+export type ReplaceServices = Pick<ObjectServices, 'metadata' | 'nodes' | 'log' | 'intentRefreshMs'>;
+
+/** What verifying stored shards in place needs (the scrubber). */
+export type ScrubServices = Pick<ObjectServices, 'metadata' | 'nodes' | 'gcPacer'>;

@@ -3,7 +3,7 @@ import { ChecksumMismatchError, ShardMissingError, ShardUnavailableError } from 
 import type { PartRecord, ShardLocation } from '../domain/records.js';
 import { BlockReader } from '../streams/block-reader.js';
 import { chainBodies } from '../streams/chain-bodies.js';
-import type { ObjectServices } from './object-services.js';
+import type { ReadServices } from './object-services.js';
 
 /**
  * The reason every read is closed with. \`abort()\` without one creates a DOMException with a stack trace,
@@ -35,7 +35,7 @@ export class PartReader {
   private rebuildParity: Buffer | undefined;
 
   constructor(
-    private readonly svc: ObjectServices,
+    private readonly svc: ReadServices,
     private readonly part: PartRecord,
     private readonly lastStripe: number,
     signal: AbortSignal,

@@ -3,7 +3,7 @@ import { stripeDataBytes } from '../core/erasure-scheme.js';
 import type { ObjectRecord, PartRecord } from '../domain/records.js';
 import { ShardUnavailableError } from '../core/errors.js';
 import { sameShards } from '../domain/same-shards.js';
-import type { ObjectServices } from './object-services.js';
+import type { ReadServices } from './object-services.js';
 import { PartReader } from './part-reader.js';
 
 /**
@@ -13,7 +13,7 @@ import { PartReader } from './part-reader.js';
  * Nothing is buffered beyond one block per shard being read.
  */
 export async function* readObject(
-  svc: ObjectServices,
+  svc: ReadServices,
   object: ObjectRecord,
   range: ByteRange | undefined,
   signal: AbortSignal,
@@ -31,7 +31,7 @@ export async function* readObject(
 /** How often one read follows its part's shards to new places (a repair or a move during the read). */
 const MAX_RESOLVES = 3;
 
-async function* readPart(svc: ObjectServices, objectId: string, initial: PartRecord, local: ByteRange, signal: AbortSignal): AsyncGenerator<Buffer> {
+async function* readPart(svc: ReadServices, objectId: string, initial: PartRecord, local: ByteRange, signal: AbortSignal): AsyncGenerator<Buffer> {
   let part = initial;
   let next = local.start;
   for (let resolves = 0; ; resolves++) {

@@ -3,7 +3,7 @@ import { newObjectId, newShardId } from '../core/ids.js';
 import type { ObjectRecord, PartRef, ShardLocation, ShardMove } from '../domain/records.js';
 import type { Fence } from '../domain/metadata-store.js';
 import type { ShardSink } from '../domain/shard-store.js';
-import type { ObjectServices } from './object-services.js';
+import type { ReplaceServices } from './object-services.js';
 
 export interface Replacement {
   readonly part: PartRef & { readonly index: number };
@@ -22,7 +22,7 @@ export interface Replacement {
  * node is up (the cleaner's garbage queue keeps the rest). Returns the bytes written.
  */
 export async function replaceShards(
-  svc: ObjectServices,
+  svc: ReplaceServices,
   object: ObjectRecord,
   replacements: readonly Replacement[],
   fill: (sinks: readonly ShardSink[]) => Promise<void>,

@@ -3,7 +3,7 @@ import { stripeCount } from '../core/erasure-scheme.js';
 import type { PartRecord, ShardLocation } from '../domain/records.js';
 import type { ShardSink } from '../domain/shard-store.js';
 import { BlockReader } from '../streams/block-reader.js';
-import type { ObjectServices } from './object-services.js';
+import type { ReadServices } from './object-services.js';
 import { PartReader } from './part-reader.js';
 
 const writeFrame = async (sink: ShardSink, block: Buffer) => {
@@ -17,7 +17,7 @@ const writeFrame = async (sink: ShardSink, block: Buffer) => {
  * (never from `avoid`): data blocks come from the verified reader (itself decoding what it must), parity
  * blocks are encoded again. Memory: one stripe and its parity.
  */
-export function rebuiltShards(svc: ObjectServices, part: PartRecord, indexes: readonly number[], avoid: readonly number[], signal: AbortSignal) {
+export function rebuiltShards(svc: ReadServices, part: PartRecord, indexes: readonly number[], avoid: readonly number[], signal: AbortSignal) {
   return async (sinks: readonly ShardSink[]): Promise<void> => {
     const { dataShards: k, parityShards: m, blockSize: bs } = part.scheme;
     const stripes = stripeCount(part.scheme, part.size);
@@ -43,7 +43,7 @@ export function rebuiltShards(svc: ObjectServices, part: PartRecord, indexes: re
 }
 
 /** Fills one sink with a verbatim copy of a shard, every frame's checksum verified on the way. */
-export function copiedShard(svc: ObjectServices, from: ShardLocation, blockSize: number, signal: AbortSignal) {
+export function copiedShard(svc: ReadServices, from: ShardLocation, blockSize: number, signal: AbortSignal) {
   return async (sinks: readonly ShardSink[]): Promise<void> => {
     const body = await svc.nodes.store(from.nodeId).get(from.shardId, undefined, signal);
     const blocks = new BlockReader(body, blockSize, `shard ${from.shardId} on node ${from.nodeId}`, svc.gcPacer);
