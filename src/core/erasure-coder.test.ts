@@ -49,8 +49,13 @@ test('more than m lost shards cannot be rebuilt', async () => {
   await assert.rejects(coder.reconstruct(data, parity, [false, false, false, true, true, true]), /cannot rebuild/);
 });
 
-test('no parity: encode is a no-op', async () => {
+test('no parity: encode leaves the data as it is, and a lost shard cannot be rebuilt', async () => {
   const coder = createErasureCoder({ dataShards: 3, parityShards: 0 });
-  await coder.encode(randomBytes(24), Buffer.alloc(0));
-  await coder.reconstruct(randomBytes(24), Buffer.alloc(0), [true, true, true]);
+  const data = randomBytes(24);
+  const copy = Buffer.from(data);
+  await coder.encode(data, Buffer.alloc(0));
+  assert.ok(data.equals(copy), 'encode changed no data byte');
+  await coder.reconstruct(data, Buffer.alloc(0), [true, true, true]);
+  assert.ok(data.equals(copy), 'with every shard present, reconstruct changes nothing');
+  await assert.rejects(coder.reconstruct(data, Buffer.alloc(0), [true, false, true]), /cannot rebuild/);
 });
