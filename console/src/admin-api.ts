@@ -20,8 +20,13 @@ export interface NodeInfo {
   id: string;
   url: string;
   state: 'up' | 'down';
-  /** An up node being filled after it joined, or one the running rebalance pass moves shards from or to. */
-  activity: 'joining' | 'rebalancing' | null;
+  /** An up node being filled after it joined, one the running rebalance pass moves shards from or to, or one being drained. */
+  activity: 'joining' | 'rebalancing' | 'draining' | null;
+  /** Failure domains the node reported (null from a node that reported none). */
+  zone: string | null;
+  machine: string | null;
+  /** A draining node's shards of live objects still to move. */
+  drainRemaining?: number;
   capacity: number;
   used: number;
   shards: number;

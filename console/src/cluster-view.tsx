@@ -4,7 +4,7 @@ import { usePolling } from './use-polling.js';
 
 interface Ready {
   status: 'ready' | 'degraded' | 'unavailable';
-  redundancy: { survivesNodeLosses: number; writable: boolean; full: boolean };
+  redundancy: { survivesNodeLosses: number; machines: number; survivesMachineLosses: number; writable: boolean; full: boolean };
   message: string;
 }
 
@@ -24,6 +24,12 @@ async function loadCluster(): Promise<ClusterState> {
     ...JOBS.map((j) => adminGet<JobStatus>(j.path)),
   ]);
   return { nodes, balance, stats, ready, jobs: JOBS.map((j, i) => ({ title: j.title, status: jobs[i]! })) };
+}
+
+/** With nodes on several machines, some sharing one: how many whole machines a new object survives losing. */
+function machineNote(r: Ready['redundancy']): string | undefined {
+  if (r.machines <= 1) return undefined;
+  return `and ${r.survivesMachineLosses} machine loss${r.survivesMachineLosses === 1 ? '' : 'es'} of ${r.machines} machines`;
 }
 
 /** `/_health/ready` answers 503 when nothing can be stored: still an answer to show. */
@@ -69,13 +75,13 @@ export function ClusterView() {
           value={value.ready.redundancy.writable ? `survives ${value.ready.redundancy.survivesNodeLosses} node loss${value.ready.redundancy.survivesNodeLosses === 1 ? '' : 'es'}` : 'uploads refused'}
           warn={!value.ready.redundancy.full}
           testid="redundancy"
-          note={value.ready.redundancy.full ? undefined : value.ready.message.replace(/^[^(]*\(|\)$/g, '')}
+          note={value.ready.redundancy.full ? machineNote(value.ready.redundancy) : value.ready.message.replace(/^[^(]*\(|\)$/g, '')}
         />
       </div>
       <h2>Nodes</h2>
       <table class="nodes">
         <thead>
-          <tr><th>Node</th><th>State</th><th class="bar-col">Used / capacity</th><th>Shards</th><th>Last seen</th></tr>
+          <tr><th>Node</th><th>State</th><th>Zone / machine</th><th class="bar-col">Used / capacity</th><th>Shards</th><th>Last seen</th></tr>
         </thead>
         <tbody>
           {nodes.map((n) => (
@@ -83,8 +89,9 @@ export function ClusterView() {
               <td><span class="mono">{n.id.slice(0, 8)}</span> <span class="muted">{n.url}</span></td>
               <td>
                 <span class={`badge ${n.state}`}>{n.state}</span>
-                {n.activity && <span class="badge joining activity">{n.activity}</span>}
+                {n.activity && <span class="badge joining activity">{n.activity}{n.drainRemaining !== undefined ? ` · ${n.drainRemaining.toLocaleString('en')} left` : ''}</span>}
               </td>
+              <td class="muted" data-domains>{n.zone ?? 'default'} / {n.machine ?? '—'}</td>
               <td class="bar-col">
                 <div class="bar" title={`${bytes(n.used)} of ${bytes(n.capacity)}`}>
                   <div class="bar-fill" style={{ width: `${Math.min(100, fill(n) * 100)}%` }} />

@@ -8,6 +8,12 @@ export const CLUSTER_OPTIONS = {
   port: { flag: 'port', value: 'P', default: '8080', help: 'gateway port (nodes get free ports)', schema: port },
   host: { flag: 'host', value: 'H', default: '127.0.0.1', help: 'address everything binds to', schema: z.string().min(1) },
   nodes: { flag: 'nodes', value: 'N', default: '8', help: 'number of storage nodes', schema: positiveInt },
+  machines: {
+    flag: 'machines', value: 'N', defaultText: 'one: this machine',
+    help: 'label the nodes as if on N machines (node i gets --machine machine-<i mod N>), to see failure domains at work on one box',
+    doc: 'label the nodes as if they ran on N machines (node *i* gets `--machine machine-<((i−1) mod N)+1>`), so that placement spreads every part over them as it would over real machines — to try failure domains on one box; the nodes still share this machine\'s disk',
+    schema: positiveInt.optional(),
+  },
   dataShards: { flag: 'data-shards', value: 'K', default: '6', help: 'data shards per object', schema: positiveInt },
   parityShards: { flag: 'parity-shards', value: 'M', default: '2', help: 'parity shards per object (0..K)', schema: z.coerce.number().int().min(0) },
   blockSize: { flag: 'block-size', value: 'B', defaultText: '`256KiB`', help: 'shard block size (e.g. 1MiB)', schema: byteSize.optional() },

@@ -31,5 +31,16 @@ export const NODE_OPTIONS = {
     doc: 'capacity that fill ratios are measured against; the gateway caps it at what the disk really has, and nodes sharing a file system split its free space',
     schema: byteSize.optional(),
   },
+  zone: {
+    flag: 'zone', value: 'Z', env: 'SHARDSTORE_NODE_ZONE', default: 'default',
+    help: 'failure domain: the zone (room, rack row, data centre) the node is in; a part\'s shards are spread over zones',
+    schema: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'a zone name: letters, digits and . _ : - (at most 100)'),
+  },
+  machine: {
+    flag: 'machine', value: 'M', env: 'SHARDSTORE_NODE_MACHINE', defaultText: "the machine's hostname",
+    help: 'failure domain: the machine the node runs on (nodes on one disk or box share it); a part\'s shards are spread over machines',
+    doc: 'failure domain: the machine the node runs on; no machine holds more of a part\'s shards than the machines allow (two of 6 + 2 on four machines), so losing one loses no object. `--host` is the bind address',
+    schema: z.string().regex(/^[A-Za-z0-9._:-]{1,255}$/, 'a machine name: letters, digits and . _ : - (at most 255)').optional(),
+  },
   heartbeatMs: { flag: 'heartbeat', value: 'MS', env: 'SHARDSTORE_NODE_HEARTBEAT', default: '1000', help: 'heartbeat interval', schema: positiveInt },
 } satisfies OptionTable;

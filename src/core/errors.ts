@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'METADATA_UNAVAILABLE'
   | 'JOB_BUSY'
+  | 'NODE_IN_USE'
   | 'LEASE_LOST';
 
 export class ShardstoreError extends Error {
@@ -195,6 +196,16 @@ export class JobBusyError extends ShardstoreError {
     readonly until: number,
   ) {
     super('JOB_BUSY', `a ${job} pass is running in another gateway (${holder}, lease until ${new Date(until).toISOString()}); try again when it has ended`);
+  }
+}
+
+/** A node cannot be retired while live objects still have shards on it. */
+export class NodeInUseError extends ShardstoreError {
+  constructor(
+    readonly nodeId: string,
+    readonly shards: number,
+  ) {
+    super('NODE_IN_USE', `node ${nodeId} still holds ${shards} shard${shards === 1 ? '' : 's'} of live objects: drain it (shardstore nodes drain) while it runs, or repair them elsewhere (POST /_repair) if it is gone, then retire it`);
   }
 }
 

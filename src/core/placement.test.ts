@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { choosePlacement, fillSpread, joiningNodes, type NodeLoad } from './placement.js';
+import { choosePlacement, domainLimits, domainLossesSurvived, fillSpread, joiningNodes, type NodeLoad } from './placement.js';
 import { NotEnoughNodesError } from './errors.js';
 
 const GiB = 2 ** 30;
@@ -108,4 +108,68 @@ test('property: a joining node is never the fullest, and equal fills mean nobody
       assert.equal(joiningNodes(even, 0.1).size, 0);
     }),
   );
+});
+
+const count = <T>(items: readonly T[]): number[] => [...items.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<T, number>()).values()];
+
+test('failure domains: a part is spread over hosts and zones as evenly as they allow', () => {
+  const fleet = (zones: number, hostsPerZone: number, nodesPerHost: number): NodeLoad[] =>
+    Array.from({ length: zones * hostsPerZone * nodesPerHost }, (_, i) => {
+      const host = Math.floor(i / nodesPerHost);
+      return { id: `n${i}`, capacity: GiB, used: 0, host: `h${host}`, zone: `z${Math.floor(host / hostsPerZone)}` };
+    });
+  const byId = (nodes: NodeLoad[]) => new Map(nodes.map((n) => [n.id, n]));
+  for (let round = 0; round < 50; round++) {
+    const random = seeded(round);
+    // 8 nodes on 4 hosts: two shards per host, so any one host may die.
+    const four = fleet(1, 4, 2);
+    const onFour = choosePlacement(four, 8, 1000, random).map((id) => byId(four).get(id)!.host!);
+    assert.deepEqual(count(onFour), [2, 2, 2, 2]);
+    assert.equal(domainLossesSurvived(onFour, 6), 1);
+    // 12 nodes on 3 hosts: at most 3 per host (⌈8/3⌉); no host loss is survivable, and that is the best there is.
+    const three = fleet(1, 3, 4);
+    const onThree = choosePlacement(three, 8, 1000, random).map((id) => byId(three).get(id)!.host!);
+    assert.ok(Math.max(...count(onThree)) <= 3);
+    // 5 zones of 4 hosts of 2 nodes: at most 2 per zone and 1 per host.
+    const wide = fleet(5, 4, 2);
+    const chosen = choosePlacement(wide, 8, 1000, random).map((id) => byId(wide).get(id)!);
+    assert.ok(Math.max(...count(chosen.map((n) => n.zone))) <= 2);
+    assert.ok(Math.max(...count(chosen.map((n) => n.host))) <= 1);
+    assert.equal(domainLossesSurvived(chosen.map((n) => n.zone!), 6), 1, 'any one zone may die');
+  }
+});
+
+test('failure domains: a repair counts the shards the part keeps', () => {
+  const nodes: NodeLoad[] = ['a', 'a', 'b', 'b', 'c', 'c', 'd', 'd', 'e'].map((host, i) => ({ id: `n${i}`, capacity: GiB, used: i === 8 ? GiB / 2 : 0, host }));
+  // The part keeps 7 shards: two on each of a, b and c, one on d. The emptiest free nodes are on a, b, c.
+  const keep = [nodes[0]!, nodes[2]!, nodes[4]!, nodes[6]!, { id: 'x1', host: 'a' }, { id: 'x2', host: 'b' }, { id: 'x3', host: 'c' }];
+  const free = nodes.filter((n) => !keep.some((k) => k.id === n.id));
+  for (let seed = 0; seed < 20; seed++) {
+    const [to] = choosePlacement(free, 1, 1000, { random: seeded(seed), keep });
+    assert.ok(['n7', 'n8'].includes(to!), `the new shard goes to host d or e, not ${to}`);
+  }
+});
+
+test('property: with only host labels, no host gets more than ⌈n / hosts⌉ when the hosts can take the part that way', () => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 24 }), fc.integer({ min: 1, max: 10 }), fc.integer(), (hostOfNode, n, seed) => {
+      const nodes: NodeLoad[] = hostOfNode.map((h, i) => ({ id: `n${i}`, capacity: 1000, used: (i * 37) % 500, host: `h${h}` }));
+      if (nodes.length < n) return;
+      const limits = domainLimits(nodes, n);
+      const chosen = choosePlacement(nodes, n, 10, seeded(seed));
+      assert.equal(new Set(chosen).size, n);
+      const perHost = count(chosen.map((id) => nodes.find((x) => x.id === id)!.host));
+      const room = count(nodes.map((x) => x.host)).reduce((sum, c) => sum + Math.min(c, limits.perHost), 0);
+      if (room >= n) assert.ok(Math.max(...perHost) <= limits.perHost, `${perHost} over ${limits.perHost}`);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('domain losses survived: the largest domains go first, while k shards remain', () => {
+  assert.equal(domainLossesSurvived(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'], 6), 2);
+  assert.equal(domainLossesSurvived(['a', 'a', 'b', 'b', 'c', 'c', 'd', 'd'], 6), 1);
+  assert.equal(domainLossesSurvived(['a', 'a', 'a', 'b', 'b', 'b', 'c', 'c'], 6), 0);
+  assert.equal(domainLossesSurvived(Array(8).fill('one'), 6), 0);
+  assert.equal(domainLossesSurvived(['a', 'b', 'c', 'd', 'e', 'f'], 6), 0, 'k shards alone survive nothing');
 });

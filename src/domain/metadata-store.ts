@@ -1,4 +1,4 @@
-import type { AccessKey, AuditEntry, Bucket, CommitOptions, ListQuery, MultipartUpload, ObjectListEntry, UploadedPart, AuditQuery, DuplicateGroup, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRef, ShardLocation, ShardMove, UploadIntent } from './records.js';
+import type { AccessKey, AuditEntry, Bucket, CommitOptions, ListQuery, MultipartUpload, ObjectListEntry, UploadedPart, AuditQuery, DuplicateGroup, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRef, ShardLocation, ShardMove, UploadIntent, NodeDrain, NodeReportRecord } from './records.js';
 
 /** Objects in a (bucket, key) namespace; at most one live object per key. */
 export interface ObjectCatalog {
@@ -60,8 +60,10 @@ export interface ShardGarbage {
 
 export interface NodeRegistry {
   /** Inserts or refreshes a node (registration and heartbeat). */
-  upsert(node: Omit<NodeRecord, 'firstSeen' | 'lastSeen'>, now: number): Promise<void>;
+  upsert(node: NodeReportRecord, now: number): Promise<void>;
   list(): Promise<NodeRecord[]>;
+  /** Marks a node draining or retired, or clears the mark; false if no such node is registered. */
+  setDrain(nodeId: string, drain: NodeDrain, now: number): Promise<boolean>;
 }
 
 export interface UploadIntents {
@@ -126,6 +128,8 @@ export interface ShardPlacement {
   shardsAfter(afterShardId: string, limit: number): Promise<{ shardId: string; nodeId: string; size: number; blockSize: number }[]>;
   /** Shards on a node held by live objects, largest first (rebalancing candidates). */
   shardsOnNode(nodeId: string, limit: number): Promise<(ShardLocation & PartRef)[]>;
+  /** How many distinct shards of live objects a node holds (what still depends on it). */
+  countOnNode(nodeId: string): Promise<number>;
   /**
    * In one transaction: points every row naming `move.from` at the new copy (or, without `from`, adds
    * the shard to the part of every object sharing it), forgets damage reports of the old shard, queues

@@ -1,5 +1,5 @@
 import type { NodeLoad } from '../core/placement.js';
-import type { NodeRecord } from './records.js';
+import type { NodeRecord, NodeReportRecord } from './records.js';
 import type { ShardStore } from './shard-store.js';
 
 export type NodeState = 'up' | 'down';
@@ -37,5 +37,7 @@ export type ShardStoreFactory = (url: string) => ShardStore & { close(): Promise
 /** Where the nodes' registrations and heartbeats arrive (the gateway's `POST /_nodes`). */
 export interface NodeHeartbeats {
   /** Makes the node usable at once; returns whether the shared registry should be written now. */
-  noteHeartbeat(report: Omit<NodeRecord, 'firstSeen' | 'lastSeen'>, now: number): boolean;
+  noteHeartbeat(report: NodeReportRecord, now: number): boolean;
+  /** An operator retired this node: its heartbeats are refused. */
+  isRetired(nodeId: string): boolean;
 }

@@ -129,9 +129,22 @@ export interface NodeRecord {
   readonly fsId: string | null;
   /** Bytes free on that file system at the node's last report. */
   readonly fsFree: number | null;
+  /** Failure domains: the node's zone and machine (`--zone`, `--machine`), null when it reported none. */
+  readonly zone: string | null;
+  readonly machine: string | null;
+  /**
+   * Set by an operator: `draining` — the node takes no new shards and the rebalancer moves its shards off;
+   * `retired` — gone for good, out of placement, listings and repair (allowed once no live object needs it).
+   */
+  readonly drain: NodeDrain;
   readonly firstSeen: number;
   readonly lastSeen: number;
 }
+
+export type NodeDrain = 'draining' | 'retired' | null;
+
+/** What a node's registration or heartbeat says about it (the rest is the registry's). */
+export type NodeReportRecord = Omit<NodeRecord, 'firstSeen' | 'lastSeen' | 'drain'>;
 
 export type AuditAction = 'create' | 'download' | 'expire' | 'purge' | 'abort' | 'dedupe';
 

@@ -24,6 +24,7 @@ const STATUS: Record<ErrorCode, number> = {
   CONFIG_INVALID: 500,
   METADATA_UNAVAILABLE: 503,
   JOB_BUSY: 409,
+  NODE_IN_USE: 409,
   LEASE_LOST: 409,
 };
 

@@ -181,3 +181,99 @@ test('rebalancer: new empty nodes are filled until the spread is within the targ
     await c.close();
   }
 });
+
+test('failure domains: parts spread over machines, a whole machine can die, repair and rebalance keep the rule', async () => {
+  // 8 nodes on 4 machines, two each.
+  const c = await memoryCluster({ machines: ['m0', 'm0', 'm1', 'm1', 'm2', 'm2', 'm3', 'm3'] });
+  try {
+    const machineOf = (nodeId: string) => c.pool.list().find((n) => n.id === nodeId)!.machine!;
+    const perMachine = async (key: string) => {
+      const object = (await c.useCases.objects.findLive('_paths', key))!;
+      const counts = new Map<string, number>();
+      for (const s of object.parts[0]!.shards) counts.set(machineOf(s.nodeId), (counts.get(machineOf(s.nodeId)) ?? 0) + 1);
+      return counts;
+    };
+    const bodies = new Map<string, Buffer>();
+    for (let i = 0; i < 12; i++) {
+      const body = randomBytes(9000 + i * 700);
+      bodies.set(`d${i}`, body);
+      await c.put(`d${i}`, body);
+      assert.ok(Math.max(...(await perMachine(`d${i}`)).values()) <= 2, 'no machine holds more than m shards of a part');
+    }
+    // A whole machine dies: every object reads.
+    c.pool.stop('node-01');
+    c.pool.stop('node-02');
+    for (const [key, body] of bodies) assert.deepEqual(await c.read('_paths', key), body);
+
+    // A new machine with two nodes; the repair puts the lost machine's shards there, not on the survivors.
+    c.pool.add(undefined, undefined, { machine: 'm4' });
+    c.pool.add(undefined, undefined, { machine: 'm4' });
+    const repair = await new Repairer(c.svc, 600_000, silentLog, c.clock.now).runOnce({ downNowIsLost: true });
+    assert.equal(repair.unrecoverable, 0);
+    for (const key of bodies.keys()) {
+      const counts = await perMachine(key);
+      assert.ok(!counts.has('m0'), `${key} left the dead machine`);
+      assert.ok(Math.max(...counts.values()) <= 2, `${key}: ${[...counts]}`);
+    }
+
+    // Two more nodes join machine m1: a rebalance fills them but never gives m1 more than 2 shards of a part.
+    c.pool.add(undefined, undefined, { machine: 'm1' });
+    c.pool.add(undefined, undefined, { machine: 'm1' });
+    const rebalance = await new Rebalancer(c.svc, { startAbove: 0.1, stopAt: 0.05, bytesPerSecond: 1024 ** 3, passBudgetMs: 600_000 }, silentLog, c.clock.now).runOnce(true);
+    assert.ok(rebalance.moves > 0, 'the new nodes took shards');
+    for (const [key, body] of bodies) {
+      assert.ok(Math.max(...(await perMachine(key)).values()) <= 2, `${key} after the rebalance`);
+      assert.deepEqual(await c.read('_paths', key), body);
+    }
+  } finally {
+    await c.close();
+  }
+});
+
+test('drain: a draining node takes no new shard and the rebalancer moves every shard off it', async () => {
+  const c = await memoryCluster({ nodes: 10 });
+  try {
+    const bodies = new Map<string, Buffer>();
+    for (let i = 0; i < 15; i++) {
+      const body = randomBytes(7000 + i * 900);
+      bodies.set(`k${i}`, body);
+      await c.put(`k${i}`, body);
+    }
+    const before = await c.metadata.placement.countOnNode('node-01');
+    assert.ok(before > 0);
+    c.pool.setDrain('node-01', 'draining');
+    for (let i = 0; i < 5; i++) {
+      const object = await c.put(`new${i}`, randomBytes(20_000));
+      assert.ok(!object.parts[0]!.shards.some((s) => s.nodeId === 'node-01'), 'no new shard on the draining node');
+    }
+    const rebalancer = new Rebalancer(c.svc, { startAbove: 0.1, stopAt: 0.05, bytesPerSecond: 1024 ** 3, passBudgetMs: 600_000 }, silentLog, c.clock.now);
+    const summary = await rebalancer.runOnce();
+    assert.equal(summary.drained, before);
+    assert.deepEqual(summary.stillDraining, []);
+    assert.equal(await c.metadata.placement.countOnNode('node-01'), 0);
+    await new Cleaner(c.metadata, c.pool, c.audit, GRACE_MS, silentLog, 7 * 86_400_000, c.clock.now).runOnce();
+    assert.deepEqual(c.pool.node('node-01').ids(), [], 'the old copies are collected');
+    for (const [key, body] of bodies) assert.deepEqual(await c.read('_paths', key), body);
+    // Retired: out of the listings and of repair (a lost node would be repaired; a retired one is forgotten).
+    c.pool.setDrain('node-01', 'retired');
+    assert.ok(!c.pool.list().some((n) => n.id === 'node-01'));
+    assert.deepEqual((await new Repairer(c.svc, 600_000, silentLog, c.clock.now).runOnce({ downNowIsLost: true })).lostNodes, []);
+  } finally {
+    await c.close();
+  }
+});
+
+test('drain: a shard that no other node may take stays, and the node is reported still draining', async () => {
+  // 8 nodes for 6 + 2: every part is on every node, so nothing can leave a draining node.
+  const c = await memoryCluster({ nodes: 8 });
+  try {
+    await c.put('full', randomBytes(30_000));
+    c.pool.setDrain('node-03', 'draining');
+    const summary = await new Rebalancer(c.svc, { startAbove: 0.1, stopAt: 0.05, bytesPerSecond: 1024 ** 3, passBudgetMs: 600_000 }, silentLog, c.clock.now).runOnce();
+    assert.equal(summary.drained, 0);
+    assert.deepEqual(summary.stillDraining, ['node-03']);
+    assert.equal(await c.metadata.placement.countOnNode('node-03'), 1);
+  } finally {
+    await c.close();
+  }
+});

@@ -1,10 +1,10 @@
-import { fillRatio, fillSpread, type NodeLoad } from '../core/placement.js';
+import { choosePlacement, domainLimits, fillRatio, fillSpread, hostOf, zoneOf, type NodeDomains, type NodeLoad } from '../core/placement.js';
 import { ChecksumMismatchError, LeaseLostError } from '../core/errors.js';
 import type { Fence } from '../domain/metadata-store.js';
 import type { ReadServices, ReplaceServices } from '../objects/object-services.js';
 import { replaceShards } from '../objects/shard-replacement.js';
 import { copiedShard } from '../objects/shard-sources.js';
-import type { PartRef, ShardLocation } from '../domain/records.js';
+import type { PartRecord, PartRef, ShardLocation } from '../domain/records.js';
 import type { Logger } from '../observability/logger.js';
 import type { Worker } from './worker.js';
 
@@ -14,6 +14,9 @@ export interface RebalanceSummary {
   moves: number;
   bytesMoved: number;
   failed: number;
+  /** Shards moved off draining nodes, and the draining nodes that still hold some after the pass. */
+  drained: number;
+  stillDraining: string[];
   /** `balanced`, `no-move` (nothing left that would help), `time` (the pass's budget ran out) or `nodes` (< 2 up). */
   stopped: 'balanced' | 'no-move' | 'time' | 'nodes';
   /** Why the pass stopped short of the target, for people (absent when balanced). */
@@ -63,6 +66,9 @@ export class Rebalancer implements Worker<RebalanceSummary> {
   private current: RebalanceSummary | undefined;
   /** Sources and targets of the running pass's moves so far. */
   private readonly moving = new Set<string>();
+  private domains = new Map<string, NodeDomains & { id: string }>();
+  /** Shards of draining nodes this pass could not move (tried again next pass). */
+  private readonly unmovable = new Set<string>();
   private limited: BalanceLimit | undefined;
 
   constructor(
@@ -95,15 +101,31 @@ export class Rebalancer implements Worker<RebalanceSummary> {
   async runOnce(requested = false, fence?: Fence): Promise<RebalanceSummary> {
     const started = this.now();
     await this.svc.nodes.refresh();
+    const live = await this.svc.nodes.listLive();
+    // Draining nodes only give: they are out of the spread and out of the targets.
     const loads = new Map<string, { id: string; capacity: number; used: number }>(
-      (await this.svc.nodes.listLive()).filter((n) => n.state === 'up' && n.capacity > 0).map((n) => [n.id, { id: n.id, capacity: n.capacity, used: n.used }]),
+      live.filter((n) => n.state === 'up' && n.capacity > 0 && n.drain === null).map((n) => [n.id, { id: n.id, capacity: n.capacity, used: n.used }]),
     );
+    const draining = live.filter((n) => n.state === 'up' && n.drain === 'draining').map((n) => n.id);
+    // Every known node's failure domains: a move never gives a zone or a machine more of a part than placement would.
+    this.domains = new Map(live.map((n) => [n.id, { id: n.id, zone: n.zone, host: n.machine }]));
     const spread = () => fillSpread([...loads.values()]);
-    const summary: RebalanceSummary = { spreadBefore: spread(), spreadAfter: 0, moves: 0, bytesMoved: 0, failed: 0, stopped: 'balanced', durationMs: 0 };
+    const summary: RebalanceSummary = { spreadBefore: spread(), spreadAfter: 0, moves: 0, bytesMoved: 0, failed: 0, drained: 0, stillDraining: [], stopped: 'balanced', durationMs: 0 };
     this.current = summary;
     this.moving.clear();
+    this.unmovable.clear();
     const lists = new Map<string, Candidate[]>();
     const skip = new Set<string>();
+    try {
+      for (const nodeId of draining) {
+        if (!(await this.drainNode(nodeId, loads, summary, started, fence))) summary.stillDraining.push(nodeId);
+      }
+    } catch (error) {
+      // Only a lost lease gets here: the pass stops, the new holder's pass carries on.
+      this.current = undefined;
+      this.moving.clear();
+      throw error;
+    }
     if (loads.size < 2) summary.stopped = 'nodes';
     else if (summary.spreadBefore > (requested ? this.options.stopAt : this.options.startAbove)) {
       for (;;) {
@@ -153,6 +175,54 @@ export class Rebalancer implements Worker<RebalanceSummary> {
     return summary;
   }
 
+  /**
+   * Moves every shard of a draining node to the emptiest live node that may take it (one holding no other
+   * shard of the part, within the part's failure-domain limits). Returns whether the node is empty of live
+   * objects' shards now; a shard that cannot move yet (no such node) waits for the next pass.
+   */
+  private async drainNode(nodeId: string, loads: Map<string, { id: string; capacity: number; used: number }>, summary: RebalanceSummary, started: number, fence?: Fence): Promise<boolean> {
+    let left = 0;
+    for (;;) {
+      const batch = (await this.svc.metadata.placement.shardsOnNode(nodeId, CANDIDATES_PER_NODE)).filter((s) => !this.unmovable.has(s.shardId));
+      if (batch.length === 0) return left === 0 && (await this.svc.metadata.placement.countOnNode(nodeId)) === 0;
+      for (const shard of batch) {
+        if (this.now() - started > this.options.passBudgetMs) return false;
+        const object = await this.svc.metadata.objects.findById(shard.objectId);
+        const part = object?.parts.find((p) => p.partNo === shard.partNo);
+        if (!part) {
+          // Deleted meanwhile: nothing depends on this shard any more.
+          this.unmovable.add(shard.shardId);
+          continue;
+        }
+        const holders = new Set(part.shards.map((s) => s.nodeId));
+        const keep = part.shards.filter((s) => s.shardId !== shard.shardId).map((s) => this.domains.get(s.nodeId) ?? { id: s.nodeId });
+        const targets = [...loads.values()].filter((n) => !holders.has(n.id)).map((n) => ({ ...n, ...this.domains.get(n.id) }));
+        let to: string | undefined;
+        try {
+          [to] = choosePlacement(targets, 1, shard.size, { keep });
+        } catch {
+          // No live node may take it now: it stays until one joins.
+          this.unmovable.add(shard.shardId);
+          left += 1;
+          continue;
+        }
+        this.moving.add(nodeId).add(to!);
+        try {
+          const bytes = await this.moveShard(shard, to!, fence);
+          summary.drained += 1;
+          summary.bytesMoved += bytes;
+          loads.get(to!)!.used += shard.size;
+        } catch (error) {
+          if (error instanceof LeaseLostError) throw error;
+          summary.failed += 1;
+          this.unmovable.add(shard.shardId);
+          left += 1;
+          this.log.warn({ shard: shard.shardId, from: nodeId, to, err: (error as Error).message }, 'moving a shard off a draining node failed');
+        }
+      }
+    }
+  }
+
   /** The largest shard on the fullest node that can go to the emptiest node that may take it. */
   private async nextMove(nodes: NodeLoad[], lists: Map<string, Candidate[]>, skip: Set<string>): Promise<{ shard: Candidate; to: string } | undefined> {
     const byFill = [...nodes].sort((a, b) => fillRatio(b) - fillRatio(a));
@@ -177,12 +247,29 @@ export class Rebalancer implements Worker<RebalanceSummary> {
             continue;
           }
           if (part.shards.some((s) => s.nodeId === to.id)) continue;
+          if (!this.keepsDomainRule(part, shard, to.id, nodes)) continue;
           list.splice(list.indexOf(shard), 1);
           return { shard, to: to.id };
         }
       }
     }
     return undefined;
+  }
+
+  /**
+   * Whether moving `shard` of `part` to node `to` keeps the part within the failure-domain limits of the
+   * live nodes: the target's zone and machine may hold no more of the part than placement allows, unless the
+   * shard stays in the same zone (machine) anyway.
+   */
+  private keepsDomainRule(part: PartRecord, shard: Candidate, to: string, nodes: readonly NodeLoad[]): boolean {
+    const domain = (id: string) => this.domains.get(id) ?? { id };
+    const limits = domainLimits(nodes.map((n) => domain(n.id)), part.shards.length);
+    const target = domain(to);
+    const source = domain(shard.nodeId);
+    const others = part.shards.filter((s) => s.shardId !== shard.shardId).map((s) => domain(s.nodeId));
+    const zoneOk = zoneOf(target) === zoneOf(source) || others.filter((d) => zoneOf(d) === zoneOf(target)).length + 1 <= limits.perZone;
+    const hostOk = hostOf(target) === hostOf(source) || others.filter((d) => hostOf(d) === hostOf(target)).length + 1 <= limits.perHost;
+    return zoneOk && hostOk;
   }
 
   private async moveShard(shard: Candidate, to: string, fence?: Fence): Promise<number> {

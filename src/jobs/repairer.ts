@@ -144,7 +144,10 @@ export class Repairer implements Worker<RepairSummary> {
     }
     if (count === 0) throw new Error('no live node without a shard of this part is free');
     const shardBytes = shardFileBytes(part.scheme, part.size);
-    const chosen = choosePlacement(candidates, count, shardBytes);
+    // The shards the part keeps count toward their zones' and machines' share of it.
+    const domains = new Map(this.svc.nodes.list().map((n) => [n.id, { zone: n.zone, host: n.machine }]));
+    const keep = good.map((s) => ({ id: s.nodeId, ...domains.get(s.nodeId) }));
+    const chosen = choosePlacement(candidates, count, shardBytes, { keep });
     const repairing = wanted.slice(0, count);
     const signal = new AbortController().signal;
     const bytes = await replaceShards(

@@ -121,10 +121,19 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     const store = await open();
     try {
       const id = randomUUID();
-      await store.nodes.upsert({ id, url: 'http://127.0.0.1:1', capacity: 100, used: 0, shards: 0, fsId: null, fsFree: null }, 1000);
-      await store.nodes.upsert({ id, url: 'http://127.0.0.1:2', capacity: 100, used: 40, shards: 3, fsId: 'host:2049', fsFree: 60 }, 2000);
+      await store.nodes.upsert({ id, url: 'http://127.0.0.1:1', capacity: 100, used: 0, shards: 0, fsId: null, fsFree: null, zone: null, machine: null }, 1000);
+      await store.nodes.upsert({ id, url: 'http://127.0.0.1:2', capacity: 100, used: 40, shards: 3, fsId: 'host:2049', fsFree: 60, zone: 'eu-1', machine: 'rack2-host7' }, 2000);
       const [node] = await store.nodes.list();
-      assert.deepEqual(node, { id, url: 'http://127.0.0.1:2', capacity: 100, used: 40, shards: 3, fsId: 'host:2049', fsFree: 60, firstSeen: 1000, lastSeen: 2000 });
+      assert.deepEqual(node, { id, url: 'http://127.0.0.1:2', capacity: 100, used: 40, shards: 3, fsId: 'host:2049', fsFree: 60, zone: 'eu-1', machine: 'rack2-host7', drain: null, firstSeen: 1000, lastSeen: 2000 });
+      // An operator's drain survives the node's heartbeats; it can be cleared; an unknown node is said to be one.
+      assert.equal(await store.nodes.setDrain(id, 'draining', 3000), true);
+      await store.nodes.upsert({ id, url: 'http://127.0.0.1:2', capacity: 100, used: 41, shards: 3, fsId: 'host:2049', fsFree: 59, zone: 'eu-1', machine: 'rack2-host7' }, 4000);
+      assert.equal((await store.nodes.list())[0]!.drain, 'draining');
+      assert.equal(await store.nodes.setDrain(id, 'retired', 5000), true);
+      assert.equal((await store.nodes.list())[0]!.drain, 'retired');
+      assert.equal(await store.nodes.setDrain(id, null, 6000), true);
+      assert.equal((await store.nodes.list())[0]!.drain, null);
+      assert.equal(await store.nodes.setDrain(randomUUID(), 'draining', 7000), false);
     } finally {
       await store.close();
     }
@@ -322,6 +331,8 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
         (await store.placement.shardsOnNode('node-2', 10)).map((s) => s.shardId).sort(),
         [victim.shardId, victim.shardId, other.parts[0]!.shards[2]!.shardId].sort(),
       );
+      assert.equal(await store.placement.countOnNode('node-2'), 2, 'distinct shards of live objects: the shared one counts once');
+      assert.equal(await store.placement.countOnNode('node-9'), 0);
 
       const intent = { id: randomUUID(), bucket: 'b', key: 'm/a', createdAt: 5000, shards: [{ nodeId: 'node-7', shardId: 'new-shard' }] };
       await store.intents.create(intent);

@@ -32,6 +32,9 @@ export const nodeReportSchema = z.object({
   fsId: z.string().min(1).max(300).optional(),
   /** Bytes free on that file system now. */
   fsFree: z.number().int().nonnegative().optional(),
+  /** Failure domains: the zone and the machine the node runs in (placement spreads a part over them). */
+  zone: z.string().min(1).max(100).optional(),
+  machine: z.string().min(1).max(255).optional(),
   version: z.number().int().optional(),
 });
 export type NodeReport = z.infer<typeof nodeReportSchema>;

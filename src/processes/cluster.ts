@@ -153,6 +153,7 @@ async function startUnderLock(
     const port = await freePort(config.host);
     const args = ['node', '--dir', nodeDir, '--port', String(port), '--host', config.host, '--gateway', gatewayUrl];
     if (config.nodeCapacity !== undefined) args.push('--capacity', String(config.nodeCapacity));
+    if (config.machines !== undefined) args.push('--machine', `machine-${((i - 1) % config.machines) + 1}`);
     const previous = nodes[i - 1];
     nodes[i - 1] = { dir: nodeDir, child: launch(`node-${i}`, args, nodeSecrets), url: `http://${config.host}:${port}`, starts: (previous?.starts ?? 0) + 1 };
   };

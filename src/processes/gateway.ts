@@ -116,6 +116,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     balanceLimit: (up: readonly string[]) => rebalancer.limit(up),
     joinThreshold: REBALANCE_START_ABOVE,
     scheme: svc.scheme,
+    countOnNode: (nodeId: string) => metadata.placement.countOnNode(nodeId),
   };
   const cleaner = new Cleaner(metadata, directory, audit, config.gcGraceSec * 1000, log.child({ component: 'cleaner' }), config.multipartExpirySec * 1000);
   const deduper = new Deduper(metadata.sharing, audit, log.child({ component: 'dedupe' }));

@@ -54,7 +54,9 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
 
   const app = createHttpServer(log, 120_000);
   let url = '';
-  const report = (): NodeReport => ({ id: identity.id, url, capacity: capacity(), used: shards.used, shards: shards.count, fsId, fsFree, version: PROTOCOL_VERSION });
+  // Failure domains: the machine defaults to the hostname, so nodes on one box are one domain unless told otherwise.
+  const machine = config.machine ?? hostname();
+  const report = (): NodeReport => ({ id: identity.id, url, capacity: capacity(), used: shards.used, shards: shards.count, fsId, fsFree, zone: config.zone, machine, version: PROTOCOL_VERSION });
   const metrics = createHttpMetrics('node');
   new Gauge({ name: 'shardstore_node_used_bytes', help: 'Bytes of shard files held', registers: [metrics.registry], collect() { this.set(shards.used); } });
   new Gauge({ name: 'shardstore_node_shards', help: 'Shard files held', registers: [metrics.registry], collect() { this.set(shards.count); } });
@@ -67,7 +69,7 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address() as AddressInfo;
   url = config.advertiseUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
-  log.info({ id: identity.id, url, capacity: capacity(), fsId, fsFree, reserve, used: shards.used, shards: shards.count }, 'storage node listening');
+  log.info({ id: identity.id, url, capacity: capacity(), fsId, fsFree, zone: config.zone, machine, reserve, used: shards.used, shards: shards.count }, 'storage node listening');
 
   const heartbeat = startHeartbeat({ gateway: config.gateway, secret: config.secret, intervalMs: config.heartbeatMs, report, log });
   return {

@@ -1,6 +1,7 @@
 import type { NodeLoad } from '../core/placement.js';
 import type { NodePool, NodeView } from '../domain/node-pool.js';
 import type { ShardStore } from '../domain/shard-store.js';
+import type { NodeDrain } from '../domain/records.js';
 import { MemoryShardStore } from './memory-shard-store.js';
 
 /**
@@ -8,15 +9,15 @@ import { MemoryShardStore } from './memory-shard-store.js';
  * until a test stops it (`stop`), and is then last seen at that moment; placement reads its live usage.
  */
 export class MemoryNodePool implements NodePool {
-  private readonly nodes = new Map<string, { store: MemoryShardStore; firstSeen: number; lastSeen: number | undefined }>();
+  private readonly nodes = new Map<string, { store: MemoryShardStore; firstSeen: number; lastSeen: number | undefined; zone: string | null; machine: string | null; drain: NodeDrain }>();
   private readonly failed = new Set<string>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Adds a node (ids sort in the order added: `node-01`, `node-02`, …). */
-  add(capacity = 1024 ** 4, id = `node-${String(this.nodes.size + 1).padStart(2, '0')}`): MemoryShardStore {
+  /** Adds a node (ids sort in the order added: `node-01`, `node-02`, …), in a zone and on a machine if given. */
+  add(capacity = 1024 ** 4, id = `node-${String(this.nodes.size + 1).padStart(2, '0')}`, domains: { zone?: string; machine?: string } = {}): MemoryShardStore {
     const store = new MemoryShardStore(id, `memory://${id}`, capacity, this.now);
-    this.nodes.set(id, { store, firstSeen: this.now(), lastSeen: undefined });
+    this.nodes.set(id, { store, firstSeen: this.now(), lastSeen: undefined, zone: domains.zone ?? null, machine: domains.machine ?? null, drain: null });
     return store;
   }
 
@@ -37,6 +38,11 @@ export class MemoryNodePool implements NodePool {
     held.lastSeen = this.now();
   }
 
+  /** An operator's drain or retire (the gateway reads it from the registry). */
+  setDrain(id: string, drain: NodeDrain): void {
+    this.nodes.get(id)!.drain = drain;
+  }
+
   /** The node answers again, and heartbeats. */
   start(id: string): void {
     const held = this.nodes.get(id)!;
@@ -48,7 +54,7 @@ export class MemoryNodePool implements NodePool {
   async refresh(): Promise<void> {}
 
   list(): NodeView[] {
-    return [...this.nodes.values()].map(({ store, firstSeen, lastSeen }) => ({
+    return [...this.nodes.values()].filter((n) => n.drain !== 'retired').map(({ store, firstSeen, lastSeen, zone, machine, drain }) => ({
       id: store.id,
       url: store.url,
       capacity: store.capacity,
@@ -56,6 +62,9 @@ export class MemoryNodePool implements NodePool {
       shards: store.ids().length,
       fsId: null,
       fsFree: null,
+      zone,
+      machine,
+      drain,
       firstSeen,
       lastSeen: lastSeen ?? this.now(),
       state: store.down || this.failed.has(store.id) ? 'down' : 'up',
@@ -72,8 +81,8 @@ export class MemoryNodePool implements NodePool {
 
   placementCandidates(): NodeLoad[] {
     return this.list()
-      .filter((n) => n.state === 'up')
-      .map((n) => ({ id: n.id, capacity: n.capacity, used: n.used }));
+      .filter((n) => n.state === 'up' && n.drain === null)
+      .map((n) => ({ id: n.id, capacity: n.capacity, used: n.used, zone: n.zone, host: n.machine }));
   }
 
   reserve(): void {

@@ -5,7 +5,7 @@ import { HttpShardStore } from './http-shard-store.js';
 import { openSqliteStore } from '../metadata/sqlite/sqlite-store.js';
 
 const report = (id: string, used = 0, fs: { fsId: string | null; fsFree: number | null } = { fsId: null, fsFree: null }) =>
-  ({ id, url: `http://127.0.0.1:1/${id}`, capacity: 1000, used, shards: 0, ...fs });
+  ({ id, url: `http://127.0.0.1:1/${id}`, capacity: 1000, used, shards: 0, zone: null, machine: null, ...fs });
 
 test('node directory: heartbeats, down after silence, failures, reservations', async () => {
   const store = openSqliteStore(':memory:');

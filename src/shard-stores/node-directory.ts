@@ -1,5 +1,5 @@
 import type { NodeRegistry } from '../domain/metadata-store.js';
-import type { NodeRecord } from '../domain/records.js';
+import type { NodeRecord, NodeReportRecord } from '../domain/records.js';
 import type { NodeLoad } from '../core/placement.js';
 import type { ShardStore } from '../domain/shard-store.js';
 import type { NodeHeartbeats, NodePool, NodeState, NodeView, ShardStoreFactory } from '../domain/node-pool.js';
@@ -60,7 +60,8 @@ export class NodeDirectory implements NodePool, NodeHeartbeats {
     this.nodes = new Map(
       list.map((n) => {
         const mine = this.nodes.get(n.id);
-        return [n.id, mine && mine.lastSeen > n.lastSeen ? mine : n];
+        // An operator's drain or retire lives in the registry alone.
+        return [n.id, mine && mine.lastSeen > n.lastSeen ? { ...mine, drain: n.drain } : n];
       }),
     );
     const now = this.now();
@@ -78,15 +79,19 @@ export class NodeDirectory implements NodePool, NodeHeartbeats {
    * at most every PERSIST_EVERY_MS — a synchronous, fsynced write per node per second would stall the
    * event loop for nothing, since this gateway already has the fresh values in memory.
    */
-  noteHeartbeat(report: Omit<NodeRecord, 'firstSeen' | 'lastSeen'>, now: number): boolean {
+  noteHeartbeat(report: NodeReportRecord, now: number): boolean {
     const known = this.nodes.get(report.id);
-    this.nodes.set(report.id, { ...report, firstSeen: known?.firstSeen ?? now, lastSeen: now });
+    this.nodes.set(report.id, { ...report, drain: known?.drain ?? null, firstSeen: known?.firstSeen ?? now, lastSeen: now });
     this.failedAt.delete(report.id);
     const persisted = this.persistedAt.get(report.id) ?? 0;
     // Capacity and free space change with every report of a node on a live disk: they ride the periodic write.
-    const persist = !known || known.url !== report.url || now - persisted >= PERSIST_EVERY_MS;
+    const persist = !known || known.url !== report.url || known.zone !== report.zone || known.machine !== report.machine || now - persisted >= PERSIST_EVERY_MS;
     if (persist) this.persistedAt.set(report.id, now);
     return persist;
+  }
+
+  isRetired(nodeId: string): boolean {
+    return this.nodes.get(nodeId)?.drain === 'retired';
   }
 
   stateOf(node: NodeRecord): NodeState {
@@ -100,7 +105,12 @@ export class NodeDirectory implements NodePool, NodeHeartbeats {
 
   /** Every known node with its state, and its capacity as the file systems allow (see effectiveCapacities). */
   list(): NodeView[] {
-    return withSharedFilesystems([...this.nodes.values()].map((n) => ({ ...n, state: this.stateOf(n) })));
+    return withSharedFilesystems(this.serving().map((n) => ({ ...n, state: this.stateOf(n) })));
+  }
+
+  /** Every node but the retired ones: those are out of placement, listings and repair for good. */
+  private serving(): NodeRecord[] {
+    return [...this.nodes.values()].filter((n) => n.drain !== 'retired');
   }
 
   /**
@@ -109,7 +119,7 @@ export class NodeDirectory implements NodePool, NodeHeartbeats {
    */
   async listLive(timeoutMs = 1000): Promise<NodeView[]> {
     const live = await Promise.all(
-      [...this.nodes.values()].map(async (record): Promise<NodeView> => {
+      this.serving().map(async (record): Promise<NodeView> => {
         const n = { ...record, state: this.stateOf(record) };
         if (n.state !== 'up') return n;
         try {
@@ -125,17 +135,20 @@ export class NodeDirectory implements NodePool, NodeHeartbeats {
 
   isUp(nodeId: string): boolean {
     const node = this.nodes.get(nodeId);
-    return node !== undefined && this.stateOf(node) === 'up';
+    return node !== undefined && node.drain !== 'retired' && this.stateOf(node) === 'up';
   }
 
   /** Live nodes with their used bytes including this gateway's recent placements. */
   placementCandidates(): NodeLoad[] {
     return this.list()
-      .filter((n) => n.state === 'up')
+      // A draining node takes no new shard.
+      .filter((n) => n.state === 'up' && n.drain === null)
       .map((n) => ({
         id: n.id,
         capacity: n.capacity,
         used: n.used + (this.reservations.get(n.id)?.total ?? 0),
+        zone: n.zone,
+        host: n.machine,
       }));
   }
 

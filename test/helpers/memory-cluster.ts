@@ -46,11 +46,12 @@ export const silentLog = pino({ level: 'silent' });
  * the object use cases and the jobs run on it in milliseconds, with faults and time under the test's hand.
  * (`Date.now` still stamps records written by the metadata store; the jobs' clocks are the fake one.)
  */
-export async function memoryCluster(options: { nodes?: number; scheme?: ErasureScheme; capacity?: number } = {}): Promise<MemoryCluster> {
+export async function memoryCluster(options: { nodes?: number; scheme?: ErasureScheme; capacity?: number; machines?: readonly string[] } = {}): Promise<MemoryCluster> {
   const clock = new FakeClock();
   const metadata = openSqliteStore(':memory:');
   const pool = new MemoryNodePool(clock.now);
-  for (let i = 0; i < (options.nodes ?? 8); i++) pool.add(options.capacity);
+  const count = options.machines?.length ?? options.nodes ?? 8;
+  for (let i = 0; i < count; i++) pool.add(options.capacity, undefined, options.machines ? { machine: options.machines[i]! } : {});
   const scheme = options.scheme ?? { dataShards: 6, parityShards: 2, blockSize: 4096 };
   const coders = new Map<string, ErasureCoder>();
   const audit = new AuditRecorder(metadata.audit, silentLog, 5);

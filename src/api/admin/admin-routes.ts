@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidRequestError } from '../../core/errors.js';
+import { ForbiddenError, InvalidRequestError, NodeInUseError, NotFoundError } from '../../core/errors.js';
 import { fillSpread, joiningNodes } from '../../core/placement.js';
 import { describeRedundancy, redundancyWith } from '../../core/redundancy.js';
 import type { ErasureScheme } from '../../core/erasure-scheme.js';
@@ -27,6 +27,8 @@ export interface AdminDeps {
   joinThreshold: number;
   /** The scheme of new objects, for the redundancy `/_health/ready` reports. */
   scheme: ErasureScheme;
+  /** Shards of live objects on a node: a draining node's progress, and whether a node may be retired. */
+  countOnNode: (nodeId: string) => Promise<number>;
 }
 
 /** A readiness probe that waits longer than this for the metadata store calls it unreachable. */
@@ -54,8 +56,9 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AdminDeps): voi
     } catch (error) {
       metadata = { ok: false, error: error instanceof TimeoutError ? `no answer within ${READY_METADATA_TIMEOUT_MS} ms` : (error as Error).message };
     }
-    const live = deps.directory.placementCandidates().filter((n) => n.capacity > n.used).length;
-    const redundancy = redundancyWith(deps.scheme, live);
+    const candidates = deps.directory.placementCandidates().filter((n) => n.capacity > n.used);
+    const live = candidates.length;
+    const redundancy = redundancyWith(deps.scheme, candidates);
     const usable = metadata.ok && redundancy.writable;
     const status = !usable ? 'unavailable' : redundancy.full ? 'ready' : 'degraded';
     const message = metadata.ok ? describeRedundancy(deps.scheme, redundancy) : `the metadata store is unreachable: ${metadata.error}`;
@@ -79,13 +82,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   app.get('/_nodes', async () => {
     await deps.directory.refresh();
     const nodes = await deps.directory.listLive();
-    const up = nodes.filter((n) => n.state === 'up' && n.capacity > 0);
+    // A draining node is emptied, not balanced: it is out of the spread.
+    const up = nodes.filter((n) => n.state === 'up' && n.capacity > 0 && n.drain === null);
+    const remaining = new Map(await Promise.all(nodes.filter((n) => n.drain === 'draining').map(async (n) => [n.id, await deps.countOnNode(n.id)] as const)));
     const limit = deps.balanceLimit(up.map((n) => n.id));
     // Once the rebalancer has found nothing more to move, a node below the mean has joined as far as
     // placement allows: it is no longer "joining", and `balance` says why the spread stays.
     const joining = limit ? new Set<string>() : joiningNodes(up, deps.joinThreshold);
     const rebalancing = deps.rebalancing();
-    const activity = (id: string) => (rebalancing.has(id) ? 'rebalancing' : joining.has(id) ? 'joining' : null);
+    const activity = (id: string) => (remaining.has(id) ? 'draining' : rebalancing.has(id) ? 'rebalancing' : joining.has(id) ? 'joining' : null);
     return {
       balance: { spread: fillSpread(up), limitedBy: limit?.reason ?? null },
       nodes: nodes.map((n) => ({
@@ -97,10 +102,44 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         used: n.used,
         shards: n.shards,
         fsId: n.fsId,
+        zone: n.zone,
+        machine: n.machine,
+        drain: n.drain,
+        // A draining node's shards of live objects still to move (0: it may be retired).
+        ...(remaining.has(n.id) ? { drainRemaining: remaining.get(n.id) } : {}),
         lastSeen: new Date(n.lastSeen).toISOString(),
       })),
     };
   });
+
+  // Drain: the node takes no new shard and the rebalancer moves its shards off while it runs. Undrain: back
+  // in placement. Retire: a node gone for good leaves placement, listings and repair — once nothing needs it.
+  const known = async (id: string) => {
+    await deps.directory.refresh();
+    const node = (await deps.registry.list()).find((n) => n.id === id);
+    if (!node) throw new NotFoundError(`no node ${id}`);
+    if (node.drain === 'retired') throw new InvalidRequestError(`node ${id} is retired`);
+    return node;
+  };
+  const setDrain = async (id: string, drain: 'draining' | null) => {
+    await known(id);
+    await deps.registry.setDrain(id, drain, Date.now());
+    await deps.directory.refresh();
+    return { id, drain, remaining: await deps.countOnNode(id) };
+  };
+  app.post('/_nodes/:id/drain', async (request) => setDrain((request.params as { id: string }).id, 'draining'));
+  app.delete('/_nodes/:id/drain', async (request) => setDrain((request.params as { id: string }).id, null));
+  app.post('/_nodes/:id/retire', async (request) => {
+    const { id } = request.params as { id: string };
+    await known(id);
+    const shards = await deps.countOnNode(id);
+    if (shards > 0) throw new NodeInUseError(id, shards);
+    await deps.registry.setDrain(id, 'retired', Date.now());
+    await deps.directory.refresh();
+    return { id, drain: 'retired' };
+  });
+  refuseOtherMethods(app, '/_nodes/:id/drain', ['POST', 'DELETE']);
+  refuseOtherMethods(app, '/_nodes/:id/retire', ['POST']);
 
   app.get('/_log', async (request) => {
     const q = request.query as { object?: string; action?: string; limit?: string };
@@ -135,8 +174,9 @@ export function registerNodeRegistration(app: FastifyInstance, deps: Pick<AdminD
     const parsed = nodeReportSchema.safeParse(body);
     if (!parsed.success) throw new InvalidRequestError(`invalid node report: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const now = Date.now();
-    const { id, url, capacity, used, shards, fsId, fsFree } = parsed.data;
-    const report = { id, url, capacity, used, shards, fsId: fsId ?? null, fsFree: fsFree ?? null };
+    const { id, url, capacity, used, shards, fsId, fsFree, zone, machine } = parsed.data;
+    if (deps.directory.isRetired(id)) throw new ForbiddenError(`node ${id} is retired; to join again, start it on an empty directory (a new node id)`);
+    const report = { id, url, capacity, used, shards, fsId: fsId ?? null, fsFree: fsFree ?? null, zone: zone ?? null, machine: machine ?? null };
     if (deps.directory.noteHeartbeat(report, now)) await deps.registry.upsert(report, now);
     return { ok: true };
   });

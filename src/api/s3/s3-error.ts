@@ -63,4 +63,5 @@ const CODES: Record<ErrorCode, [string, number]> = {
   METADATA_UNAVAILABLE: ['ServiceUnavailable', 503],
   JOB_BUSY: ['OperationAborted', 409],
   LEASE_LOST: ['OperationAborted', 409],
+  NODE_IN_USE: ['OperationAborted', 409],
 };

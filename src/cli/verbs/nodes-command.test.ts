@@ -5,14 +5,14 @@ import { balanceLine, nodesTable } from './nodes-command.js';
 test('the nodes table aligns columns and draws the fill', () => {
   const GiB = 1024 ** 3;
   const text = nodesTable([
-    { id: 'a', url: 'http://127.0.0.1:1', state: 'up', capacity: 4 * GiB, used: GiB, shards: 12, lastSeen: '' },
+    { id: 'a', url: 'http://127.0.0.1:1', state: 'up', zone: 'eu-1', machine: 'box7', capacity: 4 * GiB, used: GiB, shards: 12, lastSeen: '' },
     { id: 'bb', url: 'http://127.0.0.1:22', state: 'down', capacity: 0, used: 0, shards: 0, lastSeen: '' },
   ]);
   const lines = text.trimEnd().split('\n');
   assert.equal(lines.length, 3);
-  assert.match(lines[1]!, /^a {3}http:\/\/127\.0\.0\.1:1 {3}up {5}\[#{5}\.{15}\] 25\.0%/);
+  assert.match(lines[1]!, /^a {3}http:\/\/127\.0\.0\.1:1 {3}up {5}eu-1\/box7 {5}\[#{5}\.{15}\] 25\.0%/);
   assert.match(lines[1]!, /1\.00 GiB \/ 4\.00 GiB +12$/);
-  assert.match(lines[2]!, /down +\[\.{20}\] 0\.0%/);
+  assert.match(lines[2]!, /down +default\/- +\[\.{20}\] 0\.0%/);
   assert.equal(lines[0]!.indexOf('STATE'), lines[1]!.indexOf('up'));
 });
 

@@ -321,6 +321,22 @@ export const postgresMigrations: readonly { version: number; name: string; sql: 
       ALTER TABLE nodes ADD COLUMN fs_free bigint;
     `,
   },
+  {
+    version: 10,
+    name: 'failure domains: the zone and the machine of each node',
+    sql: `
+      ALTER TABLE nodes ADD COLUMN zone text;
+      ALTER TABLE nodes ADD COLUMN machine text;
+    `,
+  },
+  {
+    version: 11,
+    name: 'nodes an operator drains or retires',
+    sql: `
+      ALTER TABLE nodes ADD COLUMN drain text CHECK (drain IN ('draining', 'retired'));
+      ALTER TABLE nodes ADD COLUMN drain_at bigint;
+    `,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = postgresMigrations.at(-1)!.version;

@@ -288,19 +288,23 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
     nodes: {
       async upsert(node, now) {
         await pool.query(
-          `INSERT INTO nodes (id, url, capacity, used, shards, fs_id, fs_free, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $7, $8, $6, $6)
+          `INSERT INTO nodes (id, url, capacity, used, shards, fs_id, fs_free, zone, machine, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $7, $8, $9, $10, $6, $6)
            ON CONFLICT (id) DO UPDATE SET url = excluded.url, capacity = excluded.capacity, used = excluded.used,
-             shards = excluded.shards, fs_id = excluded.fs_id, fs_free = excluded.fs_free, last_seen = GREATEST(nodes.last_seen, excluded.last_seen)`,
-          [node.id, node.url, node.capacity, node.used, node.shards, now, node.fsId, node.fsFree],
+             shards = excluded.shards, fs_id = excluded.fs_id, fs_free = excluded.fs_free, zone = excluded.zone, machine = excluded.machine, last_seen = GREATEST(nodes.last_seen, excluded.last_seen)`,
+          [node.id, node.url, node.capacity, node.used, node.shards, now, node.fsId, node.fsFree, node.zone, node.machine],
         );
       },
       async list(): Promise<NodeRecord[]> {
         const { rows } = await pool.query<{
-          id: string; url: string; capacity: number; used: number; shards: number; fs_id: string | null; fs_free: number | null; first_seen: number; last_seen: number;
+          id: string; url: string; capacity: number; used: number; shards: number; fs_id: string | null; fs_free: number | null; zone: string | null; machine: string | null; drain: 'draining' | 'retired' | null; first_seen: number; last_seen: number;
         }>('SELECT * FROM nodes ORDER BY first_seen, id');
         return rows.map((r) => ({
-          id: r.id, url: r.url, capacity: r.capacity, used: r.used, shards: r.shards, fsId: r.fs_id, fsFree: r.fs_free, firstSeen: r.first_seen, lastSeen: r.last_seen,
+          id: r.id, url: r.url, capacity: r.capacity, used: r.used, shards: r.shards, fsId: r.fs_id, fsFree: r.fs_free, zone: r.zone, machine: r.machine, drain: r.drain, firstSeen: r.first_seen, lastSeen: r.last_seen,
         }));
+      },
+      async setDrain(nodeId, drain, now) {
+        const { rowCount } = await pool.query('UPDATE nodes SET drain = $1, drain_at = $2 WHERE id = $3', [drain, now, nodeId]);
+        return (rowCount ?? 0) > 0;
       },
     },
     intents: {
@@ -421,6 +425,13 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
           [nodeId, limit],
         );
         return rows.map((r) => ({ objectId: r.object_id, partNo: r.part_no, index: r.shard_index, nodeId: r.node_id, shardId: r.shard_id, size: r.size }));
+      },
+      async countOnNode(nodeId) {
+        const { rows } = await pool.query<{ n: string }>(
+          'SELECT count(DISTINCT s.shard_id) AS n FROM shards s JOIN objects o ON o.id = s.object_id WHERE s.node_id = $1 AND o.expires_at IS NULL',
+          [nodeId],
+        );
+        return Number(rows[0]!.n);
       },
       async moveShards(moves, intentId, now, fence) {
         return inTransaction(async (c) => {

@@ -282,6 +282,22 @@ export const sqliteMigrations: readonly { version: number; name: string; sql: st
       ALTER TABLE nodes ADD COLUMN fs_free INTEGER;
     `,
   },
+  {
+    version: 10,
+    name: 'failure domains: the zone and the machine of each node',
+    sql: `
+      ALTER TABLE nodes ADD COLUMN zone TEXT;
+      ALTER TABLE nodes ADD COLUMN machine TEXT;
+    `,
+  },
+  {
+    version: 11,
+    name: 'nodes an operator drains or retires',
+    sql: `
+      ALTER TABLE nodes ADD COLUMN drain TEXT CHECK (drain IN ('draining', 'retired'));
+      ALTER TABLE nodes ADD COLUMN drain_at INTEGER;
+    `,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations.at(-1)!.version;

@@ -19,7 +19,7 @@ interface ObjectRow {
 }
 interface PartRow { part_no: number; offset: number; size: number; data_shards: number; parity_shards: number; block_size: number }
 interface ShardRow { part_no: number; shard_index: number; node_id: string; shard_id: string; size: number }
-interface NodeRow { id: string; url: string; capacity: number; used: number; shards: number; fs_id: string | null; fs_free: number | null; first_seen: number; last_seen: number }
+interface NodeRow { id: string; url: string; capacity: number; used: number; shards: number; fs_id: string | null; fs_free: number | null; zone: string | null; machine: string | null; drain: 'draining' | 'retired' | null; first_seen: number; last_seen: number }
 interface IntentRow { id: string; bucket: string; key: string; created_at: number; updated_at: number; shards: string }
 interface AuditRow { id: number; at: number; action: AuditAction; object_id: string | null; bucket: string | null; key: string | null; client: string | null; bytes: number; duration_ms: number; result: string }
 
@@ -62,13 +62,17 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       'INSERT INTO shards (object_id, part_no, shard_index, node_id, shard_id, size) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     upsertNode: db.prepare(
-      `INSERT INTO nodes (id, url, capacity, used, shards, fs_id, fs_free, first_seen, last_seen)
-       VALUES (@id, @url, @capacity, @used, @shards, @fsId, @fsFree, @now, @now)
+      `INSERT INTO nodes (id, url, capacity, used, shards, fs_id, fs_free, zone, machine, first_seen, last_seen)
+       VALUES (@id, @url, @capacity, @used, @shards, @fsId, @fsFree, @zone, @machine, @now, @now)
        ON CONFLICT (id) DO UPDATE SET url = excluded.url, capacity = excluded.capacity, used = excluded.used,
-         shards = excluded.shards, fs_id = excluded.fs_id, fs_free = excluded.fs_free, last_seen = excluded.last_seen`,
+         shards = excluded.shards, fs_id = excluded.fs_id, fs_free = excluded.fs_free, zone = excluded.zone, machine = excluded.machine, last_seen = excluded.last_seen`,
     ),
     bucketExists: db.prepare<[string], { n: number }>('SELECT 1 AS n FROM buckets WHERE name = ?'),
     listNodes: db.prepare<[], NodeRow>('SELECT * FROM nodes ORDER BY first_seen, id'),
+    setDrain: db.prepare<[string | null, number, string]>('UPDATE nodes SET drain = ?, drain_at = ? WHERE id = ?'),
+    countOnNode: db.prepare<[string], { n: number }>(
+      `SELECT count(DISTINCT s.shard_id) AS n FROM shards s JOIN objects o ON o.id = s.object_id WHERE s.node_id = ? AND o.expires_at IS NULL`,
+    ),
     objectById: db.prepare<[string], ObjectRow>('SELECT * FROM objects WHERE id = ?'),
     ownerKeyHash: db.prepare<[string], { owner_key_hash: string | null }>('SELECT owner_key_hash FROM objects WHERE id = ?'),
     expire: db.prepare('UPDATE objects SET expires_at = ? WHERE id = ? AND expires_at IS NULL'),
@@ -332,12 +336,15 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
     },
     nodes: {
       async upsert(node, now) {
-        q.upsertNode.run({ id: node.id, url: node.url, capacity: node.capacity, used: node.used, shards: node.shards, fsId: node.fsId, fsFree: node.fsFree, now });
+        q.upsertNode.run({ id: node.id, url: node.url, capacity: node.capacity, used: node.used, shards: node.shards, fsId: node.fsId, fsFree: node.fsFree, zone: node.zone, machine: node.machine, now });
       },
       async list(): Promise<NodeRecord[]> {
         return q.listNodes.all().map((r) => ({
-          id: r.id, url: r.url, capacity: r.capacity, used: r.used, shards: r.shards, fsId: r.fs_id, fsFree: r.fs_free, firstSeen: r.first_seen, lastSeen: r.last_seen,
+          id: r.id, url: r.url, capacity: r.capacity, used: r.used, shards: r.shards, fsId: r.fs_id, fsFree: r.fs_free, zone: r.zone, machine: r.machine, drain: r.drain, firstSeen: r.first_seen, lastSeen: r.last_seen,
         }));
+      },
+      async setDrain(nodeId, drain, now) {
+        return q.setDrain.run(drain, now, nodeId).changes > 0;
       },
     },
     intents: {
@@ -403,6 +410,9 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
         return q.shardsOnNode.all(nodeId, limit).map((r) => ({
           objectId: r.object_id, partNo: r.part_no, index: r.shard_index, nodeId: r.node_id, shardId: r.shard_id, size: r.size,
         }));
+      },
+      async countOnNode(nodeId) {
+        return q.countOnNode.get(nodeId)!.n;
       },
       async moveShards(moves, intentId, now, fence) {
         return group.durably(() => moveShards(moves, intentId, now, fence));
