@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { choosePlacement, domainLimits, domainLossesSurvived, fillSpread, joiningNodes, type NodeLoad } from './placement.js';
+import { choosePlacement, domainExcesses, domainLimits, domainLossesSurvived, fillSpread, joiningNodes, type NodeLoad } from './placement.js';
 import { NotEnoughNodesError } from './errors.js';
 
 const GiB = 2 ** 30;
@@ -172,4 +172,12 @@ test('domain losses survived: the largest domains go first, while k shards remai
   assert.equal(domainLossesSurvived(['a', 'a', 'a', 'b', 'b', 'b', 'c', 'c'], 6), 0);
   assert.equal(domainLossesSurvived(Array(8).fill('one'), 6), 0);
   assert.equal(domainLossesSurvived(['a', 'b', 'c', 'd', 'e', 'f'], 6), 0, 'k shards alone survive nothing');
+});
+
+test('domain excesses: the zones and machines holding more of a part than the limits allow', () => {
+  const on = (host: string, zone = 'z') => ({ id: `${host}-${Math.random()}`, host, zone });
+  const holders = [on('a'), on('a'), on('a'), on('b'), on('b'), on('c'), on('c'), on('d')];
+  assert.deepEqual(domainExcesses(holders, { perZone: 8, perHost: 2 }), [{ level: 'machine', domain: 'a', shards: 3, limit: 2 }]);
+  assert.deepEqual(domainExcesses(holders, { perZone: 4, perHost: 3 }), [{ level: 'zone', domain: 'z', shards: 8, limit: 4 }]);
+  assert.deepEqual(domainExcesses(holders, { perZone: 8, perHost: 3 }), []);
 });

@@ -122,3 +122,26 @@ export function joiningNodes(nodes: readonly NodeLoad[], threshold: number): Set
   if (mean === 0) return new Set();
   return new Set(nodes.filter((n) => (mean - fillRatio(n)) / mean > threshold).map((n) => n.id));
 }
+
+/** A failure domain holding more shards of one part than the live domains' limits allow. */
+export interface DomainExcess {
+  readonly level: 'zone' | 'machine';
+  readonly domain: string;
+  readonly shards: number;
+  readonly limit: number;
+}
+
+/**
+ * Where a part's placement breaks the failure-domain rule for the live nodes now: the zones and machines
+ * holding more of its shards than `domainLimits` allows (a part placed before its nodes had labels, or
+ * while domains were missing). Holders are the part's shards' nodes, with their domains.
+ */
+export function domainExcesses(holders: readonly (NodeDomains & { readonly id: string })[], limits: DomainLimits): DomainExcess[] {
+  const excesses: DomainExcess[] = [];
+  for (const [level, domainOf, limit] of [['zone', zoneOf, limits.perZone], ['machine', hostOf, limits.perHost]] as const) {
+    const counts = new Map<string, number>();
+    for (const h of holders) counts.set(domainOf(h), (counts.get(domainOf(h)) ?? 0) + 1);
+    for (const [domain, shards] of counts) if (shards > limit) excesses.push({ level, domain, shards, limit });
+  }
+  return excesses;
+}

@@ -8,6 +8,7 @@ import { Deduper } from './deduper.js';
 import { Rebalancer } from './rebalancer.js';
 import { Repairer } from './repairer.js';
 import { Scrubber } from './scrubber.js';
+import { PlacementAuditor } from './placement-audit.js';
 
 const GRACE_MS = 60_000;
 const held = (c: Awaited<ReturnType<typeof memoryCluster>>) => c.pool.stores().reduce((sum, s) => sum + s.ids().length, 0);
@@ -273,6 +274,31 @@ test('drain: a shard that no other node may take stays, and the node is reported
     assert.equal(summary.drained, 0);
     assert.deepEqual(summary.stillDraining, ['node-03']);
     assert.equal(await c.metadata.placement.countOnNode('node-03'), 1);
+  } finally {
+    await c.close();
+  }
+});
+
+test('placement audit: parts placed before their nodes had machine labels are found, and the rebalancer spreads them', async () => {
+  const c = await memoryCluster({ nodes: 10 });
+  try {
+    const bodies = new Map<string, Buffer>();
+    for (let i = 0; i < 12; i++) {
+      const body = randomBytes(6000 + i * 800);
+      bodies.set(`p${i}`, body);
+      await c.put(`p${i}`, body);
+    }
+    // Four of the nodes turn out to share one machine: with 7 machines, a part may have 2 shards on one.
+    for (const id of ['node-01', 'node-02', 'node-03', 'node-04']) c.pool.relabel(id, { machine: 'big' });
+    const auditor = new PlacementAuditor(c.svc, c.clock.now);
+    const report = await auditor.report();
+    assert.equal(report.machines, 7);
+    assert.ok(report.partsOverLimit > 0, 'parts with 3 or 4 shards on the big machine');
+    assert.ok(report.examples.every((e) => e.excesses.every((x) => x.level === 'machine' && x.domain === 'big' && x.shards > 2 && x.limit === 2)));
+    const summary = await new Rebalancer(c.svc, { startAbove: 0.1, stopAt: 0.05, bytesPerSecond: 1024 ** 3, passBudgetMs: 600_000 }, silentLog, c.clock.now).runOnce();
+    assert.ok(summary.domainFixes >= report.partsOverLimit);
+    assert.equal((await auditor.report()).partsOverLimit, 0, 'every part within the limits now');
+    for (const [key, body] of bodies) assert.deepEqual(await c.read('_paths', key), body);
   } finally {
     await c.close();
   }

@@ -1,7 +1,8 @@
-import { choosePlacement, domainLimits, fillRatio, fillSpread, hostOf, zoneOf, type NodeDomains, type NodeLoad } from '../core/placement.js';
+import { choosePlacement, domainExcesses, domainLimits, fillRatio, fillSpread, hostOf, zoneOf, type NodeDomains, type NodeLoad } from '../core/placement.js';
 import { ChecksumMismatchError, LeaseLostError } from '../core/errors.js';
 import type { Fence } from '../domain/metadata-store.js';
-import type { ReadServices, ReplaceServices } from '../objects/object-services.js';
+import type { ObjectServices, ReadServices, ReplaceServices } from '../objects/object-services.js';
+import { PlacementAuditor } from './placement-audit.js';
 import { replaceShards } from '../objects/shard-replacement.js';
 import { copiedShard } from '../objects/shard-sources.js';
 import type { PartRecord, PartRef, ShardLocation } from '../domain/records.js';
@@ -17,6 +18,8 @@ export interface RebalanceSummary {
   /** Shards moved off draining nodes, and the draining nodes that still hold some after the pass. */
   drained: number;
   stillDraining: string[];
+  /** Shards moved out of a zone or machine that held more of their part than the domains' limits allow. */
+  domainFixes: number;
   /** `balanced`, `no-move` (nothing left that would help), `time` (the pass's budget ran out) or `nodes` (< 2 up). */
   stopped: 'balanced' | 'no-move' | 'time' | 'nodes';
   /** Why the pass stopped short of the target, for people (absent when balanced). */
@@ -53,6 +56,8 @@ export interface RebalanceOptions {
 
 type Candidate = ShardLocation & PartRef;
 const CANDIDATES_PER_NODE = 2000;
+/** Parts above the domains' limits spread per pass at most (the next pass continues). */
+const DOMAIN_FIXES_PER_PASS = 200;
 
 /**
  * The rebalancer: while the fill ratios of the live nodes are spread more than the target, moves the
@@ -67,16 +72,19 @@ export class Rebalancer implements Worker<RebalanceSummary> {
   /** Sources and targets of the running pass's moves so far. */
   private readonly moving = new Set<string>();
   private domains = new Map<string, NodeDomains & { id: string }>();
+  private readonly auditor: PlacementAuditor;
   /** Shards of draining nodes this pass could not move (tried again next pass). */
   private readonly unmovable = new Set<string>();
   private limited: BalanceLimit | undefined;
 
   constructor(
-    private readonly svc: ReadServices & ReplaceServices,
+    private readonly svc: ReadServices & ReplaceServices & Pick<ObjectServices, 'scheme'>,
     private readonly options: RebalanceOptions,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.auditor = new PlacementAuditor(svc, now);
+  }
 
   /** `requested` (`POST /_rebalance`): move down to the target even below the automatic threshold. */
   progress(): RebalanceSummary | undefined {
@@ -110,7 +118,7 @@ export class Rebalancer implements Worker<RebalanceSummary> {
     // Every known node's failure domains: a move never gives a zone or a machine more of a part than placement would.
     this.domains = new Map(live.map((n) => [n.id, { id: n.id, zone: n.zone, host: n.machine }]));
     const spread = () => fillSpread([...loads.values()]);
-    const summary: RebalanceSummary = { spreadBefore: spread(), spreadAfter: 0, moves: 0, bytesMoved: 0, failed: 0, drained: 0, stillDraining: [], stopped: 'balanced', durationMs: 0 };
+    const summary: RebalanceSummary = { spreadBefore: spread(), spreadAfter: 0, moves: 0, bytesMoved: 0, failed: 0, drained: 0, stillDraining: [], domainFixes: 0, stopped: 'balanced', durationMs: 0 };
     this.current = summary;
     this.moving.clear();
     this.unmovable.clear();
@@ -119,6 +127,10 @@ export class Rebalancer implements Worker<RebalanceSummary> {
     try {
       for (const nodeId of draining) {
         if (!(await this.drainNode(nodeId, loads, summary, started, fence))) summary.stillDraining.push(nodeId);
+      }
+      for (const over of (await this.auditor.findOverLimit(DOMAIN_FIXES_PER_PASS)).parts) {
+        if (this.now() - started > this.options.passBudgetMs) break;
+        summary.domainFixes += await this.spreadPart(over.object.id, over.part.partNo, loads, summary, fence);
       }
     } catch (error) {
       // Only a lost lease gets here: the pass stops, the new holder's pass carries on.
@@ -221,6 +233,50 @@ export class Rebalancer implements Worker<RebalanceSummary> {
         }
       }
     }
+  }
+
+  /**
+   * Moves shards of one part out of the zones and machines holding more of it than the limits allow, one
+   * at a time, to the emptiest live node that keeps the part within them. Returns the shards moved.
+   */
+  private async spreadPart(objectId: string, partNo: number, loads: Map<string, { id: string; capacity: number; used: number }>, summary: RebalanceSummary, fence?: Fence): Promise<number> {
+    let moved = 0;
+    for (let round = 0; round < 8; round++) {
+      const object = await this.svc.metadata.objects.findById(objectId);
+      const part = object?.parts.find((p) => p.partNo === partNo);
+      if (!part || object?.expiresAt !== null) return moved;
+      const domain = (id: string) => this.domains.get(id) ?? { id };
+      const limits = domainLimits([...loads.keys()].map(domain), part.shards.length);
+      const [excess] = domainExcesses(part.shards.map((s) => domain(s.nodeId)), limits);
+      if (!excess) return moved;
+      const levelOf = excess.level === 'zone' ? zoneOf : hostOf;
+      // A shard in the crowded domain on a node that answers (its bytes are copied from there).
+      const from = part.shards.find((s) => levelOf(domain(s.nodeId)) === excess.domain && this.svc.nodes.isUp(s.nodeId));
+      if (!from) return moved;
+      const holders = new Set(part.shards.map((s) => s.nodeId));
+      const keep = part.shards.filter((s) => s.shardId !== from.shardId).map((s) => domain(s.nodeId));
+      const targets = [...loads.values()].filter((n) => !holders.has(n.id)).map((n) => ({ ...n, ...this.domains.get(n.id) }));
+      let to: string;
+      try {
+        [to] = choosePlacement(targets, 1, from.size, { keep }) as [string];
+      } catch {
+        return moved;
+      }
+      // No domain with room would take it: the part stays as it is until one joins.
+      if (levelOf(domain(to)) === excess.domain) return moved;
+      this.moving.add(from.nodeId).add(to);
+      try {
+        summary.bytesMoved += await this.moveShard({ ...from, objectId, partNo }, to, fence);
+        loads.get(to)!.used += from.size;
+        moved += 1;
+      } catch (error) {
+        if (error instanceof LeaseLostError) throw error;
+        summary.failed += 1;
+        this.log.warn({ object: objectId, part: partNo, shard: from.shardId, to, err: (error as Error).message }, 'spreading a part over its domains failed');
+        return moved;
+      }
+    }
+    return moved;
   }
 
   /** The largest shard on the fullest node that can go to the emptiest node that may take it. */

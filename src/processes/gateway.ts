@@ -37,6 +37,7 @@ import { createGatewayMetrics } from '../observability/metrics.js';
 import { Repairer } from '../jobs/repairer.js';
 import { Rebalancer } from '../jobs/rebalancer.js';
 import { Scrubber } from '../jobs/scrubber.js';
+import { PlacementAuditor } from '../jobs/placement-audit.js';
 import { registerS3Routes, s3RequestId } from '../api/s3/s3-routes.js';
 
 export interface RunningGateway {
@@ -117,7 +118,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     joinThreshold: REBALANCE_START_ABOVE,
     scheme: svc.scheme,
     countOnNode: (nodeId: string) => metadata.placement.countOnNode(nodeId),
+    placementAudit: () => auditor.report(),
   };
+  const auditor = new PlacementAuditor(svc);
   const cleaner = new Cleaner(metadata, directory, audit, config.gcGraceSec * 1000, log.child({ component: 'cleaner' }), config.multipartExpirySec * 1000);
   const deduper = new Deduper(metadata.sharing, audit, log.child({ component: 'dedupe' }));
   const repairer = new Repairer(svc, config.repairAfterSec * 1000, log.child({ component: 'repair' }));

@@ -38,6 +38,13 @@ export class MemoryNodePool implements NodePool {
     held.lastSeen = this.now();
   }
 
+  /** New failure-domain labels, as a node restarted with other `--zone` / `--machine` would report. */
+  relabel(id: string, domains: { zone?: string | null; machine?: string | null }): void {
+    const held = this.nodes.get(id)!;
+    if (domains.zone !== undefined) held.zone = domains.zone;
+    if (domains.machine !== undefined) held.machine = domains.machine;
+  }
+
   /** An operator's drain or retire (the gateway reads it from the registry). */
   setDrain(id: string, drain: NodeDrain): void {
     this.nodes.get(id)!.drain = drain;

@@ -37,6 +37,9 @@ test('failure domains: nodes on four machines hold at most two shards of a part 
       assert.deepEqual([...perMachine.values()], [2, 2, 2, 2], `fd/${i}.bin: two shards on each machine`);
     }
 
+    const audit = (await (await cluster.admin('/_placement-audit', { method: 'POST' })).json()) as { machines: number; partsOverLimit: number };
+    assert.deepEqual([audit.machines, audit.partsOverLimit], [4, 0], 'the audit finds every part within the limits');
+
     // machine-1 dies whole (nodes 1 and 5): everything reads, and uploads go on.
     const dead = cluster.state.nodes.map((n, i) => ({ n, i })).filter(({ n }) => machineOf.get(n.id) === 'machine-1');
     assert.equal(dead.length, 2);

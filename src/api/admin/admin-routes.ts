@@ -29,6 +29,8 @@ export interface AdminDeps {
   scheme: ErasureScheme;
   /** Shards of live objects on a node: a draining node's progress, and whether a node may be retired. */
   countOnNode: (nodeId: string) => Promise<number>;
+  /** The parts whose shards break the failure-domain rule for the live nodes now (the rebalancer spreads them). */
+  placementAudit: () => Promise<unknown>;
 }
 
 /** A readiness probe that waits longer than this for the metadata store calls it unreachable. */
@@ -138,6 +140,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     await deps.directory.refresh();
     return { id, drain: 'retired' };
   });
+  app.post('/_placement-audit', async () => deps.placementAudit());
+  refuseOtherMethods(app, '/_placement-audit', ['POST']);
   refuseOtherMethods(app, '/_nodes/:id/drain', ['POST', 'DELETE']);
   refuseOtherMethods(app, '/_nodes/:id/retire', ['POST']);
 
