@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { choosePlacement, domainExcesses, domainLimits, domainLossesSurvived, fillSpread, joiningNodes, type NodeLoad } from './placement.js';
+import { choosePlacement, domainExcesses, domainLimits, domainLossesSurvived, fillSpread, joiningNodes, moveKeepsDomains, type NodeLoad } from './placement.js';
 import { NotEnoughNodesError } from './errors.js';
 
 const GiB = 2 ** 30;
@@ -180,4 +180,15 @@ test('domain excesses: the zones and machines holding more of a part than the li
   assert.deepEqual(domainExcesses(holders, { perZone: 8, perHost: 2 }), [{ level: 'machine', domain: 'a', shards: 3, limit: 2 }]);
   assert.deepEqual(domainExcesses(holders, { perZone: 4, perHost: 3 }), [{ level: 'zone', domain: 'z', shards: 8, limit: 4 }]);
   assert.deepEqual(domainExcesses(holders, { perZone: 8, perHost: 3 }), []);
+});
+
+test('a move keeps a part within the limits, or stays in its own domain', () => {
+  const n = (id: string, host: string, zone = 'z') => ({ id, host, zone });
+  const limits = { perZone: 8, perHost: 2 };
+  const others = [n('1', 'a'), n('2', 'a'), n('3', 'b')];
+  assert.equal(moveKeepsDomains(n('t', 'a'), n('f', 'c'), others, limits), false, 'a third shard onto machine a');
+  assert.equal(moveKeepsDomains(n('t', 'b'), n('f', 'c'), others, limits), true, 'a second onto machine b');
+  assert.equal(moveKeepsDomains(n('t', 'a'), n('f', 'a'), others, limits), true, 'within machine a: no change in its count');
+  assert.equal(moveKeepsDomains(n('t', 'd', 'y'), n('f', 'c'), others, { perZone: 3, perHost: 2 }), true);
+  assert.equal(moveKeepsDomains(n('t', 'd'), n('f', 'c', 'x'), others, { perZone: 3, perHost: 2 }), false, 'a fourth shard into zone z');
 });

@@ -145,3 +145,19 @@ export function domainExcesses(holders: readonly (NodeDomains & { readonly id: s
   }
   return excesses;
 }
+
+/**
+ * Whether moving one shard of a part from `from` to `to` keeps the part within the failure-domain limits:
+ * the target's zone and machine may hold no more of the part (`others`: its other shards' nodes) than the
+ * limits allow, unless the shard stays in the same zone (machine) anyway.
+ */
+export function moveKeepsDomains(
+  to: NodeDomains & { readonly id: string },
+  from: NodeDomains & { readonly id: string },
+  others: readonly (NodeDomains & { readonly id: string })[],
+  limits: DomainLimits,
+): boolean {
+  const zoneOk = zoneOf(to) === zoneOf(from) || others.filter((d) => zoneOf(d) === zoneOf(to)).length + 1 <= limits.perZone;
+  const hostOk = hostOf(to) === hostOf(from) || others.filter((d) => hostOf(d) === hostOf(to)).length + 1 <= limits.perHost;
+  return zoneOk && hostOk;
+}

@@ -1,4 +1,4 @@
-import { choosePlacement, domainExcesses, domainLimits, fillRatio, fillSpread, hostOf, zoneOf, type NodeDomains, type NodeLoad } from '../core/placement.js';
+import { choosePlacement, domainExcesses, domainLimits, moveKeepsDomains, fillRatio, fillSpread, hostOf, zoneOf, type NodeDomains, type NodeLoad } from '../core/placement.js';
 import { ChecksumMismatchError, LeaseLostError } from '../core/errors.js';
 import type { Fence } from '../domain/metadata-store.js';
 import type { ObjectServices, ReadServices, ReplaceServices } from '../objects/object-services.js';
@@ -323,9 +323,7 @@ export class Rebalancer implements Worker<RebalanceSummary> {
     const target = domain(to);
     const source = domain(shard.nodeId);
     const others = part.shards.filter((s) => s.shardId !== shard.shardId).map((s) => domain(s.nodeId));
-    const zoneOk = zoneOf(target) === zoneOf(source) || others.filter((d) => zoneOf(d) === zoneOf(target)).length + 1 <= limits.perZone;
-    const hostOk = hostOf(target) === hostOf(source) || others.filter((d) => hostOf(d) === hostOf(target)).length + 1 <= limits.perHost;
-    return zoneOk && hostOk;
+    return moveKeepsDomains(target, source, others, limits);
   }
 
   private async moveShard(shard: Candidate, to: string, fence?: Fence): Promise<number> {
