@@ -7,6 +7,7 @@
  * of the part, within the part's failure-domain limits — without the copies.
  */
 import { choosePlacement, domainLimits, fillSpread, moveKeepsDomains, type NodeLoad } from '../src/core/placement.js';
+import { seeded } from '../test/helpers/seeded.js';
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -74,17 +75,6 @@ export interface SimulationFigures {
 interface SimNode { id: string; capacity: number; used: number; host: string; zone: string; shards: Set<number> }
 interface SimShard { part: number; size: number; node: string }
 
-/** A deterministic generator (mulberry32), so a run can be replayed from its seed. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function simulatePlacement(o: SimulationOptions): SimulationFigures {
   const random = seeded(o.seed);
@@ -110,7 +100,7 @@ export function simulatePlacement(o: SimulationOptions): SimulationFigures {
       const shardBytes = Math.ceil(size / o.dataShards);
       const part = parts.length;
       parts.push([]);
-      for (const id of choosePlacement(loads(), total, shardBytes, random)) {
+      for (const id of choosePlacement(loads(), total, shardBytes, { random })) {
         const node = nodes.get(id)!;
         node.used += shardBytes;
         node.shards.add(shards.length);

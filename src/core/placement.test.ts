@@ -3,20 +3,10 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { choosePlacement, domainExcesses, domainLimits, domainLossesSurvived, fillSpread, joiningNodes, moveKeepsDomains, type NodeLoad } from './placement.js';
 import { NotEnoughNodesError } from './errors.js';
+import { seeded } from '../../test/helpers/seeded.js';
 
 const GiB = 2 ** 30;
 
-/** A deterministic generator, so a failing simulation can be replayed. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface SimNode { id: string; capacity: number; used: number; shards: number }
 
@@ -25,7 +15,7 @@ function place(nodes: SimNode[], objects: number, random: () => number, k = 6, m
   for (let o = 0; o < objects; o++) {
     const size = 1000 + Math.floor(random() * 4_000_000);
     const shardBytes = Math.ceil(size / k);
-    for (const id of choosePlacement(nodes, k + m, shardBytes, random)) {
+    for (const id of choosePlacement(nodes, k + m, shardBytes, { random })) {
       const n = nodes.find((x) => x.id === id)!;
       n.used += shardBytes;
       n.shards += 1;
@@ -123,16 +113,16 @@ test('failure domains: a part is spread over hosts and zones as evenly as they a
     const random = seeded(round);
     // 8 nodes on 4 hosts: two shards per host, so any one host may die.
     const four = fleet(1, 4, 2);
-    const onFour = choosePlacement(four, 8, 1000, random).map((id) => byId(four).get(id)!.host!);
+    const onFour = choosePlacement(four, 8, 1000, { random }).map((id) => byId(four).get(id)!.host!);
     assert.deepEqual(count(onFour), [2, 2, 2, 2]);
     assert.equal(domainLossesSurvived(onFour, 6), 1);
     // 12 nodes on 3 hosts: at most 3 per host (⌈8/3⌉); no host loss is survivable, and that is the best there is.
     const three = fleet(1, 3, 4);
-    const onThree = choosePlacement(three, 8, 1000, random).map((id) => byId(three).get(id)!.host!);
+    const onThree = choosePlacement(three, 8, 1000, { random }).map((id) => byId(three).get(id)!.host!);
     assert.ok(Math.max(...count(onThree)) <= 3);
     // 5 zones of 4 hosts of 2 nodes: at most 2 per zone and 1 per host.
     const wide = fleet(5, 4, 2);
-    const chosen = choosePlacement(wide, 8, 1000, random).map((id) => byId(wide).get(id)!);
+    const chosen = choosePlacement(wide, 8, 1000, { random }).map((id) => byId(wide).get(id)!);
     assert.ok(Math.max(...count(chosen.map((n) => n.zone))) <= 2);
     assert.ok(Math.max(...count(chosen.map((n) => n.host))) <= 1);
     assert.equal(domainLossesSurvived(chosen.map((n) => n.zone!), 6), 1, 'any one zone may die');
@@ -156,7 +146,7 @@ test('property: with only host labels, no host gets more than ⌈n / hosts⌉ wh
       const nodes: NodeLoad[] = hostOfNode.map((h, i) => ({ id: `n${i}`, capacity: 1000, used: (i * 37) % 500, host: `h${h}` }));
       if (nodes.length < n) return;
       const limits = domainLimits(nodes, n);
-      const chosen = choosePlacement(nodes, n, 10, seeded(seed));
+      const chosen = choosePlacement(nodes, n, 10, { random: seeded(seed) });
       assert.equal(new Set(chosen).size, n);
       const perHost = count(chosen.map((id) => nodes.find((x) => x.id === id)!.host));
       const room = count(nodes.map((x) => x.host)).reduce((sum, c) => sum + Math.min(c, limits.perHost), 0);

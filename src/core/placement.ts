@@ -57,8 +57,7 @@ export const fillRatio = (n: NodeLoad): number => (n.capacity > 0 ? n.used / n.c
  * they are loosened one shard at a time: the part is stored, as evenly as the domains allow. Nodes without
  * room for a shard are never chosen.
  */
-export function choosePlacement(nodes: readonly NodeLoad[], count: number, shardBytes: number, options: PlacementOptions | (() => number) = {}): string[] {
-  const { random = Math.random, keep = [] } = typeof options === 'function' ? { random: options } : options;
+export function choosePlacement(nodes: readonly NodeLoad[], count: number, shardBytes: number, { random = Math.random, keep = [] }: PlacementOptions = {}): string[] {
   const candidates = nodes
     .filter((n) => n.capacity - n.used >= shardBytes)
     .map((n) => ({ node: n, score: (n.used + shardBytes) / n.capacity, tie: random() }));

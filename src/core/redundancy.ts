@@ -33,7 +33,7 @@ export function redundancyWith(scheme: ErasureScheme, live: number | readonly No
   const writable = shards >= scheme.dataShards;
   const parityShards = writable ? shards - scheme.dataShards : 0;
   // Where a new object's shards would go now (placement is deterministic given the loads and the tie-break).
-  const holders = writable ? choosePlacement(nodes, shards, 0, () => 0.5).map((id) => nodes.find((n) => n.id === id)!) : [];
+  const holders = writable ? choosePlacement(nodes, shards, 0, { random: () => 0.5 }).map((id) => nodes.find((n) => n.id === id)!) : [];
   return {
     liveNodes,
     shardsPerObject: writable ? shards : 0,

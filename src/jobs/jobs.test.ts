@@ -11,6 +11,9 @@ import { Scrubber } from './scrubber.js';
 import { PlacementAuditor } from './placement-audit.js';
 
 const GRACE_MS = 60_000;
+/** The rebalancer as the gateway runs it, unthrottled, on the cluster's fake clock. */
+const rebalancerOf = (c: Awaited<ReturnType<typeof memoryCluster>>) =>
+  new Rebalancer(c.svc, { startAbove: 0.1, stopAt: 0.05, bytesPerSecond: 1024 ** 3, passBudgetMs: 600_000 }, silentLog, c.clock.now);
 const held = (c: Awaited<ReturnType<typeof memoryCluster>>) => c.pool.stores().reduce((sum, s) => sum + s.ids().length, 0);
 
 test('cleaner: purges expired objects at once, orphans and temp files only after the grace, and waits for down nodes', async () => {
@@ -167,7 +170,7 @@ test('rebalancer: new empty nodes are filled until the spread is within the targ
       await c.put(`o${i}`, body);
     }
     for (let i = 0; i < 4; i++) c.pool.add(4 * 1024 ** 2);
-    const rebalancer = new Rebalancer(c.svc, { startAbove: 0.1, stopAt: 0.05, bytesPerSecond: 1024 ** 3, passBudgetMs: 600_000 }, silentLog, c.clock.now);
+    const rebalancer = rebalancerOf(c);
     const summary = await rebalancer.runOnce(true);
     assert.ok(summary.spreadBefore > 0.5, `spread before ${summary.spreadBefore}`);
     assert.ok(summary.moves > 0);
@@ -220,7 +223,7 @@ test('failure domains: parts spread over machines, a whole machine can die, repa
     // Two more nodes join machine m1: a rebalance fills them but never gives m1 more than 2 shards of a part.
     c.pool.add(undefined, undefined, { machine: 'm1' });
     c.pool.add(undefined, undefined, { machine: 'm1' });
-    const rebalance = await new Rebalancer(c.svc, { startAbove: 0.1, stopAt: 0.05, bytesPerSecond: 1024 ** 3, passBudgetMs: 600_000 }, silentLog, c.clock.now).runOnce(true);
+    const rebalance = await rebalancerOf(c).runOnce(true);
     assert.ok(rebalance.moves > 0, 'the new nodes took shards');
     for (const [key, body] of bodies) {
       assert.ok(Math.max(...(await perMachine(key)).values()) <= 2, `${key} after the rebalance`);
@@ -247,7 +250,7 @@ test('drain: a draining node takes no new shard and the rebalancer moves every s
       const object = await c.put(`new${i}`, randomBytes(20_000));
       assert.ok(!object.parts[0]!.shards.some((s) => s.nodeId === 'node-01'), 'no new shard on the draining node');
     }
-    const rebalancer = new Rebalancer(c.svc, { startAbove: 0.1, stopAt: 0.05, bytesPerSecond: 1024 ** 3, passBudgetMs: 600_000 }, silentLog, c.clock.now);
+    const rebalancer = rebalancerOf(c);
     const summary = await rebalancer.runOnce();
     assert.equal(summary.drained, before);
     assert.deepEqual(summary.stillDraining, []);
@@ -270,7 +273,7 @@ test('drain: a shard that no other node may take stays, and the node is reported
   try {
     await c.put('full', randomBytes(30_000));
     c.pool.setDrain('node-03', 'draining');
-    const summary = await new Rebalancer(c.svc, { startAbove: 0.1, stopAt: 0.05, bytesPerSecond: 1024 ** 3, passBudgetMs: 600_000 }, silentLog, c.clock.now).runOnce();
+    const summary = await rebalancerOf(c).runOnce();
     assert.equal(summary.drained, 0);
     assert.deepEqual(summary.stillDraining, ['node-03']);
     assert.equal(await c.metadata.placement.countOnNode('node-03'), 1);
@@ -295,7 +298,7 @@ test('placement audit: parts placed before their nodes had machine labels are fo
     assert.equal(report.machines, 7);
     assert.ok(report.partsOverLimit > 0, 'parts with 3 or 4 shards on the big machine');
     assert.ok(report.examples.every((e) => e.excesses.every((x) => x.level === 'machine' && x.domain === 'big' && x.shards > 2 && x.limit === 2)));
-    const summary = await new Rebalancer(c.svc, { startAbove: 0.1, stopAt: 0.05, bytesPerSecond: 1024 ** 3, passBudgetMs: 600_000 }, silentLog, c.clock.now).runOnce();
+    const summary = await rebalancerOf(c).runOnce();
     assert.ok(summary.domainFixes >= report.partsOverLimit);
     assert.equal((await auditor.report()).partsOverLimit, 0, 'every part within the limits now');
     for (const [key, body] of bodies) assert.deepEqual(await c.read('_paths', key), body);

@@ -1,5 +1,5 @@
 import { totalShards } from '../core/erasure-scheme.js';
-import { domainExcesses, domainLimits, hostOf, zoneOf, type DomainExcess, type NodeDomains } from '../core/placement.js';
+import { domainExcesses, domainLimits, hostOf, zoneOf, type DomainExcess, type DomainLimits, type NodeDomains } from '../core/placement.js';
 import type { ObjectRecord, PartRecord } from '../domain/records.js';
 import type { ObjectServices } from '../objects/object-services.js';
 
@@ -45,8 +45,18 @@ export class PlacementAuditor {
     // Nodes of the domains that have more nodes than a part may have shards in them.
     const members = (domainOf: (d: NodeDomains & { id: string }) => string, limit: number) => {
       const byDomain = new Map<string, string[]>();
-      for (const d of domains.values()) byDomain.set(domainOf(d), [...(byDomain.get(domainOf(d)) ?? []), d.id]);
+      for (const d of domains.values()) {
+        const ids = byDomain.get(domainOf(d));
+        if (ids) ids.push(d.id);
+        else byDomain.set(domainOf(d), [d.id]);
+      }
       return [...byDomain.values()].filter((ids) => ids.length > limit).flat();
+    };
+    const limitsByCount = new Map<number, DomainLimits>();
+    const limitsFor = (count: number) => {
+      let limits = limitsByCount.get(count);
+      if (!limits) limitsByCount.set(count, (limits = domainLimits(placing, count)));
+      return limits;
     };
     const suspects = new Set([...members(hostOf, widest.perHost), ...members(zoneOf, widest.perZone)]);
     const seen = new Set<string>();
@@ -60,7 +70,7 @@ export class PlacementAuditor {
         const part = object?.parts.find((p) => p.partNo === shard.partNo);
         if (!object || !part) continue;
         const holders = part.shards.map((s) => domains.get(s.nodeId) ?? { id: s.nodeId });
-        const excesses = domainExcesses(holders, domainLimits(placing, part.shards.length));
+        const excesses = domainExcesses(holders, limitsFor(part.shards.length));
         if (excesses.length > 0) parts.push({ object, part, excesses });
         if (parts.length >= max) return { parts, machines, zones };
       }

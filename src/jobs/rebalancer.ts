@@ -1,4 +1,4 @@
-import { choosePlacement, domainExcesses, domainLimits, moveKeepsDomains, fillRatio, fillSpread, hostOf, zoneOf, type NodeDomains, type NodeLoad } from '../core/placement.js';
+import { choosePlacement, domainExcesses, domainLimits, moveKeepsDomains, fillRatio, fillSpread, hostOf, zoneOf, type DomainLimits, type NodeDomains, type NodeLoad } from '../core/placement.js';
 import { ChecksumMismatchError, LeaseLostError } from '../core/errors.js';
 import type { Fence } from '../domain/metadata-store.js';
 import type { ObjectServices, ReadServices, ReplaceServices } from '../objects/object-services.js';
@@ -72,6 +72,11 @@ export class Rebalancer implements Worker<RebalanceSummary> {
   /** Sources and targets of the running pass's moves so far. */
   private readonly moving = new Set<string>();
   private domains = new Map<string, NodeDomains & { id: string }>();
+  /** The domains of the nodes that take shards in this pass, and their limits by a part's shard count (computed once each). */
+  private placingDomains: (NodeDomains & { id: string })[] = [];
+  private readonly limitsByCount = new Map<number, DomainLimits>();
+  /** The nodes and domains of the last audit that found every part within the limits. */
+  private auditedLayout: string | undefined;
   private readonly auditor: PlacementAuditor;
   /** Shards of draining nodes this pass could not move (tried again next pass). */
   private readonly unmovable = new Set<string>();
@@ -117,6 +122,8 @@ export class Rebalancer implements Worker<RebalanceSummary> {
     const draining = live.filter((n) => n.state === 'up' && n.drain === 'draining').map((n) => n.id);
     // Every known node's failure domains: a move never gives a zone or a machine more of a part than placement would.
     this.domains = new Map(live.map((n) => [n.id, { id: n.id, zone: n.zone, host: n.machine }]));
+    this.placingDomains = [...loads.keys()].map((id) => this.domainOf(id));
+    this.limitsByCount.clear();
     const spread = () => fillSpread([...loads.values()]);
     const summary: RebalanceSummary = { spreadBefore: spread(), spreadAfter: 0, moves: 0, bytesMoved: 0, failed: 0, drained: 0, stillDraining: [], domainFixes: 0, stopped: 'balanced', durationMs: 0 };
     this.current = summary;
@@ -128,9 +135,16 @@ export class Rebalancer implements Worker<RebalanceSummary> {
       for (const nodeId of draining) {
         if (!(await this.drainNode(nodeId, loads, summary, started, fence))) summary.stillDraining.push(nodeId);
       }
-      for (const over of (await this.auditor.findOverLimit(DOMAIN_FIXES_PER_PASS)).parts) {
-        if (this.now() - started > this.options.passBudgetMs) break;
-        summary.domainFixes += await this.spreadPart(over.object.id, over.part.partNo, loads, summary, fence);
+      // Parts are placed within the limits of their time: only a change of the domains (labels, machines
+      // joining or coming back) can leave some above them, so the audit runs again only after one.
+      const layout = this.placingDomains.map((d) => `${d.id}/${zoneOf(d)}/${hostOf(d)}`).sort().join(',');
+      if (layout !== this.auditedLayout) {
+        const over = (await this.auditor.findOverLimit(DOMAIN_FIXES_PER_PASS)).parts;
+        for (const { object, part } of over) {
+          if (this.now() - started > this.options.passBudgetMs) break;
+          summary.domainFixes += await this.spreadPart(object.id, part.partNo, loads, summary, fence);
+        }
+        if (over.length === 0) this.auditedLayout = layout;
       }
     } catch (error) {
       // Only a lost lease gets here: the pass stops, the new holder's pass carries on.
@@ -206,24 +220,19 @@ export class Rebalancer implements Worker<RebalanceSummary> {
           this.unmovable.add(shard.shardId);
           continue;
         }
-        const holders = new Set(part.shards.map((s) => s.nodeId));
-        const keep = part.shards.filter((s) => s.shardId !== shard.shardId).map((s) => this.domains.get(s.nodeId) ?? { id: s.nodeId });
-        const targets = [...loads.values()].filter((n) => !holders.has(n.id)).map((n) => ({ ...n, ...this.domains.get(n.id) }));
-        let to: string | undefined;
-        try {
-          [to] = choosePlacement(targets, 1, shard.size, { keep });
-        } catch {
+        const to = this.targetFor(part, shard, loads);
+        if (to === undefined) {
           // No live node may take it now: it stays until one joins.
           this.unmovable.add(shard.shardId);
           left += 1;
           continue;
         }
-        this.moving.add(nodeId).add(to!);
+        this.moving.add(nodeId).add(to);
         try {
-          const bytes = await this.moveShard(shard, to!, fence);
+          const bytes = await this.moveShard(shard, to, fence);
           summary.drained += 1;
           summary.bytesMoved += bytes;
-          loads.get(to!)!.used += shard.size;
+          loads.get(to)!.used += shard.size;
         } catch (error) {
           if (error instanceof LeaseLostError) throw error;
           summary.failed += 1;
@@ -245,25 +254,15 @@ export class Rebalancer implements Worker<RebalanceSummary> {
       const object = await this.svc.metadata.objects.findById(objectId);
       const part = object?.parts.find((p) => p.partNo === partNo);
       if (!part || object?.expiresAt !== null) return moved;
-      const domain = (id: string) => this.domains.get(id) ?? { id };
-      const limits = domainLimits([...loads.keys()].map(domain), part.shards.length);
-      const [excess] = domainExcesses(part.shards.map((s) => domain(s.nodeId)), limits);
+      const [excess] = domainExcesses(part.shards.map((s) => this.domainOf(s.nodeId)), this.limitsFor(part.shards.length));
       if (!excess) return moved;
       const levelOf = excess.level === 'zone' ? zoneOf : hostOf;
       // A shard in the crowded domain on a node that answers (its bytes are copied from there).
-      const from = part.shards.find((s) => levelOf(domain(s.nodeId)) === excess.domain && this.svc.nodes.isUp(s.nodeId));
+      const from = part.shards.find((s) => levelOf(this.domainOf(s.nodeId)) === excess.domain && this.svc.nodes.isUp(s.nodeId));
       if (!from) return moved;
-      const holders = new Set(part.shards.map((s) => s.nodeId));
-      const keep = part.shards.filter((s) => s.shardId !== from.shardId).map((s) => domain(s.nodeId));
-      const targets = [...loads.values()].filter((n) => !holders.has(n.id)).map((n) => ({ ...n, ...this.domains.get(n.id) }));
-      let to: string;
-      try {
-        [to] = choosePlacement(targets, 1, from.size, { keep }) as [string];
-      } catch {
-        return moved;
-      }
+      const to = this.targetFor(part, from, loads);
       // No domain with room would take it: the part stays as it is until one joins.
-      if (levelOf(domain(to)) === excess.domain) return moved;
+      if (to === undefined || levelOf(this.domainOf(to)) === excess.domain) return moved;
       this.moving.add(from.nodeId).add(to);
       try {
         summary.bytesMoved += await this.moveShard({ ...from, objectId, partNo }, to, fence);
@@ -303,7 +302,7 @@ export class Rebalancer implements Worker<RebalanceSummary> {
             continue;
           }
           if (part.shards.some((s) => s.nodeId === to.id)) continue;
-          if (!this.keepsDomainRule(part, shard, to.id, nodes)) continue;
+          if (!this.keepsDomainRule(part, shard, to.id)) continue;
           list.splice(list.indexOf(shard), 1);
           return { shard, to: to.id };
         }
@@ -317,13 +316,36 @@ export class Rebalancer implements Worker<RebalanceSummary> {
    * live nodes: the target's zone and machine may hold no more of the part than placement allows, unless the
    * shard stays in the same zone (machine) anyway.
    */
-  private keepsDomainRule(part: PartRecord, shard: Candidate, to: string, nodes: readonly NodeLoad[]): boolean {
-    const domain = (id: string) => this.domains.get(id) ?? { id };
-    const limits = domainLimits(nodes.map((n) => domain(n.id)), part.shards.length);
-    const target = domain(to);
-    const source = domain(shard.nodeId);
-    const others = part.shards.filter((s) => s.shardId !== shard.shardId).map((s) => domain(s.nodeId));
-    return moveKeepsDomains(target, source, others, limits);
+  private keepsDomainRule(part: PartRecord, shard: Candidate, to: string): boolean {
+    const others = part.shards.filter((s) => s.shardId !== shard.shardId).map((s) => this.domainOf(s.nodeId));
+    return moveKeepsDomains(this.domainOf(to), this.domainOf(shard.nodeId), others, this.limitsFor(part.shards.length));
+  }
+
+  /**
+   * The emptiest node that may take `shard` of `part`: one taking shards, holding no other shard of the
+   * part, within the part's failure-domain limits; undefined when none may.
+   */
+  private targetFor(part: PartRecord, shard: ShardLocation, loads: Map<string, { id: string; capacity: number; used: number }>): string | undefined {
+    const holders = new Set(part.shards.map((s) => s.nodeId));
+    const keep = part.shards.filter((s) => s.shardId !== shard.shardId).map((s) => this.domainOf(s.nodeId));
+    const targets = [...loads.values()].filter((n) => !holders.has(n.id)).map((n) => ({ ...n, ...this.domainOf(n.id) }));
+    try {
+      return choosePlacement(targets, 1, shard.size, { keep })[0];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A node's zone and machine (a node the pass did not see is a machine of its own). */
+  private domainOf(id: string): NodeDomains & { id: string } {
+    return this.domains.get(id) ?? { id };
+  }
+
+  /** The failure-domain limits for a part of `count` shards over the nodes taking shards in this pass. */
+  private limitsFor(count: number): DomainLimits {
+    let limits = this.limitsByCount.get(count);
+    if (!limits) this.limitsByCount.set(count, (limits = domainLimits(this.placingDomains, count)));
+    return limits;
   }
 
   private async moveShard(shard: Candidate, to: string, fence?: Fence): Promise<number> {

@@ -107,6 +107,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` }));
   // Node heartbeats arrive every second from every node; only their failures are news.
   registerAccessLog(app, (method, path) => method === 'POST' && path === '/_nodes', metrics);
+  const auditor = new PlacementAuditor(svc);
   const adminDeps = {
     registry: metadata.nodes,
     directory,
@@ -120,7 +121,6 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     countOnNode: (nodeId: string) => metadata.placement.countOnNode(nodeId),
     placementAudit: () => auditor.report(),
   };
-  const auditor = new PlacementAuditor(svc);
   const cleaner = new Cleaner(metadata, directory, audit, config.gcGraceSec * 1000, log.child({ component: 'cleaner' }), config.multipartExpirySec * 1000);
   const deduper = new Deduper(metadata.sharing, audit, log.child({ component: 'dedupe' }));
   const repairer = new Repairer(svc, config.repairAfterSec * 1000, log.child({ component: 'repair' }));

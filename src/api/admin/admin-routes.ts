@@ -117,7 +117,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   // Drain: the node takes no new shard and the rebalancer moves its shards off while it runs. Undrain: back
   // in placement. Retire: a node gone for good leaves placement, listings and repair — once nothing needs it.
   const known = async (id: string) => {
-    await deps.directory.refresh();
     const node = (await deps.registry.list()).find((n) => n.id === id);
     if (!node) throw new NotFoundError(`no node ${id}`);
     if (node.drain === 'retired') throw new InvalidRequestError(`node ${id} is retired`);
