@@ -1,8 +1,10 @@
 import { Agent, request } from 'node:http';
+import { Agent as SecureAgent, request as secureRequest } from 'node:https';
 import { spawn } from 'node:child_process';
 
 /** The benchmark's HTTP clients: curl for the large transfers, Node's own for the time to first byte. */
 export const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+const secureAgent = new SecureAgent({ keepAlive: true, maxSockets: 256 });
 
 /**
  * A large upload (`file` given) or download by Debian's curl, the client the reference figures in docs/BENCHMARKS.md were
@@ -34,7 +36,8 @@ export function timeToFirstByte(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     let first: number | undefined;
-    const req = request(url, { agent }, (res) => {
+    const send = url.startsWith('https:') ? secureRequest : request;
+    const req = send(url, { agent: url.startsWith('https:') ? secureAgent : agent }, (res) => {
       res.on('data', () => {
         first ??= Number(process.hrtime.bigint() - started) / 1e6;
         res.destroy();

@@ -6,6 +6,8 @@
  *   BENCH_SMALL_SECONDS (default 5) seconds of 4 KiB uploads, then as many of GETs
  *   BENCH_CLIENTS (default 32)     concurrent connections for the small objects
  *   --json                         also print the results as JSON on stdout
+ *   --tls                          the cluster with TLS everywhere (`shardstore cluster --tls`): curl and the
+ *                                  load generator speak HTTPS to the gateway, the gateway HTTPS to the nodes
  *
  * The large PUT and GET of both systems go through Debian's curl (see `curlTransfer`), the 4 KiB objects
  * through Debian's wrk (see `smallObjectRates`): clients written in C, as the reference figures in docs/BENCHMARKS.md were
@@ -27,11 +29,13 @@ import { curlTransfer, timeToFirstByte } from './http-load.js';
 import { smallObjectRates } from './small-load.js';
 import { ensureDebianTool } from './debian-tool.js';
 import { startNginx } from './nginx-webdav.js';
+import { cpuSeconds } from './proc-cpu.js';
 
 const LARGE = Number(process.env.BENCH_LARGE_MB ?? 1024) * 2 ** 20;
 const SMALL_SECONDS = Number(process.env.BENCH_SMALL_SECONDS ?? 5);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
 const WARM_UP = 64 * 2 ** 20;
+const TLS = process.argv.includes('--tls');
 
 /** A /proc field in kB as MiB; 0 once the process is gone (the degraded GET kills two nodes). */
 function procMiB(pid: number, file: 'status' | 'smaps_rollup', field: string): number {
@@ -78,7 +82,9 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value:
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9, value };
 }
 
-interface Row { system: string; putMBs: number; getMBs: number; smallPut: number; smallGet: number; memory?: Peaks }
+/** CPU seconds per GiB moved by the large PUT and GET: comparable across runs where MB/s varies with the machine's load. */
+interface CpuPerGiB { gatewayPut: number; nodesPut: number; gatewayGet: number; nodesGet: number }
+interface Row { system: string; putMBs: number; getMBs: number; smallPut: number; smallGet: number; memory?: Peaks; cpuPerGiB?: CpuPerGiB }
 
 async function randomFile(path: string, size: number): Promise<string> {
   const handle = await open(path, 'w');
@@ -96,20 +102,32 @@ async function measure(name: string, url: string, keyPrefix: string, method: 'PO
   const file = await randomFile(join(work, 'large.bin'), LARGE);
 
   const sampler = pids ? sampleMemory(pids.gateway, pids.nodes) : undefined;
+  const cpu = () => (pids ? { gateway: cpuSeconds(pids.gateway), nodes: pids.nodes.reduce((sum, pid) => sum + cpuSeconds(pid), 0) } : { gateway: 0, nodes: 0 });
+  const beforePut = cpu();
   const put = await timed(async () => {
     const { status } = await curlTransfer(`${url}/${keyPrefix}large.bin`, method, file);
     if (status >= 300) throw new Error(`${name} large PUT answered ${status}`);
     afterPut();
   });
+  const afterPutCpu = cpu();
   dropCaches();
+  const beforeGet = cpu();
   const get = await timed(() => curlTransfer(`${url}/${keyPrefix}large.bin`, 'GET'));
   if (get.value.bytes !== LARGE) throw new Error(`${name} large GET returned ${get.value.bytes} bytes`);
+  const afterGet = cpu();
   const memory = sampler?.stop();
+  const gib = LARGE / 2 ** 30;
+  const cpuPerGiB = pids && {
+    gatewayPut: (afterPutCpu.gateway - beforePut.gateway) / gib,
+    nodesPut: (afterPutCpu.nodes - beforePut.nodes) / gib,
+    gatewayGet: (afterGet.gateway - beforeGet.gateway) / gib,
+    nodesGet: (afterGet.nodes - beforeGet.nodes) / gib,
+  };
   rmSync(work, { recursive: true, force: true });
 
   const small = await smallObjectRates(url, `/${keyPrefix}small/`, method, SMALL_SECONDS, CLIENTS);
   const mbs = (s: number) => LARGE / 1e6 / s;
-  return { system: name, putMBs: mbs(put.seconds), getMBs: mbs(get.seconds), smallPut: small.putPerSecond, smallGet: small.getPerSecond, ...(memory ? { memory } : {}) };
+  return { system: name, putMBs: mbs(put.seconds), getMBs: mbs(get.seconds), smallPut: small.putPerSecond, smallGet: small.getPerSecond, ...(memory ? { memory } : {}), ...(cpuPerGiB ? { cpuPerGiB } : {}) };
 }
 
 ensureDebianTool('/usr/bin/curl', 'curl');
@@ -123,10 +141,12 @@ try {
   nginx.stop();
   rmSync(nginxDir, { recursive: true, force: true });
 }
-const cluster = await LocalCluster.start(8);
+const cluster = await LocalCluster.start(8, TLS ? ['--tls'] : []);
+// curl checks the gateway's certificate against the cluster's CA (LocalCluster makes this process trust it).
+if (cluster.state.caFile) process.env.CURL_CA_BUNDLE = cluster.state.caFile;
 let extra: { ttfbColdMs: number; ttfbWarmMs: number; degradedGetMBs: number };
 try {
-  rows.push(await measure('Shardstore 6+2 on 8 nodes', cluster.url, 'bench/', 'POST', () => undefined, {
+  rows.push(await measure(`Shardstore 6+2 on 8 nodes${TLS ? ', TLS' : ''}`, cluster.url, 'bench/', 'POST', () => undefined, {
     gateway: cluster.state.gateway.pid,
     nodes: cluster.state.nodes.map((n) => n.pid),
   }));
@@ -168,6 +188,11 @@ console.log(`${pad('system', 40)} ${'PUT MB/s'.padStart(9)} ${'GET MB/s'.padStar
 for (const r of rows) console.log(`${pad(r.system, 40)} ${num(r.putMBs)} ${num(r.getMBs)} ${num(r.smallPut)} ${num(r.smallGet)}`);
 console.log(`${pad('Shardstore / nginx', 40)} ${(ours.putMBs / base.putMBs).toFixed(2).padStart(9)} ${(ours.getMBs / base.getMBs).toFixed(2).padStart(9)} ${(ours.smallPut / base.smallPut).toFixed(2).padStart(9)} ${(ours.smallGet / base.smallGet).toFixed(2).padStart(9)}`);
 const mem = ours.memory!;
+const cpu = ours.cpuPerGiB!;
+console.log(
+  `CPU seconds per GiB of the large object: PUT gateway ${cpu.gatewayPut.toFixed(2)}, nodes ${cpu.nodesPut.toFixed(2)}; ` +
+    `GET gateway ${cpu.gatewayGet.toFixed(2)}, nodes ${cpu.nodesGet.toFixed(2)}`,
+);
 console.log(
   `peak memory during the large PUT and GET: gateway RSS ${mem.gatewayRss.toFixed(0)} MiB; ` +
     `largest node RSS ${mem.nodeRss.toFixed(0)} MiB (PSS ${mem.nodePss.toFixed(0)}, anonymous ${mem.nodeAnon.toFixed(0)})`,
@@ -187,7 +212,7 @@ const targets = [
 ];
 console.log('\nperformance targets (listing: npm run bench:listing; 10 GiB: BENCH_LARGE_MB=10240):');
 for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.target.padEnd(38)} ${t.value.toFixed(2)}`);
-const results = { date: new Date().toISOString(), largeBytes: LARGE, smallSeconds: SMALL_SECONDS, clients: CLIENTS, cachesDropped: cachesDroppable, rows, ...extra, targets };
+const results = { date: new Date().toISOString(), tls: TLS, largeBytes: LARGE, smallSeconds: SMALL_SECONDS, clients: CLIENTS, cachesDropped: cachesDroppable, rows, ...extra, targets };
 mkdirSync('bench-output', { recursive: true });
 writeFileSync('bench-output/results.json', JSON.stringify(results, null, 2) + '\n');
 console.log('written to bench-output/results.json');

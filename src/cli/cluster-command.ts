@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 export function addClusterCommand(program: Command): void {
   const command = program.command('cluster').description('run a local cluster: a gateway and N storage nodes as child processes, data under one directory');
   addOptions(command, CLUSTER_OPTIONS)
-    .action(async (opts: Record<string, string | undefined>) => {
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
       const config = validateConfig(clusterConfigSchema, rawConfig(CLUSTER_OPTIONS, opts), CLUSTER_OPTIONS);
       // As runProcess does for every long-running process, but before the cluster's own log is opened.
       process.umask(0o077);
@@ -23,16 +23,20 @@ export function addClusterCommand(program: Command): void {
         say(`starting a gateway and ${config.nodes} storage nodes in ${resolve(config.dir)} ...`);
         const { startCluster } = await import('../processes/cluster.js');
         const cluster = await startCluster(config, log, say);
-        const { gateway, s3 } = cluster.state;
+        const { gateway, s3, caFile } = cluster.state;
         const statePath = join(resolve(config.dir), 'cluster.json');
+        // With --tls, curl and the AWS CLI check the gateway's certificate against the cluster's CA.
+        const curl = caFile ? `curl --cacert ${caFile}` : 'curl';
+        const aws = caFile ? `AWS_CA_BUNDLE=${caFile} aws` : 'aws';
         say(
           [
             `Shardstore is ready at ${gateway.url}  (gateway + ${config.nodes} nodes, ${config.dataShards}+${config.parityShards} erasure coding)`,
             `  ${await redundancyLine(gateway.url)}`,
-            `  upload:    curl -X POST --data-binary @photo.jpg ${gateway.url}/images/photo.jpg`,
-            `  download:  curl -o photo.jpg ${gateway.url}/images/photo.jpg`,
-            `  nodes:     curl -H "Authorization: Bearer $(jq -r .adminToken ${statePath})" ${gateway.url}/_nodes`,
-            `  S3 API:    ${s3.url}  access key ${s3.accessKey}, secret in cluster.json (aws --endpoint-url ${s3.url} s3 ls)`,
+            `  upload:    ${curl} -X POST --data-binary @photo.jpg ${gateway.url}/images/photo.jpg`,
+            `  download:  ${curl} -o photo.jpg ${gateway.url}/images/photo.jpg`,
+            `  nodes:     ${curl} -H "Authorization: Bearer $(jq -r .adminToken ${statePath})" ${gateway.url}/_nodes`,
+            `  S3 API:    ${s3.url}  access key ${s3.accessKey}, secret in cluster.json (${aws} --endpoint-url ${s3.url} s3 ls)`,
+            ...(caFile ? [`  TLS:       every process speaks HTTPS, checked against ${caFile} (CLI: --ca ${caFile})`] : []),
             `  state in ${statePath}, logs in ${logDir}/; Ctrl-C stops everything`,
           ].join('\n'),
         );

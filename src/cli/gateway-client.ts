@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { http, https } from '../platform/node-http.js';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 
 /** Exit codes of the client commands: the answer is yes / no, or the question could not be answered. */
 export const EXIT = { OK: 0, NO: 1, ERROR: 2 } as const;
@@ -9,6 +10,8 @@ export const EXIT = { OK: 0, NO: 1, ERROR: 2 } as const;
 export interface ClientOptions {
   gateway: string;
   token?: string;
+  /** A PEM file of the CA that signed an `https:` gateway's certificate (a cluster CA), instead of the system's. */
+  ca?: string;
 }
 
 /** A command's expected negative outcome (exit 1) or its failure (exit 2), with the message to print. */
@@ -24,7 +27,8 @@ export class CliFailure extends Error {
 export function withGatewayOptions(command: Command): Command {
   return command
     .option('--gateway <url>', 'gateway URL (env SHARDSTORE_GATEWAY)', process.env.SHARDSTORE_GATEWAY ?? 'http://127.0.0.1:8080')
-    .option('--token <token>', 'admin token (env SHARDSTORE_TOKEN)', process.env.SHARDSTORE_TOKEN);
+    .option('--token <token>', 'admin token (env SHARDSTORE_TOKEN)', process.env.SHARDSTORE_TOKEN)
+    .option('--ca <file>', "PEM CA to check an https gateway's certificate against (env SHARDSTORE_CA; default: the system's)", process.env.SHARDSTORE_CA);
 }
 
 /** The URL path of a path-API key, each segment percent-encoded. */
@@ -47,8 +51,14 @@ export function call(
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (body) headers['content-length'] = String(body.length);
+  let ca: string | undefined;
+  try {
+    ca = options.ca === undefined ? undefined : readFileSync(options.ca, 'utf8');
+  } catch (error) {
+    return Promise.reject(new CliFailure(`--ca: cannot read ${options.ca}: ${(error as Error).message}`, EXIT.ERROR));
+  }
   return new Promise((resolve, reject) => {
-    const req = (url.protocol === 'https:' ? https().request : http.request)(url, { method, headers }, (response) => {
+    const req = (url.protocol === 'https:' ? https().request : http.request)(url, { method, headers, ...(ca !== undefined ? { ca } : {}) }, (response) => {
       // The gateway may answer before it has read the body (a 405 for an existing key): stop sending.
       if (body && !body.stream.readableEnded) {
         body.stream.unpipe(req);

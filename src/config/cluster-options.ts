@@ -33,6 +33,12 @@ export const CLUSTER_OPTIONS = {
     doc: 'passed to the gateway (see below)', schema: positiveInt.optional(),
   },
   s3Port: { flag: 's3-port', value: 'P', defaultText: 'a free port (`npm start`: `9000`)', help: 'port of the S3-compatible API (default: a free port)', doc: 'port of the S3 API', schema: port.optional() },
+  tls: {
+    flag: 'tls', value: '', defaultText: 'off: plain HTTP',
+    help: 'TLS everywhere: a cluster CA in DIR/tls/, a certificate per process, HTTPS between them and on the gateway',
+    doc: 'TLS everywhere, as on several machines: a cluster CA made once in `D/tls/` (`ca.crt`), a certificate per process; the gateway, the S3 API and the nodes answer HTTPS and check each other against the CA (curl: `--cacert D/tls/ca.crt`)',
+    schema: z.boolean().optional(),
+  },
   restart: {
     flag: 'restart', value: 'always|never', default: 'always', help: 'always: start a child that dies again, with back-off; never: leave it dead',
     doc: 'start a child that dies again (with back-off), or leave it dead',

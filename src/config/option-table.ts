@@ -8,7 +8,7 @@ import { z } from 'zod';
 export interface ConfigOption {
   /** The flag without dashes (`node-down-after`). */
   readonly flag: string;
-  /** The value's placeholder in the help and the README (`MS`, `BYTES`, `URL`). */
+  /** The value's placeholder in the help and the README (`MS`, `BYTES`, `URL`); empty: a switch that takes none. */
   readonly value: string;
   readonly env?: string;
   /** The default as it would be typed on the command line; none: the option is optional or required. */
@@ -54,7 +54,7 @@ export function markdownTable(table: OptionTable): string {
   const rows = [row(['flag', 'env', 'default', 'meaning']), row(['---', '---', '---', '---']).replace(/ /g, '')];
   for (const o of options) {
     const fallback = o.required ? 'required' : (o.defaultText ?? (o.default !== undefined ? code(o.default) : ''));
-    rows.push(row([cell(code(`--${o.flag} ${o.value}`)), o.env ? code(o.env) : '', cell(fallback), cell(o.doc ?? o.help)]));
+    rows.push(row([cell(code(o.value === '' ? `--${o.flag}` : `--${o.flag} ${o.value}`)), o.env ? code(o.env) : '', cell(fallback), cell(o.doc ?? o.help)]));
     if (o.secret) {
       const what = o.flag.replace(/-/g, ' ');
       rows.push(row([code(`--${o.flag}-file F`), o.env ? code(`${o.env}_FILE`) : '', '', `read the ${what} from F's first line instead (keep F 0600): a value on the command line is visible to every local user in \`ps\``]));

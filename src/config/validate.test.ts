@@ -30,8 +30,8 @@ const processes = [
   { name: 'cluster', table: CLUSTER_OPTIONS as OptionTable, schema: clusterConfigSchema, add: addClusterCommand, valid: {} },
 ];
 
-/** A value no option accepts: neither a number, a byte size, a URL, a region nor a policy. */
-const BAD: Record<string, string> = { host: '', dir: '', db: '' };
+/** A value no option accepts: neither a number, a byte size, a URL, a region nor a policy (any text names a file). */
+const BAD: Record<string, string> = { host: '', dir: '', db: '', tlsCert: '', tlsKey: '', tlsCa: '' };
 
 test('every option of the tables is a flag its command declares, with its file twin for secrets, and nothing else is', () => {
   for (const { name, table, add } of processes) {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TLSSocket } from 'node:tls';
 import { hasBearer } from '../core/bearer.js';
-import { UnauthorizedError } from '../core/errors.js';
+import { ForbiddenError, UnauthorizedError } from '../core/errors.js';
 import { hasConsoleSession, requireAdmin } from './admin-auth.js';
 import { browseIdentity, type BrowseIdentity, type SecretOf } from './console-identity.js';
 
@@ -32,6 +33,20 @@ export function bearerScope(app: FastifyInstance, tokens: readonly string[], wha
     if (tokens.some((t) => hasBearer(request.headers.authorization, t))) return;
     if (consoleToken !== undefined && hasConsoleSession(request, consoleToken)) return;
     throw new UnauthorizedError(`this endpoint needs the ${what} as 'Authorization: Bearer <token>'`);
+  });
+}
+
+/**
+ * A peer of the cluster: the connection came with a client certificate that the cluster CA signed (the
+ * listener asked for one and checked it, without refusing a connection that had none).
+ */
+export function peerCertificateScope(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request) => {
+    const socket = request.raw.socket as Partial<TLSSocket>;
+    if (socket.encrypted && socket.authorized) return;
+    const shown = socket.encrypted === true && Object.keys(socket.getPeerCertificate?.() ?? {}).length > 0;
+    const why = !socket.encrypted ? 'it came over plain HTTP' : !shown ? 'it showed no certificate' : `its certificate was not accepted (${String(socket.authorizationError)})`;
+    throw new ForbiddenError(`this cluster speaks TLS: a node must connect with a certificate signed by the cluster CA (--tls-cert, --tls-key, --tls-ca), and ${why}`);
   });
 }
 

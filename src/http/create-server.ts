@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import { http } from '../platform/node-http.js';
+import { http, https } from '../platform/node-http.js';
 import type { Socket } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../observability/logger.js';
 
@@ -16,7 +17,16 @@ export const KEEP_ALIVE_MS = 65_000;
  * stays silent for `idleTimeoutMs` is closed instead, and headers must arrive within 10 s. Headers
  * are capped at Node's 16 KiB (431 beyond). Request lines come from the access log.
  */
-export function createHttpServer(log: Logger, idleTimeoutMs: number, genReqId?: () => string): FastifyInstance {
+/**
+ * HTTPS instead of HTTP: the certificate and key, and for peers' certificates the CA and whether a client
+ * must present one (a node's listener) or may (the gateway's, where nodes register but browsers come too).
+ */
+export interface ServerTls extends Pick<SecureContextOptions, 'cert' | 'key' | 'ca'> {
+  readonly requestCert?: boolean;
+  readonly rejectUnauthorized?: boolean;
+}
+
+export function createHttpServer(log: Logger, idleTimeoutMs: number, genReqId?: () => string, tls?: ServerTls): FastifyInstance {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast only bridges the two packages' declarations.
     loggerInstance: log as FastifyBaseLogger,
@@ -27,16 +37,14 @@ export function createHttpServer(log: Logger, idleTimeoutMs: number, genReqId?: 
     exposeHeadRoutes: false,
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: false },
     serverFactory: (handler) => {
-      const server = http.createServer(
-        {
-          // Slowloris: a client must finish its request line and headers within this; Node only checks
-          // every `connectionsCheckingInterval`, 30 s unless told otherwise.
-          headersTimeout: Math.min(idleTimeoutMs, 10_000),
-          requestTimeout: 0,
-          connectionsCheckingInterval: 1000,
-        },
-        handler,
-      );
+      const limits = {
+        // Slowloris: a client must finish its request line and headers within this; Node only checks
+        // every `connectionsCheckingInterval`, 30 s unless told otherwise.
+        headersTimeout: Math.min(idleTimeoutMs, 10_000),
+        requestTimeout: 0,
+        connectionsCheckingInterval: 1000,
+      };
+      const server = tls ? https().createServer({ ...limits, ...tls }, handler) : http.createServer(limits, handler);
       // Fastify applies connectionTimeout and keepAliveTimeout only to servers it makes itself; with a
       // serverFactory they were silently Node's defaults (no idle limit, 5 s keep-alive), so a stalled
       // upload was never cut off and clients lost the race for sockets closed after 5 s.

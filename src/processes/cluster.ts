@@ -13,6 +13,7 @@ import { lockDirectory, type DirectoryLock } from '../platform/dir-lock.js';
 import { assertPortFree, freePort } from './ports.js';
 import { childErrorLines, logOffset } from './child-log.js';
 import { DIRECTORY_IN_USE_EXIT } from './exit-codes.js';
+import { localClusterTls, type TlsFlags } from './cluster-tls.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
@@ -33,6 +34,8 @@ export interface ClusterState {
   nodes: ClusterNodeInfo[];
   /** The S3 API and the access key the cluster made for it. */
   s3: { url: string; accessKey: string; secretKey: string; region: string };
+  /** With `--tls`: the cluster CA's certificate, which clients check the gateway's against. */
+  caFile?: string;
 }
 
 /** The name of the access key the local cluster creates for itself (once; reused after a restart). */
@@ -109,8 +112,11 @@ async function startUnderLock(
     return new Error(`${name} exited with code ${child.exitCode ?? child.signalCode} ${while_}:\n${lines.join('\n')}\n(full log: ${path})`);
   };
 
+  const tls = config.tls ? await localClusterTls(dir, config.host) : undefined;
+  const tlsFlags: TlsFlags = tls ? tls.flags : async () => [];
+  const scheme = tls ? 'https' : 'http';
   const gatewayPort = config.port === 0 ? await freePort(config.host) : config.port;
-  const gatewayUrl = `http://${config.host}:${gatewayPort}`;
+  const gatewayUrl = `${scheme}://${config.host}:${gatewayPort}`;
   const db = config.db ?? `sqlite:${join(dir, 'meta.db')}`;
   const s3Port = config.s3Port || (await freePort(config.host));
   // The local cluster is the one-command setup, so it does what an operator runs first: `migrate`, and an
@@ -133,6 +139,7 @@ async function startUnderLock(
   if (config.gcGrace !== undefined) gatewayArgs.push('--gc-grace', String(config.gcGrace));
   if (config.gcInterval !== undefined) gatewayArgs.push('--gc-interval', String(config.gcInterval));
   if (config.idleTimeout !== undefined) gatewayArgs.push('--idle-timeout', String(config.idleTimeout));
+  gatewayArgs.push(...(await tlsFlags('gateway')));
   const gatewaySecrets = { SHARDSTORE_NODE_SECRET: nodeSecret, SHARDSTORE_ADMIN_TOKEN: adminToken };
   const nodeSecrets = { SHARDSTORE_NODE_SECRET: nodeSecret };
   const gateway = launch('gateway', gatewayArgs, gatewaySecrets);
@@ -154,8 +161,9 @@ async function startUnderLock(
     const args = ['node', '--dir', nodeDir, '--port', String(port), '--host', config.host, '--gateway', gatewayUrl];
     if (config.nodeCapacity !== undefined) args.push('--capacity', String(config.nodeCapacity));
     if (config.machines !== undefined) args.push('--machine', `machine-${((i - 1) % config.machines) + 1}`);
+    args.push(...(await tlsFlags(`node-${i}`)));
     const previous = nodes[i - 1];
-    nodes[i - 1] = { dir: nodeDir, child: launch(`node-${i}`, args, nodeSecrets), url: `http://${config.host}:${port}`, starts: (previous?.starts ?? 0) + 1 };
+    nodes[i - 1] = { dir: nodeDir, child: launch(`node-${i}`, args, nodeSecrets), url: `${scheme}://${config.host}:${port}`, starts: (previous?.starts ?? 0) + 1 };
   };
   // Several waiters call this at once: one check at a time, so no node is started twice.
   let restarts = Promise.resolve();
@@ -203,7 +211,8 @@ async function startUnderLock(
     dataShards: config.dataShards,
     parityShards: config.parityShards,
     nodes: nodes.map((n, i) => ({ id: ids[i]!, url: n.url, pid: n.child.pid!, dir: n.dir })),
-    s3: { url: `http://${config.host}:${s3Port}`, accessKey: key.accessKey, secretKey: key.secretKey, region: REGION },
+    s3: { url: `${scheme}://${config.host}:${s3Port}`, accessKey: key.accessKey, secretKey: key.secretKey, region: REGION },
+    ...(tls ? { caFile: tls.caFile } : {}),
   };
   const saveState = () => {
     writeFileSync(`${statePath}.tmp`, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });

@@ -18,7 +18,7 @@ import { registerAccessLog } from '../http/access-log.js';
 import { createHttpServer } from '../http/create-server.js';
 import { sendError } from '../http/error-map.js';
 import { registerAdminRoutes, registerHealthRoutes, registerNodeRegistration } from '../api/admin/admin-routes.js';
-import { adminScope, bearerScope, browseScope } from '../http/auth-scopes.js';
+import { adminScope, bearerScope, browseScope, peerCertificateScope } from '../http/auth-scopes.js';
 import { registerPathRoutes } from '../api/paths/path-routes.js';
 import { registerFilestoreRoutes } from '../api/filestore/filestore-routes.js';
 import { AuditRecorder } from '../objects/audit-recorder.js';
@@ -39,6 +39,7 @@ import { Rebalancer } from '../jobs/rebalancer.js';
 import { Scrubber } from '../jobs/scrubber.js';
 import { PlacementAuditor } from '../jobs/placement-audit.js';
 import { registerS3Routes, s3RequestId } from '../api/s3/s3-routes.js';
+import { loadTlsIdentity, peerTlsOf } from '../platform/tls-files.js';
 
 export interface RunningGateway {
   url: string;
@@ -56,6 +57,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   // SQLite is one file that one gateway writes; a second gateway on it must use PostgreSQL instead.
   const sqliteFile = sqliteFileOf(config.db);
   const dbLock = sqliteFile === undefined ? undefined : await lockDirectory(dirname(resolve(sqliteFile)), `${basename(sqliteFile)}.lock`);
+  const tls = loadTlsIdentity(config, false);
+  const peerTls = peerTlsOf(tls);
   const metaLog = log.child({ component: 'metadata' });
   const metadata = await openMetadataStore(config.db, {
     migrate: false,
@@ -65,7 +68,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         ? metaLog.warn({ outageMs }, 'metadata store reachable again')
         : metaLog.error({ err: cause }, 'metadata store unreachable; answering 503 until it is back'),
   });
-  const directory = new NodeDirectory(metadata.nodes, (nodeUrl) => new HttpShardStore(nodeUrl, config.nodeSecret), config.nodeDownAfterMs, Date.now, (error) => {
+  const directory = new NodeDirectory(metadata.nodes, (nodeUrl) => new HttpShardStore(nodeUrl, config.nodeSecret, undefined, peerTls), config.nodeDownAfterMs, Date.now, (error) => {
     // An outage of the store is logged once by its watcher; anything else here is news.
     if (!(error instanceof MetadataUnavailableError)) log.warn({ err: error }, 'could not refresh the node registry; using the last known nodes');
   });
@@ -101,7 +104,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const useCases = createUseCases(svc);
   const secretOf = async (accessKey: string) => (await metadata.accessKeys.find(accessKey))?.secretKey;
 
-  const app = createHttpServer(log, config.idleTimeoutMs);
+  // With the cluster CA, nodes register with certificates it signed; browsers and clients on the same port
+  // are asked for none they must have, so the handshake only offers (the registration scope checks).
+  const app = createHttpServer(log, config.idleTimeoutMs, undefined, tls && { cert: tls.cert, key: tls.key, ...(peerTls ? { ca: peerTls.ca, requestCert: true, rejectUnauthorized: false } : {}) });
 
   app.setErrorHandler(sendError);
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` }));
@@ -158,8 +163,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const jobControls = Object.fromEntries(jobs.map((j) => [j.path, { begin: () => j.runner.begin(j.onDemand), status: () => j.runner.status(), background: j.background }]));
   await app.register(async (scope) => registerHealthRoutes(scope, adminDeps));
   await app.register(async (scope) => {
+    if (peerTls) peerCertificateScope(scope);
     bearerScope(scope, [config.nodeSecret], 'node secret');
-    registerNodeRegistration(scope, adminDeps);
+    registerNodeRegistration(scope, { ...adminDeps, nodeScheme: peerTls ? 'https:' : undefined });
   });
   await app.register(async (scope) => {
     adminScope(scope, config.adminToken);
@@ -181,18 +187,18 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   await app.register(async (scope) => registerPathRoutes(scope, useCases.objects, (key) => (key === 'favicon.ico' ? FAVICON : undefined)));
 
   // The S3 API listens on a port of its own: its addressing (`/bucket/key`) and its errors (XML) differ.
-  const s3 = createHttpServer(log.child({ component: 's3' }), config.idleTimeoutMs, s3RequestId);
+  const s3 = createHttpServer(log.child({ component: 's3' }), config.idleTimeoutMs, s3RequestId, tls && { cert: tls.cert, key: tls.key });
   registerAccessLog(s3, undefined, metrics);
   await s3.register(async (scope) => registerS3Routes(scope, { useCases, secretOf, region: config.s3Region, domain: config.s3Domain }));
 
   const listen = async (server: typeof app, port: number) => {
     await server.listen({ port, host: config.host });
-    return `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${(server.server.address() as AddressInfo).port}`;
+    return `${tls ? 'https' : 'http'}://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${(server.server.address() as AddressInfo).port}`;
   };
   const url = await listen(app, config.port);
   const s3Url = await listen(s3, config.s3Port);
   for (const j of jobs) if (j.intervalSec > 0) j.runner.start();
-  log.info({ url, s3: s3Url, scheme: svc.scheme }, 'gateway listening');
+  log.info({ url, s3: s3Url, scheme: svc.scheme, ...(tls ? { tls: { subject: tls.subject, validTo: tls.validTo, peers: peerTls ? 'cluster CA' : 'plain HTTP' } } : {}) }, 'gateway listening');
   return {
     url,
     s3Url,

@@ -16,6 +16,7 @@ import { loadOrCreateIdentity } from '../storage-node/node-identity.js';
 import { registerNodeRoutes } from '../storage-node/node-routes.js';
 import { attachFrameServer } from '../storage-node/frame-server.js';
 import { startHeartbeat } from '../storage-node/heartbeat.js';
+import { loadTlsIdentity, peerTlsOf } from '../platform/tls-files.js';
 
 export interface RunningNode {
   id: string;
@@ -25,6 +26,8 @@ export interface RunningNode {
 
 /** Composition root of a storage node. */
 export async function startStorageNode(config: NodeConfig, log: Logger): Promise<RunningNode> {
+  // A node speaks to peers only, so its TLS always checks them against the cluster CA (required with it).
+  const tls = loadTlsIdentity(config, true);
   // Two nodes on one directory would share an id and overwrite each other's shards: the second one stops here.
   await mkdir(config.dir, { recursive: true });
   const dirLock = await lockDirectory(config.dir, 'node.lock');
@@ -52,7 +55,9 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
   const fsTimer = setInterval(() => void readDisk().then((d) => (fsFree = Math.max(0, d.free - reserve)), () => undefined), config.heartbeatMs);
   fsTimer.unref();
 
-  const app = createHttpServer(log, 120_000);
+  // With TLS, a peer without a certificate the cluster CA signed is turned away in the handshake, before it
+  // can send a request: the shards, the framed channel and the status alike.
+  const app = createHttpServer(log, 120_000, undefined, tls && { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true });
   let url = '';
   // Failure domains: the machine defaults to the hostname, so nodes on one box are one domain unless told otherwise.
   const machine = config.machine ?? hostname();
@@ -68,10 +73,13 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
   const frames = attachFrameServer(app.server, { shards, secret: config.secret, log, room });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address() as AddressInfo;
-  url = config.advertiseUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
-  log.info({ id: identity.id, url, capacity: capacity(), fsId, fsFree, zone: config.zone, machine, reserve, used: shards.used, shards: shards.count }, 'storage node listening');
+  url = config.advertiseUrl ?? `${tls ? 'https' : 'http'}://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
+  log.info(
+    { id: identity.id, url, capacity: capacity(), fsId, fsFree, zone: config.zone, machine, reserve, used: shards.used, shards: shards.count, ...(tls ? { tls: { subject: tls.subject, validTo: tls.validTo } } : {}) },
+    'storage node listening',
+  );
 
-  const heartbeat = startHeartbeat({ gateway: config.gateway, secret: config.secret, intervalMs: config.heartbeatMs, report, log });
+  const heartbeat = startHeartbeat({ gateway: config.gateway, secret: config.secret, intervalMs: config.heartbeatMs, report, log, tls: peerTlsOf(tls) });
   return {
     id: identity.id,
     url,

@@ -1,4 +1,4 @@
-import { http } from '../platform/node-http.js';
+import type { PeerTransport } from '../platform/peer-transport.js';
 import type { Socket } from 'node:net';
 import { ShardUnavailableError } from '../core/errors.js';
 import {
@@ -35,6 +35,7 @@ export class FrameChannel {
     private readonly base: URL,
     private readonly auth: string,
     private readonly timeoutMs: number,
+    private readonly transport: PeerTransport,
   ) {}
 
   async call(op: number, shardId: string, a: number, b: number, payload: readonly Buffer[] = []): Promise<FrameReply> {
@@ -71,7 +72,7 @@ export class FrameChannel {
         reject(error instanceof ShardUnavailableError ? error : new ShardUnavailableError(`node ${this.base.origin}: ${error.message}`, { cause: error }));
       };
       if (this.closed) return fail(new Error('the channel is closed'));
-      const req = http.request({
+      const req = this.transport.request({
         hostname: this.base.hostname,
         port: this.base.port,
         path: FRAMES_PATH,

@@ -1,5 +1,5 @@
-import type { Agent, ClientRequest } from 'node:http';
-import { http } from '../platform/node-http.js';
+import type { ClientRequest } from 'node:http';
+import type { PeerTransport } from '../platform/peer-transport.js';
 import { ShardUnavailableError } from '../core/errors.js';
 import { nodeRoutes } from '../node-protocol/protocol.js';
 import type { Socket } from 'node:net';
@@ -13,10 +13,9 @@ import type { ShardSink } from '../domain/shard-store.js';
 /** A shard upload with no byte accepted by the node (or, after the last byte, no answer) for this long fails. */
 const STALL_MS = 30_000;
 
-export function openHttpShardSink(agent: Agent, baseUrl: URL, auth: string, shardId: string): ShardSink {
-  const req: ClientRequest = http.request({
-    agent,
-    protocol: baseUrl.protocol,
+export function openHttpShardSink(transport: PeerTransport, baseUrl: URL, auth: string, shardId: string): ShardSink {
+  const req: ClientRequest = transport.request({
+    agent: transport.agent,
     hostname: baseUrl.hostname,
     port: baseUrl.port,
     method: 'PUT',

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { http } from '../platform/node-http.js';
+import { peerTransport, type PeerTls, type PeerTransport } from '../platform/peer-transport.js';
 import { ShardUnavailableError, ShardMissingError } from '../core/errors.js';
 import { bearer, nodeReportSchema, nodeRoutes, type NodeReport, type ShardListing, type TempPurge } from '../node-protocol/protocol.js';
 import type { ShardSink, ShardStore } from '../domain/shard-store.js';
@@ -8,12 +8,14 @@ import { FrameChannel } from './frame-channel.js';
 import { FRAMED_SHARD_BYTES, OP_GET, OP_PUT, type FrameReply } from '../node-protocol/frames.js';
 
 /**
- * A storage node reached over the internal HTTP protocol with node:http and a keep-alive agent.
- * (node:http rather than undici: it reports when a written chunk has left the process, and it is
- * already loaded, which keeps the gateway's resident memory down.)
+ * A storage node reached over the internal HTTP protocol with node:http and a keep-alive agent — HTTPS with
+ * the cluster's certificates when the node's URL is `https:`. (node:http rather than undici: it reports when
+ * a written chunk has left the process, and it is already loaded, which keeps the gateway's resident memory
+ * down.)
  */
 export class HttpShardStore implements ShardStore {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 128, keepAliveMsecs: 10_000 });
+  private readonly transport: PeerTransport;
+  private readonly agent: PeerTransport['agent'];
   private readonly base: URL;
   private readonly auth: string;
   /** Small shards' writes and reads (src/node-protocol/frames.ts). */
@@ -23,15 +25,18 @@ export class HttpShardStore implements ShardStore {
     readonly url: string,
     secret: string,
     private readonly requestTimeoutMs = 10_000,
+    tls?: PeerTls,
   ) {
     this.base = new URL(url);
     this.auth = bearer(secret);
-    this.frames = new FrameChannel(this.base, this.auth, requestTimeoutMs);
+    this.transport = peerTransport(this.base, tls, { keepAlive: true, maxSockets: 128, keepAliveMsecs: 10_000 });
+    this.agent = this.transport.agent;
+    this.frames = new FrameChannel(this.base, this.auth, requestTimeoutMs, this.transport);
   }
 
   create(shardId: string, size?: number): ShardSink {
     if (size !== undefined && size <= FRAMED_SHARD_BYTES && !this.frames.unsupported) return this.framedSink(shardId, size);
-    return openHttpShardSink(this.agent, this.base, this.auth, shardId);
+    return openHttpShardSink(this.transport, this.base, this.auth, shardId);
   }
 
   async get(shardId: string, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
@@ -130,7 +135,7 @@ export class HttpShardStore implements ShardStore {
    */
   private send(method: string, path: string, headers: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = http.request({ agent: this.agent, hostname: this.base.hostname, port: this.base.port, method, path, headers });
+      const req = this.transport.request({ agent: this.agent, hostname: this.base.hostname, port: this.base.port, method, path, headers });
       req.on('socket', noDelay);
       let res: IncomingMessage | undefined;
       const onAbort = () => {

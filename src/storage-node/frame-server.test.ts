@@ -14,8 +14,10 @@ import { OP_GET, OP_PUT } from '../node-protocol/frames.js';
 import { bearer } from '../core/bearer.js';
 import { newShardId } from '../core/ids.js';
 import { ShardUnavailableError } from '../core/errors.js';
+import { peerTransport } from '../platform/peer-transport.js';
 
 const SECRET = 'frame-secret';
+const plainTransport = (url: URL) => peerTransport(url, undefined, {});
 
 async function node() {
   const root = mkdtempSync(join(tmpdir(), 'shardstore-frames-'));
@@ -36,7 +38,7 @@ async function node() {
 
 test('framed channel: concurrent writes and reads, answered by id, with the node errors as statuses', async () => {
   const { url, shards, stop } = await node();
-  const channel = new FrameChannel(url, bearer(SECRET), 5000);
+  const channel = new FrameChannel(url, bearer(SECRET), 5000, plainTransport(url));
   const items = Array.from({ length: 40 }, (_, i) => ({ id: newShardId(), data: randomBytes(100 + i * 37) }));
   const puts = await Promise.all(items.map(({ id, data }) => channel.call(OP_PUT, id, 0, 0, [data])));
   assert.deepEqual(puts.map((r) => [r.status, r.value]), items.map(({ data }) => [201, data.length]));
@@ -52,18 +54,19 @@ test('framed channel: concurrent writes and reads, answered by id, with the node
 
 test('framed channel: a wrong secret is refused, a node without the channel is marked unsupported, a lost node fails the call', async () => {
   const { url, stop } = await node();
-  const wrong = new FrameChannel(url, bearer('not-the-secret'), 5000);
+  const wrong = new FrameChannel(url, bearer('not-the-secret'), 5000, plainTransport(url));
   await assert.rejects(wrong.call(OP_GET, newShardId(), 0, 1), ShardUnavailableError);
   assert.equal(wrong.unsupported, false);
 
   const plain = createServer((_req, res) => res.writeHead(404).end());
   await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
-  const old = new FrameChannel(new URL(`http://127.0.0.1:${(plain.address() as AddressInfo).port}`), bearer(SECRET), 5000);
+  const oldUrl = new URL(`http://127.0.0.1:${(plain.address() as AddressInfo).port}`);
+  const old = new FrameChannel(oldUrl, bearer(SECRET), 5000, plainTransport(oldUrl));
   await assert.rejects(old.call(OP_GET, newShardId(), 0, 1), ShardUnavailableError);
   assert.equal(old.unsupported, true, 'a node without the upgrade answers 404: use HTTP for it');
   await new Promise((resolve) => plain.close(resolve));
 
-  const channel = new FrameChannel(url, bearer(SECRET), 5000);
+  const channel = new FrameChannel(url, bearer(SECRET), 5000, plainTransport(url));
   assert.equal((await channel.call(OP_GET, newShardId(), 0, 1)).status, 404);
   await stop();
   await assert.rejects(channel.call(OP_GET, newShardId(), 0, 1), ShardUnavailableError);

@@ -1,4 +1,4 @@
-import { http, https } from '../platform/node-http.js';
+import { peerTransport, type PeerTls, type PeerTransport } from '../platform/peer-transport.js';
 import type { Logger } from '../observability/logger.js';
 import { bearer, REGISTER_PATH, type NodeReport } from '../node-protocol/protocol.js';
 
@@ -12,6 +12,8 @@ export function startHeartbeat(opts: {
   intervalMs: number;
   report: () => NodeReport;
   log: Logger;
+  /** The cluster's TLS: the node's certificate for the gateway, which must show one the cluster CA signed. */
+  tls?: PeerTls | undefined;
 }): { stop: () => void; registered: Promise<void> } {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -19,10 +21,12 @@ export function startHeartbeat(opts: {
   let resolveRegistered!: () => void;
   const registered = new Promise<void>((r) => (resolveRegistered = r));
   const url = new URL(REGISTER_PATH, opts.gateway);
+  // Kept alive: one TLS handshake, not one a second.
+  const transport = peerTransport(url, opts.tls, { keepAlive: true, maxSockets: 1 });
 
   const beat = async () => {
     try {
-      const res = await postJson(url, bearer(opts.secret), JSON.stringify(opts.report()), 5000);
+      const res = await postJson(transport, url, bearer(opts.secret), JSON.stringify(opts.report()), 5000);
       if (res.status >= 300) throw new Error(`gateway answered ${res.status}: ${res.text}`);
       if (!wasUp) opts.log.info({ gateway: opts.gateway }, 'registered with the gateway');
       wasUp = true;
@@ -40,6 +44,7 @@ export function startHeartbeat(opts: {
     stop: () => {
       stopped = true;
       if (timer) clearTimeout(timer);
+      transport.agent.destroy();
     },
   };
 }
@@ -48,10 +53,13 @@ export function startHeartbeat(opts: {
  * One JSON POST with node:http rather than fetch: fetch loads undici, 6–7 MiB of resident memory in every
  * node for a request a second (see src/platform/node-http.ts).
  */
-function postJson(url: URL, authorization: string, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
-  const send = url.protocol === 'https:' ? https().request : http.request;
+function postJson(transport: PeerTransport, url: URL, authorization: string, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = send(url, {
+    const req = transport.request({
+      agent: transport.agent,
+      hostname: url.hostname,
+      port: url.port,
+      path: url.pathname,
       method: 'POST',
       headers: { authorization, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       timeout: timeoutMs,

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import type { ClusterState } from '../../src/processes/cluster.js';
 import { freePort } from '../../src/processes/ports.js';
 import { GATEWAY_RUNTIME_FLAGS, RUNTIME_ENV, RUNTIME_FLAGS } from '../../src/processes/runtime-flags.js';
@@ -55,7 +56,9 @@ export class LocalCluster {
       await new Promise((r) => setTimeout(r, 50));
     }
     const state = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as ClusterState;
-    return new LocalCluster(dir, `http://127.0.0.1:${port}`, state, output, () => output, child, flags);
+    // With --tls this process's fetch checks the gateway and the nodes against the cluster's CA.
+    if (state.caFile) setDefaultCACertificates([...getCACertificates('default'), readFileSync(state.caFile, 'utf8')]);
+    return new LocalCluster(dir, new URL(state.gateway.url).origin, state, output, () => output, child, flags);
   }
 
   admin(path: string, init: RequestInit = {}): Promise<Response> {

@@ -165,7 +165,13 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
 }
 
 /** Registration and heartbeat of storage nodes (registered in the node secret's scope). */
-export function registerNodeRegistration(app: FastifyInstance, deps: Pick<AdminDeps, 'directory' | 'registry'>): void {
+export function registerNodeRegistration(
+  app: FastifyInstance,
+  deps: Pick<AdminDeps, 'directory' | 'registry'> & {
+    /** The scheme every node URL must have: `https:` when the cluster speaks TLS (the gateway reads shards only that way). */
+    nodeScheme?: string | undefined;
+  },
+): void {
   acceptRawBodies(app);
   app.post('/_nodes', async (request) => {
     let body: unknown;
@@ -178,6 +184,9 @@ export function registerNodeRegistration(app: FastifyInstance, deps: Pick<AdminD
     if (!parsed.success) throw new InvalidRequestError(`invalid node report: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const now = Date.now();
     const { id, url, capacity, used, shards, fsId, fsFree, zone, machine } = parsed.data;
+    if (deps.nodeScheme !== undefined && new URL(url).protocol !== deps.nodeScheme) {
+      throw new InvalidRequestError(`node ${id} reports the URL ${url}, but this cluster reaches its nodes over ${deps.nodeScheme.replace(':', '')} only (start the node with --tls-cert, --tls-key and --tls-ca)`);
+    }
     if (deps.directory.isRetired(id)) throw new ForbiddenError(`node ${id} is retired; to join again, start it on an empty directory (a new node id)`);
     const report = { id, url, capacity, used, shards, fsId: fsId ?? null, fsFree: fsFree ?? null, zone: zone ?? null, machine: machine ?? null };
     if (deps.directory.noteHeartbeat(report, now)) await deps.registry.upsert(report, now);
