@@ -39,7 +39,7 @@ import { Rebalancer } from '../jobs/rebalancer.js';
 import { Scrubber } from '../jobs/scrubber.js';
 import { PlacementAuditor } from '../jobs/placement-audit.js';
 import { registerS3Routes, s3RequestId } from '../api/s3/s3-routes.js';
-import { loadTlsIdentity, peerTlsOf } from '../platform/tls-files.js';
+import { loadTlsIdentity, peerTlsOf } from '../config/tls-files.js';
 
 export interface RunningGateway {
   url: string;

@@ -16,7 +16,7 @@ import { loadOrCreateIdentity } from '../storage-node/node-identity.js';
 import { registerNodeRoutes } from '../storage-node/node-routes.js';
 import { attachFrameServer } from '../storage-node/frame-server.js';
 import { startHeartbeat } from '../storage-node/heartbeat.js';
-import { loadTlsIdentity, peerTlsOf } from '../platform/tls-files.js';
+import { loadTlsIdentity, peerTlsOf } from '../config/tls-files.js';
 
 export interface RunningNode {
   id: string;

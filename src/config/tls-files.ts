@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { ConfigInvalidError } from '../core/errors.js';
-import type { PeerTls } from './peer-transport.js';
 
 /** A process's TLS identity, read and checked once at start. */
 export interface TlsIdentity {
@@ -86,7 +85,10 @@ function fail(message: string): never {
   throw new ConfigInvalidError([message]);
 }
 
-/** What a process shows its peers and checks them against: only with the cluster CA is TLS between peers on. */
-export function peerTlsOf(identity: TlsIdentity | undefined): PeerTls | undefined {
+/**
+ * What a process shows its peers and checks them against (src/platform/peer-transport.ts's `PeerTls`): only
+ * with the cluster CA is TLS between peers on.
+ */
+export function peerTlsOf(identity: TlsIdentity | undefined): { cert: string; key: string; ca: string } | undefined {
   return identity?.ca === undefined ? undefined : { cert: identity.cert, key: identity.key, ca: identity.ca };
 }
