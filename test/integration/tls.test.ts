@@ -164,6 +164,20 @@ describe('TLS between the processes of a cluster (shardstore cluster --tls)', ()
       assert.equal(run.status, 2, `${command} ${args.join(' ')} exits 2: ${run.stderr}`);
       return run.stderr;
     };
+    // The CLI checks an https gateway against the CA it is given, and refuses one it cannot check.
+    const file = join(work, 'cli.bin');
+    const body = randomBytes(70_000);
+    writeFileSync(file, body);
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [...RUNTIME_FLAGS, CLI, ...args, '--gateway', cluster.url], { encoding: 'utf8', env: { ...process.env, ...RUNTIME_ENV }, timeout: 20_000 });
+    const unchecked = cli('put', file, 'tls/cli.bin');
+    assert.equal(unchecked.status, 2);
+    assert.match(unchecked.stderr, /cannot reach the gateway.*(certificate|issuer)/i);
+    assert.equal(cli('put', file, 'tls/cli.bin', '--ca', caFile).status, 0);
+    const got = cli('get', 'tls/cli.bin', join(work, 'cli.out'), '--ca', caFile);
+    assert.equal(got.status, 0, got.stderr);
+    assert.ok(readFileSync(join(work, 'cli.out')).equals(body));
+
     const nodeArgs = ['--dir', join(work, 'never'), '--gateway', cluster.url];
     assert.match(refused('node', [...nodeArgs, '--tls-cert', strangerFiles.cert]), /--tls-key: required[\s\S]*--tls-ca: required/);
     assert.match(refused('node', [...nodeArgs, '--tls-cert', strangerFiles.cert, '--tls-key', strangerFiles.key, '--tls-ca', caFile]), /--tls-cert: .* is not signed by the CA in/);
