@@ -1,4 +1,6 @@
 import type { ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { writeInPieces } from '../platform/tls-writes.js';
 
 /**
  * Writes a stream of views of reused buffers (each valid only until the next is requested) to an HTTP
@@ -42,6 +44,8 @@ export async function writePooled(
   };
   res.once('close', onClose);
 
+  // Over TLS, pieces the TLS layer allocates cheaply (src/platform/tls-writes.ts).
+  const encrypted = (res.socket as TLSSocket | null)?.encrypted === true;
   let current = await acquire();
   let filled = 0;
   let written = 0;
@@ -49,10 +53,12 @@ export async function writePooled(
     const out = current;
     const view = out.subarray(0, filled);
     written += filled;
-    res.write(view, (error) => {
+    const taken = (error?: Error | null) => {
       if (error) failure ??= error;
       release(out);
-    });
+    };
+    if (encrypted) writeInPieces(res, view, taken);
+    else res.write(view, taken);
   };
   try {
     for await (const chunk of chunks) {

@@ -1,5 +1,6 @@
 import type { ClientRequest } from 'node:http';
 import type { PeerTransport } from '../platform/peer-transport.js';
+import { writeInPieces } from '../platform/tls-writes.js';
 import { ShardUnavailableError } from '../core/errors.js';
 import { nodeRoutes } from '../node-protocol/protocol.js';
 import type { Socket } from 'node:net';
@@ -24,6 +25,7 @@ export function openHttpShardSink(transport: PeerTransport, baseUrl: URL, auth: 
   });
   req.on('socket', noDelay);
   const where = `node ${baseUrl.origin} shard ${shardId}`;
+  const encrypted = baseUrl.protocol === 'https:';
   // Every pending write fails with the request: a write callback must never be what an upload waits
   // on forever (a node killed at the wrong moment, a node that stops reading).
   const pending = new Set<(error: Error) => void>();
@@ -100,11 +102,14 @@ export function openHttpShardSink(transport: PeerTransport, baseUrl: URL, auth: 
           process.nextTick(uncork);
         }
         pending.add(reject);
-        req.write(chunk, (error) => {
+        const taken = (error?: Error | null) => {
           pending.delete(reject);
           if (error) reject(new ShardUnavailableError(`${where}: ${error.message}`));
           else resolve();
-        });
+        };
+        // Over TLS, pieces the TLS layer allocates cheaply (src/platform/tls-writes.ts).
+        if (encrypted) writeInPieces(req, chunk, taken);
+        else req.write(chunk, taken);
       });
     },
     end() {

@@ -23,6 +23,8 @@ export interface ShardFilesOptions {
   onError?: (error: Error, what: string) => void;
   /** Told how many bytes went through a large shard's write or read (the node's minor-GC pacing). */
   onBytes?: (bytes: number) => void;
+  /** The size of the pieces a large shard is read and sent in: 1 MiB, or TLS_WRITE_PIECE when the node speaks TLS. */
+  readChunkBytes?: number;
 }
 
 /**
@@ -39,6 +41,7 @@ export class ShardFiles {
   readonly volumes: VolumeStore;
   private readonly smallShardBytes: number;
   private readonly onBytes: (bytes: number) => void;
+  private readonly readChunkBytes: number;
   private fileBytes = 0;
   private fileCount = 0;
 
@@ -50,6 +53,7 @@ export class ShardFiles {
     this.tmpDir = join(root, 'tmp');
     this.smallShardBytes = options.smallShardBytes ?? SMALL_SHARD_BYTES;
     this.onBytes = options.onBytes ?? (() => undefined);
+    this.readChunkBytes = options.readChunkBytes ?? 1 << 20;
     this.volumes = new VolumeStore(join(root, 'volumes'), { maxVolumeBytes: options.maxVolumeBytes, onError: options.onError });
   }
 
@@ -189,7 +193,7 @@ export class ShardFiles {
       size,
       read: (start, length) => readFully(handle, start, length, shardId, size),
       // The stream closes the handle when it ends or is destroyed.
-      stream: (start, end) => handle.createReadStream({ start, end, highWaterMark: 1 << 20 }).on('data', (chunk: Buffer | string) => this.onBytes(chunk.length)),
+      stream: (start, end) => handle.createReadStream({ start, end, highWaterMark: this.readChunkBytes }).on('data', (chunk: Buffer | string) => this.onBytes(chunk.length)),
       close: () => handle.close(),
     };
   }
