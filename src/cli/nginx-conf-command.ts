@@ -22,7 +22,9 @@ export function addNginxConfCommand(program: Command): void {
     .option('--listen <host:port>', 'address nginx listens on', '0.0.0.0:80')
     .option('--cache-dir <dir>', 'directory of the cache', '/var/cache/shardstore')
     .option('--pid <file>', "nginx's pid file", '/run/nginx.pid')
-    .action((opts: { gateway: string; listen: string; cacheDir: string; pid: string }) => {
+    .option('--gateway-ca <file>', "for an https gateway: the CA its certificate is checked against (a cluster CA)", '/etc/ssl/certs/ca-certificates.crt')
+    .option('--gateway-name <name>', "for an https gateway: the DNS name its certificate must hold (default: --gateway's host; nginx checks DNS names only, never IP addresses)")
+    .action((opts: { gateway: string; listen: string; cacheDir: string; pid: string; gatewayCa: string; gatewayName?: string }) => {
       let gateway: URL;
       try {
         gateway = new URL(opts.gateway);
@@ -30,14 +32,27 @@ export function addNginxConfCommand(program: Command): void {
         process.stderr.write(`shardstore nginx-conf: --gateway '${opts.gateway}' is not a URL\n`);
         process.exit(2);
       }
-      if (gateway.protocol !== 'http:' || !gateway.host) {
-        process.stderr.write('shardstore nginx-conf: --gateway must be an http:// URL with a host\n');
+      if ((gateway.protocol !== 'http:' && gateway.protocol !== 'https:') || !gateway.host) {
+        process.stderr.write('shardstore nginx-conf: --gateway must be an http:// or https:// URL with a host\n');
         process.exit(2);
       }
-      const port = gateway.port || '80';
+      const secure = gateway.protocol === 'https:';
+      const port = gateway.port || (secure ? '443' : '80');
+      // The gateway's certificate is checked against the CA, for the DNS name in --gateway (or --gateway-name).
+      const upstreamTls = secure
+        ? [
+            'proxy_ssl_verify on;',
+            `proxy_ssl_trusted_certificate ${resolve(opts.gatewayCa)};`,
+            `proxy_ssl_name ${opts.gatewayName ?? gateway.hostname};`,
+            'proxy_ssl_server_name on;',
+            'proxy_ssl_session_reuse on;',
+          ].join('\n    ')
+        : '';
       process.stdout.write(
         renderNginxConf(readFileSync(TEMPLATE, 'utf8'), {
           GATEWAY_HOST: `${gateway.hostname}:${port}`,
+          GATEWAY_SCHEME: secure ? 'https' : 'http',
+          UPSTREAM_TLS: upstreamTls,
           LISTEN: opts.listen,
           CACHE_DIR: resolve(opts.cacheDir),
           PID: resolve(opts.pid),
