@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { LocalCluster, waitUntil } from '../test/helpers/local-cluster.js';
+import { cpuSeconds } from './proc-cpu.js';
 
 const TOTAL = Number(process.env.BENCH_REPAIR_MB ?? 512) * 2 ** 20;
 const OBJECT = 16 * 2 ** 20;
@@ -20,9 +21,15 @@ try {
   const lost = (await cluster.nodes()).find((n) => n.id === cluster.state.nodes[0]!.id)!;
   cluster.killNode(0);
   await new Promise((r) => setTimeout(r, 500));
+  const gatewayPid = cluster.state.gateway.pid;
+  const nodePids = cluster.state.nodes.slice(1).map((n) => n.pid);
+  const cpuBefore = { gateway: cpuSeconds(gatewayPid), nodes: nodePids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) };
   const started = process.hrtime.bigint();
-  const repair = (await (await cluster.admin('/_repair', { method: 'POST' })).json()) as { shardsRebuilt: number; bytesRebuilt: number; durationMs: number };
+  const repair = (await (await cluster.admin('/_repair', { method: 'POST' })).json()) as { shardsRebuilt: number; shardsRebuiltOnNodes: number; bytesRebuilt: number; durationMs: number };
   const repairSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const rebuiltGiB = repair.bytesRebuilt / 2 ** 30;
+  const gatewayCpu = (cpuSeconds(gatewayPid) - cpuBefore.gateway) / rebuiltGiB;
+  const nodesCpu = (nodePids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore.nodes) / rebuiltGiB;
 
   for (let i = 0; i < 2; i++) await cluster.addNode();
   await waitUntil(async () => (await cluster.nodes()).filter((n) => n.state === 'up').length === 11, 20_000, '11 nodes');
@@ -33,7 +40,10 @@ try {
   const mb = (bytes: number) => bytes / 1e6;
   console.log(`stored ${mb(TOTAL).toFixed(0)} MB of user data (${mb((TOTAL * 8) / 6).toFixed(0)} MB with parity) on 10 nodes`);
   console.log(`lost node held ${mb(lost.used).toFixed(0)} MB in ${lost.shards} shards`);
-  console.log(`repair: ${repair.shardsRebuilt} shards, ${mb(repair.bytesRebuilt).toFixed(0)} MB rebuilt in ${repairSeconds.toFixed(1)} s = ${(mb(repair.bytesRebuilt) / repairSeconds).toFixed(0)} MB/s of rebuilt shards`);
+  console.log(
+    `repair: ${repair.shardsRebuilt} shards (${repair.shardsRebuiltOnNodes} rebuilt by their new nodes), ${mb(repair.bytesRebuilt).toFixed(0)} MB rebuilt in ${repairSeconds.toFixed(1)} s = ` +
+      `${(mb(repair.bytesRebuilt) / repairSeconds).toFixed(0)} MB/s of rebuilt shards; CPU s per rebuilt GiB: gateway ${gatewayCpu.toFixed(2)}, nodes ${nodesCpu.toFixed(2)}`,
+  );
   console.log(
     `rebalance onto 2 new nodes: ${rebalance.moves} moves, ${mb(rebalance.bytesMoved).toFixed(0)} MB in ${(rebalance.durationMs / 1000).toFixed(1)} s = ` +
       `${(mb(rebalance.bytesMoved) / (rebalance.durationMs / 1000)).toFixed(0)} MB/s; spread ${(rebalance.spreadBefore * 100).toFixed(0)} % -> ${(rebalance.spreadAfter * 100).toFixed(0)} %`,

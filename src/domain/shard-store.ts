@@ -53,4 +53,22 @@ export interface ShardStore {
   list(): AsyncIterable<ShardListing>;
   /** Removes the node's temp files older than `olderThanSeconds`. */
   purgeTemp(olderThanSeconds: number): Promise<TempPurge>;
+  /**
+   * Has the node make a lost shard itself from k of the part's shards on its peers (the plan names them),
+   * durable before it resolves with the shard's size. Absent where the node cannot: the caller then
+   * streams the rebuilt shard through itself.
+   */
+  rebuild?(plan: RebuildPlan, timeoutMs: number): Promise<number>;
+}
+
+/** What a node needs to rebuild shard `index` of a part as `shardId`. */
+export interface RebuildPlan {
+  readonly shardId: string;
+  readonly index: number;
+  readonly scheme: { readonly dataShards: number; readonly parityShards: number; readonly blockSize: number };
+  readonly stripes: number;
+  /** At least k shards of the part, in the order to try them. */
+  readonly sources: readonly { readonly index: number; readonly url: string; readonly shardId: string }[];
+  /** Bytes per second the node writes at most; 0: no limit. */
+  readonly bytesPerSecond: number;
 }

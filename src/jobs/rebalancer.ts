@@ -3,7 +3,7 @@ import { ChecksumMismatchError, LeaseLostError } from '../core/errors.js';
 import type { Fence } from '../domain/metadata-store.js';
 import type { ObjectServices, ReadServices, ReplaceServices } from '../objects/object-services.js';
 import { PlacementAuditor } from './placement-audit.js';
-import { replaceShards } from '../objects/shard-replacement.js';
+import { replaceShards, throughSinks } from '../objects/shard-replacement.js';
 import { copiedShard } from '../objects/shard-sources.js';
 import type { PartRecord, PartRef, ShardLocation } from '../domain/records.js';
 import type { Logger } from '../observability/logger.js';
@@ -354,7 +354,7 @@ export class Rebalancer implements Worker<RebalanceSummary> {
     if (!object || !part) return 0;
     try {
       const replacement = { part: { objectId: object.id, partNo: part.partNo, index: shard.index }, from: shard, size: shard.size, toNodeId: to };
-      return await replaceShards(this.svc, object, [replacement], copiedShard(this.svc, shard, part.scheme.blockSize, new AbortController().signal), fence);
+      return await replaceShards(this.svc, object, [replacement], throughSinks(this.svc, copiedShard(this.svc, shard, part.scheme.blockSize, new AbortController().signal)), fence);
     } catch (error) {
       if (error instanceof ChecksumMismatchError) {
         await this.svc.metadata.placement.reportDamaged(shard, 'checksum mismatch while moving', this.now(), fence);

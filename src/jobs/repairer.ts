@@ -1,11 +1,11 @@
 import { choosePlacement } from '../core/placement.js';
 import type { ReadServices, ReplaceServices } from '../objects/object-services.js';
-import { replaceShards } from '../objects/shard-replacement.js';
+import { replaceShards, throughSinks, type CopyMaker } from '../objects/shard-replacement.js';
 import { rebuiltShards } from '../objects/shard-sources.js';
-import type { PartRef, ShardLocation } from '../domain/records.js';
+import type { PartRecord, PartRef, ShardLocation } from '../domain/records.js';
 import type { Fence } from '../domain/metadata-store.js';
-import { LeaseLostError } from '../core/errors.js';
-import { shardFileBytes, totalShards } from '../core/erasure-scheme.js';
+import { IntentGoneError, LeaseLostError } from '../core/errors.js';
+import { shardFileBytes, stripeCount, totalShards } from '../core/erasure-scheme.js';
 import type { Logger } from '../observability/logger.js';
 import type { Worker } from './worker.js';
 
@@ -15,6 +15,8 @@ export interface RepairSummary {
   partsChecked: number;
   shardsRebuilt: number;
   bytesRebuilt: number;
+  /** Of those, the shards their new nodes made themselves from their peers (the rest went through the gateway). */
+  shardsRebuiltOnNodes: number;
   /** Parts with fewer than k readable shards: their data is gone (kept in the metadata for forensics). */
   unrecoverable: number;
   /** Parts that could not be repaired now (no spare node, a read failed); a later pass retries them. */
@@ -31,7 +33,10 @@ export interface RepairOptions {
 
 const PARTS_PER_PASS = 1000;
 const PROBE_TIMEOUT_MS = 1500;
-const PARALLEL_PARTS = 4;
+/** Parts repaired at once: at least 4, and two per live node, so that a lost node's parts rebuild on every survivor. */
+const MIN_PARALLEL_PARTS = 4;
+/** Rebuilds one node works on at once. */
+const REBUILDS_PER_NODE = 2;
 
 /**
  * The repairer: finds parts with shards on lost nodes (down longer than `repairAfterMs`) or shards
@@ -43,11 +48,15 @@ export class Repairer implements Worker<RepairSummary> {
   readonly name = 'repair';
   private current: RepairSummary | undefined;
 
+  private readonly busy = new NodeSlots(REBUILDS_PER_NODE);
+
   constructor(
     private readonly svc: ReadServices & ReplaceServices,
     private readonly repairAfterMs: number,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    /** Bytes per second each node writes a rebuilt shard at most (`--repair-rate`); 0: no limit. */
+    private readonly bytesPerSecondPerNode = 0,
   ) {}
 
   progress(): RepairSummary | undefined {
@@ -58,7 +67,7 @@ export class Repairer implements Worker<RepairSummary> {
     const started = this.now();
     const lost = await this.lostNodes(options.downNowIsLost ?? false);
     const summary: RepairSummary = {
-      lostNodes: [...lost], partsChecked: 0, shardsRebuilt: 0, bytesRebuilt: 0, unrecoverable: 0, deferred: 0, durationMs: 0,
+      lostNodes: [...lost], partsChecked: 0, shardsRebuilt: 0, bytesRebuilt: 0, shardsRebuiltOnNodes: 0, unrecoverable: 0, deferred: 0, durationMs: 0,
     };
     this.current = summary;
     const damaged = await this.svc.metadata.placement.damaged(100_000);
@@ -82,7 +91,8 @@ export class Repairer implements Worker<RepairSummary> {
         }
       }
     };
-    await Promise.all(Array.from({ length: PARALLEL_PARTS }, worker));
+    const parallel = Math.max(MIN_PARALLEL_PARTS, REBUILDS_PER_NODE * this.svc.nodes.list().filter((n) => n.state === 'up').length);
+    await Promise.all(Array.from({ length: parallel }, worker));
     if (fencedOut) {
       this.current = undefined;
       throw fencedOut;
@@ -149,18 +159,81 @@ export class Repairer implements Worker<RepairSummary> {
     const keep = good.map((s) => ({ id: s.nodeId, ...domains.get(s.nodeId) }));
     const chosen = choosePlacement(candidates, count, shardBytes, { keep });
     const repairing = wanted.slice(0, count);
-    const signal = new AbortController().signal;
-    const bytes = await replaceShards(
-      this.svc,
-      object,
-      repairing.map((r, i) => ({ part: { ...target, index: r.index }, from: r.from, size: shardBytes, toNodeId: chosen[i]! })),
-      rebuiltShards(this.svc, part, repairing.map((r) => r.index), bad.map((s) => s.index), signal),
-      fence,
-    );
+    const replacements = repairing.map((r, i) => ({ part: { ...target, index: r.index }, from: r.from, size: shardBytes, toNodeId: chosen[i]! }));
+    const throughGateway = () =>
+      replaceShards(this.svc, object, replacements, throughSinks(this.svc, rebuiltShards(this.svc, part, repairing.map((r) => r.index), bad.map((s) => s.index), new AbortController().signal)), fence);
+    const onNodes = this.rebuildOnNodes(part, good, repairing.map((r) => r.index), chosen);
+    let bytes: number;
+    if (onNodes) {
+      try {
+        bytes = await replaceShards(this.svc, object, replacements, onNodes, fence);
+        summary.shardsRebuiltOnNodes += repairing.length;
+      } catch (error) {
+        if (error instanceof LeaseLostError || error instanceof IntentGoneError) throw error;
+        // A source that failed midway, a node that cannot rebuild: the gateway does it, as it always could.
+        this.log.warn({ object: object.id, part: part.partNo, err: (error as Error).message }, 'rebuild on the nodes failed; rebuilding through the gateway');
+        bytes = await throughGateway();
+      }
+    } else {
+      bytes = await throughGateway();
+    }
     summary.shardsRebuilt += repairing.length;
     summary.bytesRebuilt += bytes;
     this.log.info({ object: object.id, key: object.key, part: part.partNo, shards: repairing.map((r) => r.index), to: chosen }, 'shards rebuilt');
     if (count < wanted.length) summary.deferred += 1;
     else await this.svc.metadata.placement.settle(target, fence);
+  }
+
+  /**
+   * Each new shard made by its own node from k of the part's good shards on live peers (data shards first),
+   * at most REBUILDS_PER_NODE at a time per node; undefined when the nodes cannot (a target's store has no
+   * rebuild, fewer than k good shards are on live nodes).
+   */
+  private rebuildOnNodes(part: PartRecord, good: readonly ShardLocation[], indexes: readonly number[], targetNodes: readonly string[]): CopyMaker | undefined {
+    if (targetNodes.some((id) => !this.svc.nodes.store(id).rebuild)) return undefined;
+    const urls = new Map(this.svc.nodes.list().filter((n) => n.state === 'up').map((n) => [n.id, n.url]));
+    const sources = good
+      .filter((s) => urls.has(s.nodeId))
+      .sort((a, b) => a.index - b.index)
+      .map((s) => ({ index: s.index, url: urls.get(s.nodeId)!, shardId: s.shardId }));
+    if (sources.length < part.scheme.dataShards) return undefined;
+    const stripes = stripeCount(part.scheme, part.size);
+    const shardBytes = shardFileBytes(part.scheme, part.size);
+    // Generous: a node answers only once the whole shard is written, and may be rate-limited.
+    const timeoutMs = 60_000 + (shardBytes / Math.max(1_000_000, this.bytesPerSecondPerNode || 0)) * 1000;
+    return async (targets) =>
+      Promise.all(
+        targets.map((t, j) =>
+          this.busy.run(t.nodeId, () =>
+            this.svc.nodes.store(t.nodeId).rebuild!(
+              // The node's rate is shared by the rebuilds it runs at once.
+              { shardId: t.shardId, index: indexes[j]!, scheme: part.scheme, stripes, sources, bytesPerSecond: Math.floor(this.bytesPerSecondPerNode / REBUILDS_PER_NODE) },
+              timeoutMs,
+            ),
+          ),
+        ),
+      );
+  }
+}
+
+/** At most `limit` tasks at once per node; the rest wait their turn. */
+class NodeSlots {
+  private readonly running = new Map<string, number>();
+  private readonly waiting = new Map<string, (() => void)[]>();
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(nodeId: string, task: () => Promise<T>): Promise<T> {
+    while ((this.running.get(nodeId) ?? 0) >= this.limit) {
+      await new Promise<void>((resolve) => this.waiting.set(nodeId, [...(this.waiting.get(nodeId) ?? []), resolve]));
+    }
+    this.running.set(nodeId, (this.running.get(nodeId) ?? 0) + 1);
+    try {
+      return await task();
+    } finally {
+      this.running.set(nodeId, this.running.get(nodeId)! - 1);
+      const next = this.waiting.get(nodeId)?.shift();
+      next?.();
+    }
   }
 }

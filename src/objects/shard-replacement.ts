@@ -14,18 +14,42 @@ export interface Replacement {
   readonly toNodeId: string;
 }
 
+/** A new copy's place: the node and the fresh shard id the intent names. */
+export interface NewShard {
+  readonly nodeId: string;
+  readonly shardId: string;
+}
+
+/** Makes the new copies on their nodes; resolves with each one's stored size, in order, once all are durable. */
+export type CopyMaker = (targets: readonly NewShard[]) => Promise<number[]>;
+
+/** Copies streamed through this process: `fill` writes every copy's frames into its sink. */
+export function throughSinks(svc: Pick<ReplaceServices, 'nodes'>, fill: (sinks: readonly ShardSink[]) => Promise<void>): CopyMaker {
+  return async (targets) => {
+    const sinks = targets.map((t) => svc.nodes.store(t.nodeId).create(t.shardId));
+    try {
+      await fill(sinks);
+      return await Promise.all(sinks.map((s) => s.end()));
+    } catch (error) {
+      for (const sink of sinks) sink.abort(error);
+      throw error;
+    }
+  };
+}
+
 /**
  * Puts new copies of some shards of an object on other nodes: the same discipline as an upload. An intent
- * names the new shard ids before a byte is written (a crash leaves orphans the cleaner finds); `fill`
- * streams the bytes; once every node has made its copy durable, one metadata transaction switches every
- * object that names the old shards to the new ones. The old copies are then deleted at once where their
- * node is up (the cleaner's garbage queue keeps the rest). Returns the bytes written.
+ * names the new shard ids before a byte is written (a crash leaves orphans the cleaner finds); `make` writes
+ * the bytes (through this process, or on the nodes themselves); once every node has made its copy durable,
+ * one metadata transaction switches every object that names the old shards to the new ones. The old copies
+ * are then deleted at once where their node is up (the cleaner's garbage queue keeps the rest). Returns the
+ * bytes written.
  */
 export async function replaceShards(
   svc: ReplaceServices,
   object: ObjectRecord,
   replacements: readonly Replacement[],
-  fill: (sinks: readonly ShardSink[]) => Promise<void>,
+  make: CopyMaker,
   /** The background pass's lease: the switch commits only while the pass still holds it. */
   fence?: Fence,
 ): Promise<number> {
@@ -33,7 +57,6 @@ export async function replaceShards(
   const intent = { id: newObjectId(), bucket: object.bucket, key: object.key, createdAt: Date.now(), shards: targets };
   await svc.metadata.intents.create(intent, fence);
   replacements.forEach((r, i) => svc.nodes.reserve(targets[i]!.nodeId, r.size));
-  const sinks = targets.map((t) => svc.nodes.store(t.nodeId).create(t.shardId));
   const discardNew = async () => {
     const results = await Promise.allSettled(targets.map((t) => svc.nodes.store(t.nodeId).delete(t.shardId)));
     // Only when every new copy is gone may the intent go; otherwise the cleaner removes them later.
@@ -50,9 +73,8 @@ export async function replaceShards(
     svc.intentRefreshMs,
   );
   try {
-    await fill(sinks);
+    const sizes = await make(targets);
     clearInterval(refresh);
-    const sizes = await Promise.all(sinks.map((s) => s.end()));
     sizes.forEach((size, i) => {
       const expected = replacements[i]!.size;
       if (size !== expected) throw new UploadAbortedError(`node stored ${size} bytes of a shard copy, expected ${expected}`);
@@ -70,7 +92,6 @@ export async function replaceShards(
     }
   } catch (error) {
     clearInterval(refresh);
-    for (const sink of sinks) sink.abort(error);
     if (!(error instanceof IntentGoneError)) await discardNew();
     throw error;
   }

@@ -35,7 +35,11 @@ export interface GatewayMetrics extends HttpMetrics {
   readonly jobDuration: Histogram<'job'>;
 }
 
-export function createGatewayMetrics(nodes: () => readonly { id: string; state: string; used: number; capacity: number; shards: number }[]): GatewayMetrics {
+export function createGatewayMetrics(
+  nodes: () => readonly { id: string; state: string; used: number; capacity: number; shards: number }[],
+  /** Shard bytes the gateway has read from and written to nodes (counted by its node clients). */
+  shardTraffic: { readonly read: number; readonly written: number } = { read: 0, written: 0 },
+): GatewayMetrics {
   const http = createHttpMetrics('gateway');
   const { registry } = http;
   const perNode = (name: string, help: string, value: (n: { state: string; used: number; capacity: number; shards: number }) => number) =>
@@ -51,6 +55,17 @@ export function createGatewayMetrics(nodes: () => readonly { id: string; state: 
   perNode('shardstore_node_capacity_bytes', 'Declared capacity of the node', (n) => n.capacity);
   perNode('shardstore_node_fill_ratio', 'used / capacity', (n) => (n.capacity > 0 ? n.used / n.capacity : 0));
   perNode('shardstore_node_shards', 'Shard files on the node', (n) => n.shards);
+  new Counter({
+    name: 'shardstore_shard_traffic_bytes_total',
+    help: 'Shard bytes between this gateway and the nodes, by direction (read: from nodes, written: to nodes); rebuilds done by the nodes themselves add nothing',
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ direction: 'read' }, shardTraffic.read);
+      this.inc({ direction: 'written' }, shardTraffic.written);
+    },
+  });
   return {
     ...http,
     shardReadFailures: new Counter({

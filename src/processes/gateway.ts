@@ -8,7 +8,7 @@ import { openMetadataStore, sqliteFileOf } from '../metadata/open-store.js';
 import { lockDirectory } from '../platform/dir-lock.js';
 import { basename, dirname, resolve } from 'node:path';
 import { NodeDirectory } from '../shard-stores/node-directory.js';
-import { HttpShardStore } from '../shard-stores/http-shard-store.js';
+import { HttpShardStore, type ShardTraffic } from '../shard-stores/http-shard-store.js';
 import type { ObjectServices } from '../objects/object-services.js';
 import { createUseCases } from '../objects/use-cases.js';
 import { DigestWorker } from '../streams/digest-worker.js';
@@ -68,13 +68,14 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         ? metaLog.warn({ outageMs }, 'metadata store reachable again')
         : metaLog.error({ err: cause }, 'metadata store unreachable; answering 503 until it is back'),
   });
-  const directory = new NodeDirectory(metadata.nodes, (nodeUrl) => new HttpShardStore(nodeUrl, config.nodeSecret, undefined, peerTls), config.nodeDownAfterMs, Date.now, (error) => {
+  const shardTraffic: ShardTraffic = { read: 0, written: 0 };
+  const directory = new NodeDirectory(metadata.nodes, (nodeUrl) => new HttpShardStore(nodeUrl, config.nodeSecret, { tls: peerTls, traffic: shardTraffic }), config.nodeDownAfterMs, Date.now, (error) => {
     // An outage of the store is logged once by its watcher; anything else here is news.
     if (!(error instanceof MetadataUnavailableError)) log.warn({ err: error }, 'could not refresh the node registry; using the last known nodes');
   });
   await directory.start();
 
-  const metrics = createGatewayMetrics(() => directory.list());
+  const metrics = createGatewayMetrics(() => directory.list(), shardTraffic);
   const audit = new AuditRecorder(metadata.audit, log.child({ component: 'audit' }));
   const coders = new Map<string, ErasureCoder>();
   const digests = new DigestWorker();
@@ -128,7 +129,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   };
   const cleaner = new Cleaner(metadata, directory, audit, config.gcGraceSec * 1000, log.child({ component: 'cleaner' }), config.multipartExpirySec * 1000);
   const deduper = new Deduper(metadata.sharing, audit, log.child({ component: 'dedupe' }));
-  const repairer = new Repairer(svc, config.repairAfterSec * 1000, log.child({ component: 'repair' }));
+  const repairer = new Repairer(svc, config.repairAfterSec * 1000, log.child({ component: 'repair' }), Date.now, config.repairRate);
   const rebalancer = new Rebalancer(
     svc,
     { startAbove: REBALANCE_START_ABOVE, stopAt: 0.05, bytesPerSecond: config.rebalanceRate, passBudgetMs: 10 * 60_000 },

@@ -9,7 +9,7 @@ import { defaultReserve, type DiskRoom } from '../storage-node/disk-room.js';
 import type { AddressInfo } from 'node:net';
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../observability/logger.js';
-import { PROTOCOL_VERSION, type NodeReport } from '../node-protocol/protocol.js';
+import { PROTOCOL_VERSION, type NodeReport, type RebuildRequest } from '../node-protocol/protocol.js';
 import { createGcPacer, exposedGc, GC_PACE_BYTES } from '../streams/gc-pacer.js';
 import { ShardFiles } from '../storage-node/shard-files.js';
 import { loadOrCreateIdentity } from '../storage-node/node-identity.js';
@@ -18,6 +18,8 @@ import { attachFrameServer } from '../storage-node/frame-server.js';
 import { startHeartbeat } from '../storage-node/heartbeat.js';
 import { loadTlsIdentity, peerTlsOf } from '../config/tls-files.js';
 import { TLS_WRITE_PIECE } from '../platform/tls-writes.js';
+import { PeerShardReader, rebuildShard } from '../storage-node/rebuild.js';
+import { createErasureCoder, type ErasureCoder } from '../core/erasure-coder.js';
 
 export interface RunningNode {
   id: string;
@@ -33,10 +35,11 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
   await mkdir(config.dir, { recursive: true });
   const dirLock = await lockDirectory(config.dir, 'node.lock');
   const identity = await loadOrCreateIdentity(config.dir);
+  const gcPace = createGcPacer(GC_PACE_BYTES, exposedGc());
   const shards = new ShardFiles(config.dir, {
     onError: (err, what) => log.warn({ err }, what),
     // Socket and file read buffers die young; collecting them by traffic keeps RSS flat (as in the gateway).
-    onBytes: createGcPacer(GC_PACE_BYTES, exposedGc()),
+    onBytes: gcPace,
     // Over TLS, pieces the TLS layer allocates cheaply (src/platform/tls-writes.ts).
     ...(tls ? { readChunkBytes: TLS_WRITE_PIECE } : {}),
   });
@@ -71,7 +74,22 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
   new Gauge({ name: 'shardstore_node_capacity_bytes', help: 'Declared capacity', registers: [metrics.registry], collect() { this.set(capacity()); } });
   // Shard traffic is the node's whole job: successes log at debug level, failures at info.
   registerAccessLog(app, () => true, metrics);
-  registerNodeRoutes(app, { shards, secret: config.secret, report, metrics: metrics.registry, room });
+  // Rebuilds handed over by the repairer read their sources from the peers, as the gateway would.
+  const peers = new PeerShardReader(config.secret, peerTlsOf(tls), 30_000);
+  const coders = new Map<string, ErasureCoder>();
+  const rebuild = (plan: RebuildRequest) =>
+    rebuildShard(plan, {
+      write: (shardId, frames) => shards.write(shardId, frames),
+      coder: (scheme) => {
+        const key = `${scheme.dataShards}+${scheme.parityShards}`;
+        let coder = coders.get(key);
+        if (!coder) coders.set(key, (coder = createErasureCoder(scheme)));
+        return coder;
+      },
+      open: (source) => peers.open(source),
+      onBytes: gcPace,
+    });
+  registerNodeRoutes(app, { shards, secret: config.secret, report, metrics: metrics.registry, room, rebuild });
 
   const frames = attachFrameServer(app.server, { shards, secret: config.secret, log, room });
   await app.listen({ port: config.port, host: config.host });
@@ -90,6 +108,7 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
       heartbeat.stop();
       clearInterval(fsTimer);
       frames.close();
+      peers.close();
       await app.close();
       await shards.close();
       dirLock.release();

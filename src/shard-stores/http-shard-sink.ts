@@ -14,7 +14,7 @@ import type { ShardSink } from '../domain/shard-store.js';
 /** A shard upload with no byte accepted by the node (or, after the last byte, no answer) for this long fails. */
 const STALL_MS = 30_000;
 
-export function openHttpShardSink(transport: PeerTransport, baseUrl: URL, auth: string, shardId: string): ShardSink {
+export function openHttpShardSink(transport: PeerTransport, baseUrl: URL, auth: string, shardId: string, onWritten: (bytes: number) => void = () => undefined): ShardSink {
   const req: ClientRequest = transport.request({
     agent: transport.agent,
     hostname: baseUrl.hostname,
@@ -104,8 +104,9 @@ export function openHttpShardSink(transport: PeerTransport, baseUrl: URL, auth: 
         pending.add(reject);
         const taken = (error?: Error | null) => {
           pending.delete(reject);
-          if (error) reject(new ShardUnavailableError(`${where}: ${error.message}`));
-          else resolve();
+          if (error) return reject(new ShardUnavailableError(`${where}: ${error.message}`));
+          onWritten(chunk.length);
+          resolve();
         };
         // Over TLS, pieces the TLS layer allocates cheaply (src/platform/tls-writes.ts).
         if (encrypted) writeInPieces(req, chunk, taken);

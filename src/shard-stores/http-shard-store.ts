@@ -2,10 +2,16 @@ import type { IncomingMessage } from 'node:http';
 import { peerTransport, type PeerTls, type PeerTransport } from '../platform/peer-transport.js';
 import { ShardUnavailableError, ShardMissingError } from '../core/errors.js';
 import { bearer, nodeReportSchema, nodeRoutes, type NodeReport, type ShardListing, type TempPurge } from '../node-protocol/protocol.js';
-import type { ShardSink, ShardStore } from '../domain/shard-store.js';
+import type { RebuildPlan, ShardSink, ShardStore } from '../domain/shard-store.js';
 import { noDelay, openHttpShardSink } from './http-shard-sink.js';
 import { FrameChannel } from './frame-channel.js';
 import { FRAMED_SHARD_BYTES, OP_GET, OP_PUT, type FrameReply } from '../node-protocol/frames.js';
+
+/** Shard bytes moved between this process and the nodes, by direction, as they complete. */
+export interface ShardTraffic {
+  read: number;
+  written: number;
+}
 
 /**
  * A storage node reached over the internal HTTP protocol with node:http and a keep-alive agent — HTTPS with
@@ -21,12 +27,24 @@ export class HttpShardStore implements ShardStore {
   /** Small shards' writes and reads (src/node-protocol/frames.ts). */
   private readonly frames: FrameChannel;
 
+  private readonly requestTimeoutMs: number;
+  private readonly traffic: ShardTraffic;
+
   constructor(
     readonly url: string,
     secret: string,
-    private readonly requestTimeoutMs = 10_000,
-    tls?: PeerTls,
+    options: {
+      requestTimeoutMs?: number;
+      /** The cluster's TLS: this process's certificate and the CA the node's must chain to. */
+      tls?: PeerTls | undefined;
+      /** Counts the shard bytes this process reads from and writes to nodes (shared by every node's store). */
+      traffic?: ShardTraffic;
+    } = {},
   ) {
+    const { tls } = options;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.traffic = options.traffic ?? { read: 0, written: 0 };
+    const requestTimeoutMs = this.requestTimeoutMs;
     this.base = new URL(url);
     this.auth = bearer(secret);
     this.transport = peerTransport(this.base, tls, { keepAlive: true, maxSockets: 128, keepAliveMsecs: 10_000 });
@@ -36,13 +54,14 @@ export class HttpShardStore implements ShardStore {
 
   create(shardId: string, size?: number): ShardSink {
     if (size !== undefined && size <= FRAMED_SHARD_BYTES && !this.frames.unsupported) return this.framedSink(shardId, size);
-    return openHttpShardSink(this.transport, this.base, this.auth, shardId);
+    return openHttpShardSink(this.transport, this.base, this.auth, shardId, (bytes) => (this.traffic.written += bytes));
   }
 
   async get(shardId: string, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
     if (range && range.end - range.start + 1 <= FRAMED_SHARD_BYTES && !this.frames.unsupported) {
       const reply = await abortable(this.frames.call(OP_GET, shardId, range.start, range.end - range.start + 1), signal);
       if (reply.status !== 200) throw this.refusal(shardId, reply);
+      this.traffic.read += reply.payload.length;
       return once(reply.payload);
     }
     const headers: Record<string, string> = { authorization: this.auth };
@@ -53,6 +72,8 @@ export class HttpShardStore implements ShardStore {
       const message = `node ${this.url} could not serve shard ${shardId}: ${res.statusCode} ${text}`;
       throw res.statusCode === 404 ? new ShardMissingError(message) : new ShardUnavailableError(message);
     }
+    // Counted whole once read to the end ('end' fires only then, and listening to it does not start the flow).
+    res.once('end', () => (this.traffic.read += Number(res.headers['content-length'] ?? 0)));
     return res;
   }
 
@@ -91,6 +112,34 @@ export class HttpShardStore implements ShardStore {
     return JSON.parse(text) as TempPurge;
   }
 
+  async rebuild(plan: RebuildPlan, timeoutMs: number): Promise<number> {
+    const body = JSON.stringify(plan);
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = this.transport.request({
+        agent: this.agent,
+        hostname: this.base.hostname,
+        port: this.base.port,
+        method: 'POST',
+        path: nodeRoutes.rebuild,
+        headers: { authorization: this.auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      });
+      // The node answers once the shard is durable: silence until then is the rebuild at work.
+      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      req.on('error', (error) => {
+        clearTimeout(timer);
+        reject(new ShardUnavailableError(`node ${this.url} rebuild of shard ${plan.shardId}: ${error.message}`, { cause: error }));
+      });
+      req.on('response', (response) => {
+        clearTimeout(timer);
+        resolve(response);
+      });
+      req.end(body);
+    });
+    const text = await readText(res);
+    if (res.statusCode !== 201) throw new ShardUnavailableError(`node ${this.url} could not rebuild shard ${plan.shardId}: ${res.statusCode} ${text}`);
+    return (JSON.parse(text) as { size: number }).size;
+  }
+
   async close(): Promise<void> {
     this.agent.destroy();
     this.frames.close();
@@ -114,6 +163,7 @@ export class HttpShardStore implements ShardStore {
         if (aborted) throw new ShardUnavailableError(`the upload of shard ${shardId} was aborted`);
         const reply = await this.frames.call(OP_PUT, shardId, 0, 0, chunks);
         if (reply.status !== 201) throw this.refusal(shardId, reply);
+        this.traffic.written += gathered;
         return reply.value;
       },
       abort: () => {

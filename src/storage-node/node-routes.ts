@@ -1,7 +1,8 @@
 import type { Registry } from 'prom-client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
-import { hasBearer, nodeRoutes, SHARD_ID_RE, type NodeReport } from '../node-protocol/protocol.js';
+import { hasBearer, nodeRoutes, rebuildRequestSchema, SHARD_ID_RE, type NodeReport, type RebuildRequest } from '../node-protocol/protocol.js';
+import { CHECKSUM_BYTES } from '../core/erasure-scheme.js';
 import { parseRangeHeader } from '../core/byte-range.js';
 import { RangeNotSatisfiableError } from '../core/errors.js';
 import { ShardExistsError, ShardMissingError, type ShardFiles, type ShardReader } from './shard-files.js';
@@ -18,7 +19,12 @@ export interface NodeRouteDeps {
   report: () => NodeReport;
   /** Free space above the reserve: writes are refused with 507 when there is none (or less than declared). */
   room: DiskRoom;
+  /** Makes a lost shard from its peers' shards (src/storage-node/rebuild.ts); resolves with its size. */
+  rebuild?: (request: RebuildRequest) => Promise<number>;
 }
+
+/** A rebuild plan is a few hundred bytes per source; anything much larger is not one. */
+const MAX_PLAN_BYTES = 64 * 1024;
 
 const fail = (reply: FastifyReply, status: number, error: string, message: string) =>
   reply.code(status).send({ error, message });
@@ -131,6 +137,32 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRouteDeps): v
 
   app.get(nodeRoutes.status, async () => deps.report());
 
+  if (deps.rebuild) {
+    const rebuild = deps.rebuild;
+    app.post(nodeRoutes.rebuild, async (request, reply) => {
+      let plan: RebuildRequest;
+      try {
+        const parsed = rebuildRequestSchema.safeParse(JSON.parse(await readBody(request.raw, MAX_PLAN_BYTES)));
+        if (!parsed.success) return fail(reply, 400, 'INVALID_REQUEST', `invalid rebuild plan: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        plan = parsed.data;
+      } catch (error) {
+        return fail(reply, 400, 'INVALID_REQUEST', `the rebuild plan is not JSON: ${(error as Error).message}`);
+      }
+      const bytes = plan.stripes * (plan.scheme.blockSize + CHECKSUM_BYTES);
+      const available = deps.room.available();
+      if (bytes > available) return fail(reply, 507, 'INSUFFICIENT_STORAGE', new InsufficientStorageError(available).message);
+      try {
+        const size = await rebuild(plan);
+        return reply.code(201).send({ id: plan.shardId, size });
+      } catch (error) {
+        if (error instanceof ShardExistsError) return fail(reply, 409, 'SHARD_EXISTS', error.message);
+        request.log.warn({ shard: plan.shardId, err: error }, 'rebuild failed');
+        if (isDiskFull(error)) return fail(reply, 507, 'INSUFFICIENT_STORAGE', `the disk filled while the shard was rebuilt: ${(error as Error).message}`);
+        return fail(reply, 502, 'REBUILD_FAILED', (error as Error).message);
+      }
+    });
+  }
+
   app.delete(nodeRoutes.tmp, async (request, reply) => {
     const olderThan = Number((request.query as { older_than?: string }).older_than);
     if (!Number.isFinite(olderThan) || olderThan < 0) {
@@ -138,4 +170,15 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRouteDeps): v
     }
     return shards.purgeTemp(olderThan * 1000);
   });
+}
+
+async function readBody(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    length += chunk.length;
+    if (length > limit) throw new Error(`larger than ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

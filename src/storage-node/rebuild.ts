@@ -1,0 +1,146 @@
+import { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { crc32c } from '@node-rs/crc32';
+import { CHECKSUM_BYTES } from '../core/erasure-scheme.js';
+import type { ErasureCoder } from '../core/erasure-coder.js';
+import { BlockReader } from '../streams/block-reader.js';
+import { bearer, nodeRoutes, type RebuildRequest } from '../node-protocol/protocol.js';
+import { peerTransport, type PeerTls, type PeerTransport } from '../platform/peer-transport.js';
+
+/** Not enough of the part's shards could be read: the gateway rebuilds the shard itself instead. */
+export class RebuildSourcesError extends Error {}
+
+type Source = RebuildRequest['sources'][number];
+
+export interface RebuildDeps {
+  /** Stores the shard from its frames; resolves with its size once it is durable. */
+  write(shardId: string, frames: Readable): Promise<number>;
+  coder(scheme: RebuildRequest['scheme']): ErasureCoder;
+  /** Opens a whole source shard on a peer. */
+  open(source: Source): Promise<AsyncIterable<Uint8Array>>;
+  /** Told of every network chunk read (the node's minor-GC pacing). */
+  onBytes?: (bytes: number) => void;
+}
+
+/**
+ * Makes shard `index` of a part on this node from k of its other shards, read from the peers that hold them:
+ * stripe by stripe, each source block verified against its CRC32C, the missing block decoded with the part's
+ * Reed-Solomon code and written with its own checksum. The rebuilt bytes never cross the gateway, which only
+ * plans the rebuild and commits its result. Sources are tried in the order given; one that cannot be opened is
+ * replaced by the next, one that fails midway fails the rebuild (the gateway then rebuilds the shard itself).
+ */
+export async function rebuildShard(request: RebuildRequest, deps: RebuildDeps): Promise<number> {
+  const { dataShards: k, parityShards: m, blockSize: bs } = request.scheme;
+  const readers = await openSources(request.sources, k, bs, deps);
+  const present = Array.from({ length: k + m }, () => false);
+  for (const r of readers) present[r.index] = true;
+  const data = Buffer.alloc(k * bs);
+  const parity = Buffer.alloc(m * bs);
+  const coder = deps.coder(request.scheme);
+  const started = Date.now();
+  const frameBytes = bs + CHECKSUM_BYTES;
+  async function* frames(): AsyncGenerator<Buffer> {
+    for (let s = 0; s < request.stripes; s++) {
+      const blocks = await Promise.all(readers.map((r) => r.blocks.next()));
+      blocks.forEach((block, j) => {
+        const { index, where } = readers[j]!;
+        if (!block) throw new RebuildSourcesError(`${where} ended after ${s} of ${request.stripes} stripes`);
+        block.copy(index < k ? data : parity, (index < k ? index : index - k) * bs);
+      });
+      await coder.reconstruct(data, parity, present);
+      const block = request.index < k ? data.subarray(request.index * bs, (request.index + 1) * bs) : parity.subarray((request.index - k) * bs, (request.index - k + 1) * bs);
+      // A frame of its own: the shard writer may hold several before they reach the disk.
+      const frame = Buffer.allocUnsafe(frameBytes);
+      block.copy(frame);
+      frame.writeUInt32LE(crc32c(block), bs);
+      yield frame;
+      if (request.bytesPerSecond > 0) {
+        const due = started + (((s + 1) * frameBytes) / request.bytesPerSecond) * 1000;
+        if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+      }
+    }
+  }
+  try {
+    return await deps.write(request.shardId, Readable.from(frames(), { objectMode: false }));
+  } finally {
+    await Promise.all(readers.map((r) => r.blocks.close().catch(() => undefined)));
+  }
+}
+
+interface OpenSource {
+  readonly index: number;
+  readonly where: string;
+  readonly blocks: BlockReader;
+}
+
+/** The first k sources that open, tried in order (k at once, then one more for each that failed). */
+async function openSources(sources: readonly Source[], k: number, bs: number, deps: RebuildDeps): Promise<OpenSource[]> {
+  const opened: OpenSource[] = [];
+  const failures: string[] = [];
+  let next = 0;
+  const tryOne = async (): Promise<void> => {
+    while (next < sources.length && opened.length < k) {
+      const source = sources[next++]!;
+      const where = `shard ${source.index} (${source.shardId}) at ${source.url}`;
+      try {
+        const body = await deps.open(source);
+        if (opened.length >= k) {
+          // Another attempt filled the set meanwhile: this one is not needed.
+          await (body as AsyncIterable<Uint8Array> & { destroy?: () => void }).destroy?.();
+          return;
+        }
+        opened.push({ index: source.index, where, blocks: new BlockReader(body, bs, where, deps.onBytes) });
+        return;
+      } catch (error) {
+        failures.push(`${where}: ${(error as Error).message}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: k }, tryOne));
+  if (opened.length < k) {
+    await Promise.all(opened.map((o) => o.blocks.close().catch(() => undefined)));
+    throw new RebuildSourcesError(`only ${opened.length} of the ${k} source shards needed could be opened: ${failures.join('; ')}`);
+  }
+  return opened;
+}
+
+/**
+ * Opens shards on peer nodes over the internal protocol — HTTPS with this node's certificate when the
+ * cluster speaks TLS — with one keep-alive pool per peer. A peer silent for `idleMs` fails the read.
+ */
+export class PeerShardReader {
+  private readonly transports = new Map<string, PeerTransport>();
+
+  constructor(
+    private readonly secret: string,
+    private readonly tls: PeerTls | undefined,
+    private readonly idleMs: number,
+  ) {}
+
+  open(source: Source): Promise<AsyncIterable<Uint8Array>> {
+    const base = new URL(source.url);
+    let transport = this.transports.get(base.origin);
+    if (!transport) this.transports.set(base.origin, (transport = peerTransport(base, this.tls, { keepAlive: true, maxSockets: 16 })));
+    const { request, agent } = transport;
+    return new Promise((resolve, reject) => {
+      const req = request({ agent, hostname: base.hostname, port: base.port, method: 'GET', path: nodeRoutes.shard(source.shardId), headers: { authorization: bearer(this.secret) } });
+      req.setTimeout(this.idleMs, () => req.destroy(new Error(`no answer within ${this.idleMs} ms`)));
+      req.on('error', reject);
+      req.on('response', (res: IncomingMessage) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          reject(new Error(`answered ${res.statusCode}`));
+          return;
+        }
+        res.on('error', () => undefined);
+        resolve(res);
+      });
+      req.end();
+    });
+  }
+
+  close(): void {
+    for (const t of this.transports.values()) t.agent.destroy();
+    this.transports.clear();
+  }
+}
