@@ -187,7 +187,7 @@ export class Repairer implements Worker<RepairSummary> {
   /**
    * Each new shard made by its own node from k of the part's good shards on live peers (data shards first),
    * at most REBUILDS_PER_NODE at a time per node; undefined when the nodes cannot (a target's store has no
-   * rebuild, fewer than k good shards are on live nodes).
+   * rebuild, fewer than k good shards are on live nodes) or need not (an empty part).
    */
   private rebuildOnNodes(part: PartRecord, good: readonly ShardLocation[], indexes: readonly number[], targetNodes: readonly string[]): CopyMaker | undefined {
     if (targetNodes.some((id) => !this.svc.nodes.store(id).rebuild)) return undefined;
@@ -196,8 +196,8 @@ export class Repairer implements Worker<RepairSummary> {
       .filter((s) => urls.has(s.nodeId))
       .sort((a, b) => a.index - b.index)
       .map((s) => ({ index: s.index, url: urls.get(s.nodeId)!, shardId: s.shardId }));
-    if (sources.length < part.scheme.dataShards) return undefined;
     const stripes = stripeCount(part.scheme, part.size);
+    if (sources.length < part.scheme.dataShards || stripes === 0) return undefined;
     const shardBytes = shardFileBytes(part.scheme, part.size);
     // Generous: a node answers only once the whole shard is written, and may be rate-limited.
     const timeoutMs = 60_000 + (shardBytes / Math.max(1_000_000, this.bytesPerSecondPerNode || 0)) * 1000;
