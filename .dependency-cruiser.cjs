@@ -21,8 +21,9 @@ module.exports = {
     only('streams', ['core'], 'stream pieces know only the core'),
     only('node-protocol', ['core', 'domain'], 'the node protocol is shared by both sides'),
     only('metadata', ['core', 'domain'], 'the metadata stores implement the domain\'s metadata ports'),
-    // streams: a node rebuilding a shard reads its peers' frames with the block reader the gateway uses.
-    only('storage-node', ['core', 'domain', 'node-protocol', 'observability', 'platform', 'streams'], 'the node side knows nothing of the gateway'),
+    // streams: a node rebuilding a shard reads its peers' frames with the block reader the gateway uses;
+    // http: the HTTP plumbing both servers share (raw bodies, small JSON bodies).
+    only('storage-node', ['core', 'domain', 'node-protocol', 'observability', 'platform', 'streams', 'http'], 'the node side knows nothing of the gateway'),
     only('shard-stores', ['core', 'domain', 'node-protocol', 'streams', 'platform'], 'the gateway side of the node protocol: implements the node pool and shard store ports'),
     only('objects', ['core', 'domain', 'streams', 'observability'], 'use cases see ports only: no adapter, no HTTP'),
     only('jobs', ['core', 'domain', 'streams', 'objects', 'observability'], 'background workers see ports and use cases only'),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { isIP } from 'node:net';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Where `ca init` puts the CA and where `ca issue` looks for it. */
@@ -31,11 +31,10 @@ export function addCaCommand(program: Command): void {
         const certFile = join(dir, CA_CERT_FILE);
         const keyFile = join(dir, CA_KEY_FILE);
         for (const file of [certFile, keyFile]) if (existsSync(file)) throw new Error(`${file} exists; a CA is made once (every certificate it signed depends on it)`);
-        const { createCertificateAuthority } = await import('../platform/certificates.js');
+        const { createCertificateAuthority, saveCertificatePair } = await import('../platform/certificates.js');
         const pair = await createCertificateAuthority(opts.name, opts.days);
         mkdirSync(dir, { recursive: true, mode: 0o700 });
-        writeFileSync(keyFile, pair.keyPem, { mode: 0o600, flag: 'wx' });
-        writeFileSync(certFile, pair.certPem, { mode: 0o644, flag: 'wx' });
+        saveCertificatePair(pair, certFile, keyFile, true);
         say(`created the cluster CA '${opts.name}', valid ${opts.days} days:`, `  ${certFile}  (give it to every node and gateway: --tls-ca)`, `  ${keyFile}  (keep it off the servers: whoever has it can join the cluster)`);
       }),
     );
@@ -58,11 +57,10 @@ export function addCaCommand(program: Command): void {
         const certFile = join(out, `${name}.crt`);
         const keyFile = join(out, `${name}.key`);
         if (!opts.force) for (const file of [certFile, keyFile]) if (existsSync(file)) throw new Error(`${file} exists (--force replaces it)`);
-        const { issueCertificate } = await import('../platform/certificates.js');
+        const { issueCertificate, saveCertificatePair } = await import('../platform/certificates.js');
         const pair = await issueCertificate(caPair, name, names, opts.days);
         mkdirSync(out, { recursive: true, mode: 0o700 });
-        writeFileSync(keyFile, pair.keyPem, { mode: 0o600 });
-        writeFileSync(certFile, pair.certPem, { mode: 0o644 });
+        saveCertificatePair(pair, certFile, keyFile);
         const sans = [...names.dns.map((d) => `DNS:${d}`), ...names.ips.map((i) => `IP:${i}`)].join(', ');
         say(`issued '${name}' for ${sans}, valid ${opts.days} days:`, `  ${certFile}  (--tls-cert)`, `  ${keyFile}  (--tls-key; keep it 0600)`);
       }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { OptionTable } from './option-table.js';
-import { byteSize, port, positiveInt } from './validate.js';
+import { byteSize, port, positiveInt, pemFile } from './validate.js';
 
 const seconds = (min = 0) => z.coerce.number().min(min);
 
@@ -77,12 +77,12 @@ export const GATEWAY_OPTIONS = {
   tlsCert: { flag: 'tls-cert', value: 'FILE', env: 'SHARDSTORE_TLS_CERT', defaultText: 'none: plain HTTP',
     help: 'PEM certificate: the gateway and the S3 API answer HTTPS; with --tls-ca also shown to nodes',
     doc: 'PEM certificate: the gateway\'s port and the S3 port answer HTTPS (plain HTTP when absent); with `--tls-ca` the gateway also shows it to the nodes it reads from, so it must then be issued by the cluster CA (`shardstore ca issue`)',
-    schema: z.string().min(1).optional(),
+    schema: pemFile,
   },
-  tlsKey: { flag: 'tls-key', value: 'FILE', env: 'SHARDSTORE_TLS_KEY', defaultText: 'none', help: "PEM private key of --tls-cert (keep it 0600)", schema: z.string().min(1).optional() },
+  tlsKey: { flag: 'tls-key', value: 'FILE', env: 'SHARDSTORE_TLS_KEY', defaultText: 'none', help: "PEM private key of --tls-cert (keep it 0600)", schema: pemFile },
   tlsCa: { flag: 'tls-ca', value: 'FILE', env: 'SHARDSTORE_TLS_CA', defaultText: 'none',
     help: 'PEM cluster CA: speak HTTPS to nodes, accept only nodes whose certificates it signed (needs --tls-cert/--tls-key)',
     doc: 'PEM of the cluster CA (`shardstore ca init`): the gateway reaches nodes over HTTPS and accepts a node — its registration and its shard traffic — only with a certificate this CA signed, as the node accepts the gateway; the node secret stays a second factor. Needs `--tls-cert`/`--tls-key`',
-    schema: z.string().min(1).optional(),
+    schema: pemFile,
   },
 } satisfies OptionTable;

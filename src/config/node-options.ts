@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { OptionTable } from './option-table.js';
-import { byteSize, port, positiveInt } from './validate.js';
+import { byteSize, port, positiveInt, pemFile } from './validate.js';
 
 /** Every option of `shardstore node`: the single source of its flags, environment, defaults and schema. */
 export const NODE_OPTIONS = {
@@ -45,13 +45,13 @@ export const NODE_OPTIONS = {
   tlsCert: { flag: 'tls-cert', value: 'FILE', env: 'SHARDSTORE_NODE_TLS_CERT', defaultText: 'none: plain HTTP',
     help: 'PEM certificate issued by the cluster CA: the node answers HTTPS and shows it to the gateway (with --tls-key, --tls-ca)',
     doc: 'PEM certificate issued by the cluster CA (`shardstore ca issue`) for the name or address in the node\'s URL: the node answers HTTPS (and the framed channel over TLS) and shows it when it registers. Needs `--tls-key` and `--tls-ca`',
-    schema: z.string().min(1).optional(),
+    schema: pemFile,
   },
-  tlsKey: { flag: 'tls-key', value: 'FILE', env: 'SHARDSTORE_NODE_TLS_KEY', defaultText: 'none', help: 'PEM private key of --tls-cert (keep it 0600)', schema: z.string().min(1).optional() },
+  tlsKey: { flag: 'tls-key', value: 'FILE', env: 'SHARDSTORE_NODE_TLS_KEY', defaultText: 'none', help: 'PEM private key of --tls-cert (keep it 0600)', schema: pemFile },
   tlsCa: { flag: 'tls-ca', value: 'FILE', env: 'SHARDSTORE_NODE_TLS_CA', defaultText: 'none',
     help: 'PEM cluster CA: only a gateway (or peer) with a certificate it signed may connect; the gateway must show one too',
     doc: 'PEM of the cluster CA: a connection without a client certificate this CA signed is refused in the TLS handshake, before any request; the gateway\'s certificate is checked against it too',
-    schema: z.string().min(1).optional(),
+    schema: pemFile,
   },
   heartbeatMs: { flag: 'heartbeat', value: 'MS', env: 'SHARDSTORE_NODE_HEARTBEAT', default: '1000', help: 'heartbeat interval', schema: positiveInt },
 } satisfies OptionTable;

@@ -31,6 +31,8 @@ export const byteSize = zod
 
 export const port = zod.coerce.number().int().min(0).max(65535);
 export const positiveInt = zod.coerce.number().int().positive();
+/** A PEM file's name (`--tls-cert`, `--tls-key`, `--tls-ca`); its contents are checked at start (src/config/tls-files.ts). */
+export const pemFile = zod.string().min(1).optional();
 
 /**
  * The command-line flag of a configuration field: kebab case without the unit the field's name carries

@@ -35,6 +35,17 @@ const require = createRequire(import.meta.url);
 // The package is CommonJS without type declarations; RonomonModule above describes what we use.
 const ronomon = require('@ronomon/reed-solomon') as RonomonModule;
 
+/** A coder per scheme (k + m), made on first use and kept: the gateway and a rebuilding node code many parts. */
+export function erasureCoderCache(): (scheme: Pick<ErasureScheme, 'dataShards' | 'parityShards'>) => ErasureCoder {
+  const coders = new Map<string, ErasureCoder>();
+  return (scheme) => {
+    const key = `${scheme.dataShards}+${scheme.parityShards}`;
+    let coder = coders.get(key);
+    if (!coder) coders.set(key, (coder = createErasureCoder(scheme)));
+    return coder;
+  };
+}
+
 /** ronomon's native coder runs in libuv's threadpool, so coding overlaps network I/O on the main thread. */
 export function createErasureCoder(scheme: Pick<ErasureScheme, 'dataShards' | 'parityShards'>): ErasureCoder {
   const k = scheme.dataShards;

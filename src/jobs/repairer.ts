@@ -225,7 +225,11 @@ class NodeSlots {
 
   async run<T>(nodeId: string, task: () => Promise<T>): Promise<T> {
     while ((this.running.get(nodeId) ?? 0) >= this.limit) {
-      await new Promise<void>((resolve) => this.waiting.set(nodeId, [...(this.waiting.get(nodeId) ?? []), resolve]));
+      await new Promise<void>((resolve) => {
+        const queue = this.waiting.get(nodeId) ?? [];
+        queue.push(resolve);
+        this.waiting.set(nodeId, queue);
+      });
     }
     this.running.set(nodeId, (this.running.get(nodeId) ?? 0) + 1);
     try {

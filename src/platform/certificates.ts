@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 
 // Node's WebCrypto is the one the library expects; the casts below only bridge its declarations (written
@@ -85,6 +86,16 @@ export async function issueCertificate(ca: CertificatePair, name: string, names:
     ],
   });
   return { certPem: cert.toString('pem'), keyPem: await exportKey(keys.privateKey) };
+}
+
+/**
+ * Writes a pair to its files: the key readable by its owner only, the certificate by everyone. `exclusive`:
+ * fails if either file exists instead of replacing it.
+ */
+export function saveCertificatePair(pair: CertificatePair, certFile: string, keyFile: string, exclusive = false): void {
+  const flag = exclusive ? 'wx' : 'w';
+  writeFileSync(keyFile, pair.keyPem, { mode: 0o600, flag });
+  writeFileSync(certFile, pair.certPem, { mode: 0o644, flag });
 }
 
 async function generateKeys(): Promise<LibraryKeyPair> {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
@@ -12,15 +12,13 @@ export type TlsFlags = (name: string) => Promise<string[]>;
  * and reused after a restart. This process then trusts the CA too, for its own calls to the gateway.
  */
 export async function localClusterTls(dir: string, host: string): Promise<{ caFile: string; flags: TlsFlags }> {
-  const { createCertificateAuthority, issueCertificate } = await import('../platform/certificates.js');
+  const { createCertificateAuthority, issueCertificate, saveCertificatePair } = await import('../platform/certificates.js');
   const tlsDir = join(dir, 'tls');
   mkdirSync(tlsDir, { recursive: true, mode: 0o700 });
   const caFile = join(tlsDir, 'ca.crt');
   const caKeyFile = join(tlsDir, 'ca.key');
   if (!existsSync(caFile) || !existsSync(caKeyFile)) {
-    const pair = await createCertificateAuthority('Shardstore local cluster CA', 3650);
-    writeFileSync(caKeyFile, pair.keyPem, { mode: 0o600 });
-    writeFileSync(caFile, pair.certPem, { mode: 0o644 });
+    saveCertificatePair(await createCertificateAuthority('Shardstore local cluster CA', 3650), caFile, caKeyFile);
   }
   const ca = { certPem: readFileSync(caFile, 'utf8'), keyPem: readFileSync(caKeyFile, 'utf8') };
   setDefaultCACertificates([...getCACertificates('default'), ca.certPem]);
@@ -31,9 +29,7 @@ export async function localClusterTls(dir: string, host: string): Promise<{ caFi
       const cert = join(tlsDir, `${name}.crt`);
       const key = join(tlsDir, `${name}.key`);
       if (!existsSync(cert) || !existsSync(key)) {
-        const pair = await issueCertificate(ca, name, reachable, 825);
-        writeFileSync(key, pair.keyPem, { mode: 0o600 });
-        writeFileSync(cert, pair.certPem, { mode: 0o644 });
+        saveCertificatePair(await issueCertificate(ca, name, reachable, 825), cert, key);
       }
       return ['--tls-cert', cert, '--tls-key', key, '--tls-ca', caFile];
     },

@@ -2,8 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { MetadataUnavailableError } from '../core/errors.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Logger } from '../observability/logger.js';
-import { createErasureCoder, type ErasureCoder } from '../core/erasure-coder.js';
-import type { ErasureScheme } from '../core/erasure-scheme.js';
+import { erasureCoderCache } from '../core/erasure-coder.js';
 import { openMetadataStore, sqliteFileOf } from '../metadata/open-store.js';
 import { lockDirectory } from '../platform/dir-lock.js';
 import { basename, dirname, resolve } from 'node:path';
@@ -77,18 +76,12 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
 
   const metrics = createGatewayMetrics(() => directory.list(), shardTraffic);
   const audit = new AuditRecorder(metadata.audit, log.child({ component: 'audit' }));
-  const coders = new Map<string, ErasureCoder>();
   const digests = new DigestWorker();
   const svc: ObjectServices = {
     metadata,
     nodes: directory,
     scheme: { dataShards: config.dataShards, parityShards: config.parityShards, blockSize: config.blockSize },
-    coderFor(scheme: ErasureScheme) {
-      const key = `${scheme.dataShards}+${scheme.parityShards}`;
-      let coder = coders.get(key);
-      if (!coder) coders.set(key, (coder = createErasureCoder(scheme)));
-      return coder;
-    },
+    coderFor: erasureCoderCache(),
     log: log.child({ component: 'objects' }),
     audit,
     gcPacer: createGcPacer(GC_PACE_BYTES, exposedGc()),

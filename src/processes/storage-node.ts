@@ -19,7 +19,7 @@ import { startHeartbeat } from '../storage-node/heartbeat.js';
 import { loadTlsIdentity, peerTlsOf } from '../config/tls-files.js';
 import { TLS_WRITE_PIECE } from '../platform/tls-writes.js';
 import { PeerShardReader, rebuildShard } from '../storage-node/rebuild.js';
-import { createErasureCoder, type ErasureCoder } from '../core/erasure-coder.js';
+import { erasureCoderCache } from '../core/erasure-coder.js';
 
 export interface RunningNode {
   id: string;
@@ -76,16 +76,10 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
   registerAccessLog(app, () => true, metrics);
   // Rebuilds handed over by the repairer read their sources from the peers, as the gateway would.
   const peers = new PeerShardReader(config.secret, peerTlsOf(tls), 30_000);
-  const coders = new Map<string, ErasureCoder>();
   const rebuild = (plan: RebuildRequest) =>
     rebuildShard(plan, {
       write: (shardId, frames) => shards.write(shardId, frames),
-      coder: (scheme) => {
-        const key = `${scheme.dataShards}+${scheme.parityShards}`;
-        let coder = coders.get(key);
-        if (!coder) coders.set(key, (coder = createErasureCoder(scheme)));
-        return coder;
-      },
+      coder: erasureCoderCache(),
       open: (source) => peers.open(source),
       onBytes: gcPace,
     });

@@ -41,15 +41,13 @@ export class HttpShardStore implements ShardStore {
       traffic?: ShardTraffic;
     } = {},
   ) {
-    const { tls } = options;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.traffic = options.traffic ?? { read: 0, written: 0 };
-    const requestTimeoutMs = this.requestTimeoutMs;
     this.base = new URL(url);
     this.auth = bearer(secret);
-    this.transport = peerTransport(this.base, tls, { keepAlive: true, maxSockets: 128, keepAliveMsecs: 10_000 });
+    this.transport = peerTransport(this.base, options.tls, { keepAlive: true, maxSockets: 128, keepAliveMsecs: 10_000 });
     this.agent = this.transport.agent;
-    this.frames = new FrameChannel(this.base, this.auth, requestTimeoutMs, this.transport);
+    this.frames = new FrameChannel(this.base, this.auth, this.requestTimeoutMs, this.transport);
   }
 
   create(shardId: string, size?: number): ShardSink {

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { hasBearer, nodeRoutes, rebuildRequestSchema, SHARD_ID_RE, type NodeReport, type RebuildRequest } from '../node-protocol/protocol.js';
 import { CHECKSUM_BYTES } from '../core/erasure-scheme.js';
+import { acceptRawBodies, readJsonBody } from '../http/raw-body.js';
 import { parseRangeHeader } from '../core/byte-range.js';
 import { RangeNotSatisfiableError } from '../core/errors.js';
 import { ShardExistsError, ShardMissingError, type ShardFiles, type ShardReader } from './shard-files.js';
@@ -34,8 +35,7 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRouteDeps): v
   const { shards } = deps;
 
   // Shard bodies are streamed to disk by the handler: no body parser may buffer them.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+  acceptRawBodies(app);
 
   app.addHook('onRequest', async (request, reply) => {
     if (!hasBearer(request.headers.authorization, deps.secret)) {
@@ -142,7 +142,7 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRouteDeps): v
     app.post(nodeRoutes.rebuild, async (request, reply) => {
       let plan: RebuildRequest;
       try {
-        const parsed = rebuildRequestSchema.safeParse(JSON.parse(await readBody(request.raw, MAX_PLAN_BYTES)));
+        const parsed = rebuildRequestSchema.safeParse(await readJsonBody(request.raw, MAX_PLAN_BYTES));
         if (!parsed.success) return fail(reply, 400, 'INVALID_REQUEST', `invalid rebuild plan: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
         plan = parsed.data;
       } catch (error) {
@@ -172,13 +172,3 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRouteDeps): v
   });
 }
 
-async function readBody(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of body) {
-    length += chunk.length;
-    if (length > limit) throw new Error(`larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}

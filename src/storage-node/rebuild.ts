@@ -83,12 +83,8 @@ async function openSources(sources: readonly Source[], k: number, bs: number, de
       const source = sources[next++]!;
       const where = `shard ${source.index} (${source.shardId}) at ${source.url}`;
       try {
+        // k of these run at once and each keeps one source, so the set never holds more than k.
         const body = await deps.open(source);
-        if (opened.length >= k) {
-          // Another attempt filled the set meanwhile: this one is not needed.
-          await (body as AsyncIterable<Uint8Array> & { destroy?: () => void }).destroy?.();
-          return;
-        }
         opened.push({ index: source.index, where, blocks: new BlockReader(body, bs, where, deps.onBytes) });
         return;
       } catch (error) {

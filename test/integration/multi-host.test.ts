@@ -11,7 +11,7 @@ import { CLI } from '../helpers/local-cluster.js';
 import { NamespacedHosts } from '../helpers/namespaced-hosts.js';
 import { waitUntil } from '../helpers/wait.js';
 import { GATEWAY_RUNTIME_FLAGS, RUNTIME_ENV, RUNTIME_FLAGS } from '../../src/processes/runtime-flags.js';
-import { createCertificateAuthority, issueCertificate, type CertificatePair } from '../../src/platform/certificates.js';
+import { createCertificateAuthority, issueCertificate, saveCertificatePair } from '../../src/platform/certificates.js';
 
 interface Listed { id: string; url: string; state: string; machine: string | null; drainRemaining?: number }
 interface ShardMap { parts: { shards: { index: number; node: string }[] }[] }
@@ -48,9 +48,7 @@ test('many hosts in network namespaces, with TLS: domains kept, a host killed or
     writeFileSync(caFile, ca.certPem);
     setDefaultCACertificates([...getCACertificates('default'), ca.certPem]);
     const certFlags = async (name: string, ip: string) => {
-      const pair = await issueCertificate(ca, name, { dns: [], ips: [ip] }, 2);
-      writeFileSync(join(work, `${name}.crt`), pair.certPem);
-      writeFileSync(join(work, `${name}.key`), pair.keyPem, { mode: 0o600 });
+      saveCertificatePair(await issueCertificate(ca, name, { dns: [], ips: [ip] }, 2), join(work, `${name}.crt`), join(work, `${name}.key`));
       return ['--tls-cert', join(work, `${name}.crt`), '--tls-key', join(work, `${name}.key`), '--tls-ca', caFile];
     };
     const env = { ...process.env, ...RUNTIME_ENV, SHARDSTORE_NODE_SECRET: SECRET, SHARDSTORE_ADMIN_TOKEN: ADMIN };

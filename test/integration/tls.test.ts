@@ -10,7 +10,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { CLI, LocalCluster } from '../helpers/local-cluster.js';
 import { waitUntil } from '../helpers/wait.js';
 import { RUNTIME_ENV, RUNTIME_FLAGS } from '../../src/processes/runtime-flags.js';
-import { createCertificateAuthority, issueCertificate, type CertificatePair } from '../../src/platform/certificates.js';
+import { createCertificateAuthority, issueCertificate, saveCertificatePair, type CertificatePair } from '../../src/platform/certificates.js';
 
 interface Answer { status: number; text: string }
 
@@ -41,8 +41,7 @@ function exchange(url: string, options: { method?: string; secret?: string; body
 function writePair(dir: string, name: string, pair: CertificatePair): { cert: string; key: string } {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
-  writeFileSync(cert, pair.certPem);
-  writeFileSync(key, pair.keyPem, { mode: 0o600 });
+  saveCertificatePair(pair, cert, key);
   return { cert, key };
 }
 
