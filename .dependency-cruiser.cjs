@@ -27,7 +27,7 @@ module.exports = {
     only('shard-stores', ['core', 'domain', 'node-protocol', 'streams', 'platform'], 'the gateway side of the node protocol: implements the node pool and shard store ports'),
     only('objects', ['core', 'domain', 'streams', 'observability'], 'use cases see ports only: no adapter, no HTTP'),
     only('jobs', ['core', 'domain', 'streams', 'objects', 'observability'], 'background workers see ports and use cases only'),
-    only('http', ['core', 'observability', 'platform'], 'shared HTTP plumbing'),
+    only('http', ['core', 'observability', 'platform', 'streams'], 'shared HTTP plumbing (streams: its buffer pools)'),
     // streams: the S3 surface verifies request bodies with ContentDigest; node-protocol: the registration schema.
     only('api', ['core', 'domain', 'http', 'objects', 'node-protocol', 'observability', 'streams'], 'thin public surfaces over the use cases'),
     only('config', ['core'], 'configuration schemas'),

@@ -31,8 +31,15 @@ export function curlTransfer(url: string, method: string, file?: string): Promis
   });
 }
 
-/** Milliseconds from sending a GET to its first body byte; the rest of the body is discarded. */
-export function timeToFirstByte(url: string): Promise<number> {
+export interface FirstByte {
+  /** Milliseconds from sending the GET to its first body byte. */
+  ms: number;
+  /** The server's own account of them (its `Server-Timing` durations by name), where it gives one. */
+  server: Record<string, number>;
+}
+
+/** Times a GET to its first body byte; the rest of the body is discarded. */
+export function timeToFirstByte(url: string): Promise<FirstByte> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     let first: number | undefined;
@@ -42,7 +49,10 @@ export function timeToFirstByte(url: string): Promise<number> {
         first ??= Number(process.hrtime.bigint() - started) / 1e6;
         res.destroy();
       });
-      res.on('close', () => (first === undefined ? reject(new Error(`no body from ${url}`)) : resolve(first)));
+      const server = Object.fromEntries(
+        [...String(res.headers['server-timing'] ?? '').matchAll(/([\w-]+);dur=([\d.]+)/g)].map(([, name, dur]) => [name!, Number(dur)]),
+      );
+      res.on('close', () => (first === undefined ? reject(new Error(`no body from ${url}`)) : resolve({ ms: first, server })));
     });
     req.on('error', reject);
     req.end();

@@ -1,6 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { writeInPieces } from '../platform/tls-writes.js';
+import { BufferPool } from '../streams/buffer-pool.js';
+
+const OUTPUT_BUFFER_BYTES = 256 * 1024;
+/**
+ * The output buffers of the process's responses, reused from one response to the next: above 128 KiB a new
+ * buffer is a fresh mapping whose pages fault in on first use (docs/decisions/0002-flat-gateway-memory.md),
+ * which every GET paid four times before its first byte went out.
+ */
+const outputBuffers = new BufferPool(OUTPUT_BUFFER_BYTES, 16);
 
 /**
  * Writes a stream of views of reused buffers (each valid only until the next is requested) to an HTTP
@@ -11,14 +20,17 @@ import { writeInPieces } from '../platform/tls-writes.js';
 export async function writePooled(
   res: ServerResponse,
   chunks: AsyncIterable<Buffer>,
-  bufferSize = 256 * 1024,
+  bufferSize = OUTPUT_BUFFER_BYTES,
   buffers = 4,
 ): Promise<number> {
   const free: Buffer[] = [];
   let created = 0;
   let waiting: (() => void) | undefined;
   let failure: Error | undefined;
+  let finished = false;
   const release = (b: Buffer) => {
+    // A write the socket takes after this response's loop ended: the buffer goes straight back.
+    if (finished) return outputBuffers.release(b);
     free.push(b);
     const w = waiting;
     waiting = undefined;
@@ -31,7 +43,7 @@ export async function writePooled(
       if (b) return b;
       if (created < buffers) {
         created++;
-        return Buffer.allocUnsafe(bufferSize);
+        return bufferSize === outputBuffers.bufferSize ? outputBuffers.acquire() : Buffer.allocUnsafe(bufferSize);
       }
       await new Promise<void>((resolve) => (waiting = resolve));
     }
@@ -47,10 +59,13 @@ export async function writePooled(
   // Over TLS, pieces the TLS layer allocates cheaply (src/platform/tls-writes.ts).
   const encrypted = (res.socket as TLSSocket | null)?.encrypted === true;
   let current = await acquire();
+  /** `current` has not been handed to the socket. */
+  let currentOurs = true;
   let filled = 0;
   let written = 0;
   const flush = () => {
     const out = current;
+    currentOurs = false;
     const view = out.subarray(0, filled);
     written += filled;
     const taken = (error?: Error | null) => {
@@ -70,6 +85,7 @@ export async function writePooled(
         if (filled === bufferSize) {
           flush();
           current = await acquire();
+          currentOurs = true;
           filled = 0;
         }
       }
@@ -79,5 +95,9 @@ export async function writePooled(
     return written;
   } finally {
     res.off('close', onClose);
+    finished = true;
+    // The buffers not waiting on the socket go back now; those it still holds, when it has taken them.
+    for (const b of free.splice(0)) outputBuffers.release(b);
+    if (currentOurs) outputBuffers.release(current);
   }
 }

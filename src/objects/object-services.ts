@@ -3,7 +3,7 @@ import type { ErasureCoder } from '../core/erasure-coder.js';
 import type { MetadataStore } from '../domain/metadata-store.js';
 import type { NodePool } from '../domain/node-pool.js';
 import type { Logger } from '../observability/logger.js';
-import type { BufferPool } from '../streams/buffer-pool.js';
+import type { BufferPool, SizedBufferPools } from '../streams/buffer-pool.js';
 import type { DigestSource } from '../streams/digest-source.js';
 import type { GcPacer } from '../streams/gc-pacer.js';
 import type { AuditRecorder } from './audit-recorder.js';
@@ -25,6 +25,8 @@ export interface ObjectServices {
   readonly audit: AuditRecorder;
   /** Recycled buffers of one full stripe (k × blockSize) and of its parity (m × blockSize). */
   readonly stripeBuffers: BufferPool;
+  /** The block buffers of shard reads, reused from one read to the next. */
+  readonly blockBuffers: SizedBufferPools;
   readonly parityBuffers: BufferPool;
   /** Counts a shard read replaced by parity (the metrics). */
   onShardReadFailure(reason: 'corrupt' | 'missing' | 'unreachable'): void;
@@ -37,7 +39,7 @@ export interface ObjectServices {
 }
 
 /** What reading stored shards back needs: verified reads, parity rebuilds, the read metrics. */
-export type ReadServices = Pick<ObjectServices, 'metadata' | 'nodes' | 'coderFor' | 'gcPacer' | 'log' | 'onShardReadFailure' | 'readTimeoutMs'>;
+export type ReadServices = Pick<ObjectServices, 'metadata' | 'nodes' | 'coderFor' | 'gcPacer' | 'log' | 'onShardReadFailure' | 'readTimeoutMs' | 'blockBuffers'>;
 
 /** What switching a part's shards to new copies needs (repair, rebalance): intents and the nodes. */
 export type ReplaceServices = Pick<ObjectServices, 'metadata' | 'nodes' | 'log' | 'intentRefreshMs'>;

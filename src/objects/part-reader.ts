@@ -107,7 +107,7 @@ export class PartReader {
     // those that had not yet, which put the first byte of a large GET 30–60 ms out.
     const headLast = Math.min(this.lastStripe, fromStripe + FIRST_REQUEST_STRIPES - 1);
     const body = headLast === this.lastStripe ? get(fromStripe, headLast) : chainBodies(get(fromStripe, headLast), () => get(headLast + 1, this.lastStripe));
-    const reader = body.then((b) => new BlockReader(b, this.scheme.blockSize, `shard ${shard.index} (${shard.shardId}) on node ${shard.nodeId}`, this.svc.gcPacer));
+    const reader = body.then((b) => new BlockReader(b, this.scheme.blockSize, `shard ${shard.index} (${shard.shardId}) on node ${shard.nodeId}`, this.svc.gcPacer, this.svc.blockBuffers));
     reader.catch(() => undefined);
     this.active.set(shard.index, { shard, reader, abort });
   }

@@ -11,7 +11,7 @@ import { HttpShardStore, type ShardTraffic } from '../shard-stores/http-shard-st
 import type { ObjectServices } from '../objects/object-services.js';
 import { createUseCases } from '../objects/use-cases.js';
 import { DigestWorker } from '../streams/digest-worker.js';
-import { BufferPool } from '../streams/buffer-pool.js';
+import { BufferPool, SizedBufferPools } from '../streams/buffer-pool.js';
 import { createGcPacer, exposedGc, GC_PACE_BYTES } from '../streams/gc-pacer.js';
 import { registerAccessLog } from '../http/access-log.js';
 import { createHttpServer } from '../http/create-server.js';
@@ -92,6 +92,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     digests,
     onShardReadFailure: (reason) => metrics.shardReadFailures.inc({ reason }),
     stripeBuffers: new BufferPool(config.dataShards * config.blockSize, 4),
+    // Six per GET under way; what several GETs leave idle is kept for the next ones.
+    blockBuffers: new SizedBufferPools(24),
     parityBuffers: new BufferPool(Math.max(config.parityShards, 1) * config.blockSize, 4),
   };
 

@@ -5,8 +5,10 @@ import {
   decodeReply,
   encodeRequest,
   FrameDecoder,
+  type Frame,
   FRAMES_PATH,
   FRAMES_UPGRADE,
+  MAX_REPLY_FRAME_BYTES,
   type FrameReply,
 } from '../node-protocol/frames.js';
 
@@ -24,6 +26,8 @@ interface Pending {
  */
 export class FrameChannel {
   unsupported = false;
+  /** The node refused a read longer than a small shard (413): it predates longer framed reads. */
+  longReadsRefused = false;
   private socket: Socket | undefined;
   private connecting: Promise<Socket> | undefined;
   private readonly pending = new Map<number, Pending>();
@@ -88,9 +92,9 @@ export class FrameChannel {
       });
       req.on('upgrade', (_res, socket: Socket, head: Buffer) => {
         socket.setNoDelay(true);
-        const decoder = new FrameDecoder();
+        const decoder = new FrameDecoder(MAX_REPLY_FRAME_BYTES);
         const onData = (chunk: Buffer) => {
-          let frames: Buffer[];
+          let frames: Frame[];
           try {
             frames = decoder.push(chunk);
             for (const frame of frames) {

@@ -5,7 +5,7 @@ import { bearer, nodeReportSchema, nodeRoutes, type NodeReport, type ShardListin
 import type { RebuildPlan, ShardSink, ShardStore } from '../domain/shard-store.js';
 import { noDelay, openHttpShardSink } from './http-shard-sink.js';
 import { FrameChannel } from './frame-channel.js';
-import { FRAMED_SHARD_BYTES, OP_GET, OP_PUT, type FrameReply } from '../node-protocol/frames.js';
+import { FRAMED_READ_BYTES, FRAMED_SHARD_BYTES, OP_GET, OP_PUT, type FrameReply } from '../node-protocol/frames.js';
 
 /** Shard bytes moved between this process and the nodes, by direction, as they complete. */
 export interface ShardTraffic {
@@ -56,11 +56,17 @@ export class HttpShardStore implements ShardStore {
   }
 
   async get(shardId: string, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
-    if (range && range.end - range.start + 1 <= FRAMED_SHARD_BYTES && !this.frames.unsupported) {
-      const reply = await abortable(this.frames.call(OP_GET, shardId, range.start, range.end - range.start + 1), signal);
-      if (reply.status !== 200) throw this.refusal(shardId, reply);
-      this.traffic.read += reply.payload.length;
-      return once(reply.payload);
+    const length = range ? range.end - range.start + 1 : Infinity;
+    const long = length > FRAMED_SHARD_BYTES;
+    if (range && length <= FRAMED_READ_BYTES && !this.frames.unsupported && !(long && this.frames.longReadsRefused)) {
+      const reply = await abortable(this.frames.call(OP_GET, shardId, range.start, length), signal);
+      if (reply.status === 200) {
+        this.traffic.read += reply.payloadBytes;
+        return piecesOf(reply.payload);
+      }
+      // A node of an earlier version reads at most a small shard's length through frames: HTTP from now on.
+      if (!(long && reply.status === 413)) throw this.refusal(shardId, reply);
+      this.frames.longReadsRefused = true;
     }
     const headers: Record<string, string> = { authorization: this.auth };
     if (range) headers.range = `bytes=${range.start}-${range.end}`;
@@ -171,7 +177,7 @@ export class HttpShardStore implements ShardStore {
   }
 
   private refusal(shardId: string, reply: FrameReply): Error {
-    const message = `node ${this.url} refused shard ${shardId}: ${reply.status} ${reply.payload.toString('utf8')}`;
+    const message = `node ${this.url} refused shard ${shardId}: ${reply.status} ${Buffer.concat(reply.payload).toString('utf8')}`;
     return reply.status === 404 ? new ShardMissingError(message) : new ShardUnavailableError(message);
   }
 
@@ -224,8 +230,8 @@ async function readText(res: IncomingMessage): Promise<string> {
 
 const ignore = (): void => undefined;
 
-async function* once(bytes: Buffer): AsyncGenerator<Uint8Array> {
-  yield bytes;
+async function* piecesOf(payload: readonly Buffer[]): AsyncGenerator<Uint8Array> {
+  yield* payload;
 }
 
 /** The call's result unless the signal fires first (a late reply is then dropped by the channel's caller). */

@@ -10,7 +10,8 @@ import { pino } from 'pino';
 import { ShardFiles } from './shard-files.js';
 import { attachFrameServer } from './frame-server.js';
 import { FrameChannel } from '../shard-stores/frame-channel.js';
-import { OP_GET, OP_PUT } from '../node-protocol/frames.js';
+import { Readable } from 'node:stream';
+import { FRAMED_READ_BYTES, OP_GET, OP_PUT } from '../node-protocol/frames.js';
 import { bearer } from '../core/bearer.js';
 import { newShardId } from '../core/ids.js';
 import { ShardUnavailableError } from '../core/errors.js';
@@ -44,10 +45,25 @@ test('framed channel: concurrent writes and reads, answered by id, with the node
   assert.deepEqual(puts.map((r) => [r.status, r.value]), items.map(({ data }) => [201, data.length]));
   assert.equal(shards.volumes.count, 40);
   const gets = await Promise.all(items.map(({ id, data }) => channel.call(OP_GET, id, 10, data.length - 10)));
-  gets.forEach((r, i) => assert.ok(r.status === 200 && r.payload.equals(items[i]!.data.subarray(10))));
+  gets.forEach((r, i) => assert.ok(r.status === 200 && Buffer.concat(r.payload).equals(items[i]!.data.subarray(10))));
   assert.equal((await channel.call(OP_PUT, items[0]!.id, 0, 0, [Buffer.alloc(1)])).status, 409);
   assert.equal((await channel.call(OP_GET, newShardId(), 0, 1)).status, 404);
   assert.equal((await channel.call(OP_GET, items[0]!.id, 0, 10_000)).status, 416);
+  channel.close();
+  await stop();
+});
+
+test('framed channel: a long read (a first stripe of 256 KiB and its checksum) comes whole; beyond the limit is 413', async () => {
+  const { url, shards, stop } = await node();
+  const channel = new FrameChannel(url, bearer(SECRET), 5000, plainTransport(url));
+  const id = newShardId();
+  const data = randomBytes(FRAMED_READ_BYTES + 1000);
+  await shards.write(id, Readable.from([data]));
+  const head = await channel.call(OP_GET, id, 0, 256 * 1024 + 4);
+  assert.ok(head.status === 200 && Buffer.concat(head.payload).equals(data.subarray(0, 256 * 1024 + 4)));
+  const most = await channel.call(OP_GET, id, 1000, FRAMED_READ_BYTES);
+  assert.ok(most.status === 200 && Buffer.concat(most.payload).equals(data.subarray(1000)));
+  assert.equal((await channel.call(OP_GET, id, 0, FRAMED_READ_BYTES + 1)).status, 413);
   channel.close();
   await stop();
 });

@@ -5,8 +5,11 @@ import { hasBearer } from '../core/bearer.js';
 import {
   decodeRequest,
   encodeReply,
+  FRAMED_READ_BYTES,
   FRAMED_SHARD_BYTES,
+  MAX_REQUEST_FRAME_BYTES,
   FrameDecoder,
+  type Frame,
   FRAMES_PATH,
   FRAMES_UPGRADE,
   OP_GET,
@@ -14,6 +17,7 @@ import {
   type FrameRequest,
 } from '../node-protocol/frames.js';
 import type { Logger } from '../observability/logger.js';
+import { BufferPool } from '../streams/buffer-pool.js';
 import { ShardExistsError, ShardMissingError, type ShardFiles } from './shard-files.js';
 import { InsufficientStorageError, isDiskFull, type DiskRoom } from './disk-room.js';
 
@@ -35,6 +39,9 @@ interface FrameDeps {
 
 export function attachFrameServer(server: Server, deps: FrameDeps & { secret: string }): FrameServer {
   const sockets = new Set<Duplex>();
+  // Long reads (a first stripe's block) reuse their buffers: above 128 KiB each new one is a fresh mapping
+  // whose pages fault in one by one (docs/decisions/0002-flat-gateway-memory.md).
+  const readBuffers = new BufferPool(FRAMED_READ_BYTES, 8);
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
     if (request.url !== FRAMES_PATH || request.headers.upgrade?.toLowerCase() !== FRAMES_UPGRADE) {
@@ -47,7 +54,7 @@ export function attachFrameServer(server: Server, deps: FrameDeps & { secret: st
     (socket as Socket).setNoDelay?.(true);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    serve(socket, head, deps);
+    serve(socket, head, deps, readBuffers);
   });
   return {
     close() {
@@ -56,11 +63,18 @@ export function attachFrameServer(server: Server, deps: FrameDeps & { secret: st
   };
 }
 
-function serve(socket: Duplex, head: Buffer, deps: FrameDeps): void {
-  const decoder = new FrameDecoder();
+/** An answer's frames, and the read buffer they use, which goes back to the pool once the socket has taken them. */
+interface Answer {
+  chunks: Buffer[];
+  borrowed?: Buffer;
+}
+
+function serve(socket: Duplex, head: Buffer, deps: FrameDeps, readBuffers: BufferPool): void {
+  const decoder = new FrameDecoder(MAX_REQUEST_FRAME_BYTES);
   let corked = false;
-  const reply = (chunks: Buffer[]) => {
-    if (socket.destroyed) return;
+  const reply = ({ chunks, borrowed }: Answer) => {
+    const giveBack = () => borrowed && readBuffers.release(borrowed);
+    if (socket.destroyed) return giveBack();
     if (!corked) {
       corked = true;
       socket.cork();
@@ -69,10 +83,10 @@ function serve(socket: Duplex, head: Buffer, deps: FrameDeps): void {
         socket.uncork();
       });
     }
-    for (const chunk of chunks) socket.write(chunk);
+    chunks.forEach((chunk, i) => (i === chunks.length - 1 ? socket.write(chunk, giveBack) : socket.write(chunk)));
   };
   const onData = (chunk: Buffer) => {
-    let frames: Buffer[];
+    let frames: Frame[];
     try {
       frames = decoder.push(chunk);
     } catch (error) {
@@ -87,16 +101,16 @@ function serve(socket: Duplex, head: Buffer, deps: FrameDeps): void {
         deps.log.warn({ err: error }, 'framed channel: bad frame; closing the connection');
         return void socket.destroy();
       }
-      void answer(request, deps).then(reply);
+      void answer(request, deps, readBuffers).then(reply);
     }
   };
   if (head.length > 0) onData(head);
   socket.on('data', onData);
 }
 
-async function answer(request: FrameRequest, deps: FrameDeps): Promise<Buffer[]> {
+async function answer(request: FrameRequest, deps: FrameDeps, readBuffers: BufferPool): Promise<Answer> {
   const { id, shardId } = request;
-  const error = (status: number, message: string) => encodeReply(id, status, 0, Buffer.from(message));
+  const error = (status: number, message: string): Answer => ({ chunks: encodeReply(id, status, 0, Buffer.from(message)) });
   try {
     if (request.op === OP_PUT) {
       if (request.payload.length > FRAMED_SHARD_BYTES) return error(413, `a framed shard is at most ${FRAMED_SHARD_BYTES} bytes`);
@@ -104,15 +118,22 @@ async function answer(request: FrameRequest, deps: FrameDeps): Promise<Buffer[]>
       if (request.payload.length > available) return error(507, new InsufficientStorageError(available).message);
       // The payload is a view of the frame, which is this request's own: the volume may keep it until written.
       const size = await deps.shards.writeSmall(shardId, [request.payload]);
-      return encodeReply(id, 201, size);
+      return { chunks: encodeReply(id, 201, size) };
     }
     if (request.op === OP_GET) {
       const shard = await deps.shards.openForRead(shardId);
       try {
         const { a: start, b: length } = request;
         if (start + length > shard.size) return error(416, `bytes ${start}+${length} are outside shard ${shardId} (${shard.size} bytes)`);
-        if (length > FRAMED_SHARD_BYTES) return error(413, `a framed read is at most ${FRAMED_SHARD_BYTES} bytes`);
-        return encodeReply(id, 200, shard.size, await shard.read(start, length));
+        if (length > FRAMED_READ_BYTES) return error(413, `a framed read is at most ${FRAMED_READ_BYTES} bytes`);
+        if (length <= FRAMED_SHARD_BYTES) return { chunks: encodeReply(id, 200, shard.size, await shard.read(start, length)) };
+        const borrowed = readBuffers.acquire();
+        try {
+          return { chunks: encodeReply(id, 200, shard.size, await shard.read(start, length, borrowed)), borrowed };
+        } catch (failure) {
+          readBuffers.release(borrowed);
+          throw failure;
+        }
       } finally {
         await shard.close();
       }

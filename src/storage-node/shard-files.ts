@@ -11,7 +11,8 @@ export class ShardMissingError extends Error {}
 /** An open shard: its size, and its bytes until `close` (even if the shard is deleted meanwhile). */
 export interface ShardReader {
   size: number;
-  read(start: number, length: number): Promise<Buffer>;
+  /** The bytes [start, start + length); read into `into` (at least `length` long) when given. */
+  read(start: number, length: number, into?: Buffer): Promise<Buffer>;
   stream(start: number, end: number): Readable;
   close(): Promise<void>;
 }
@@ -191,7 +192,7 @@ export class ShardFiles {
     const { handle, size } = await this.openFile(shardId);
     return {
       size,
-      read: (start, length) => readFully(handle, start, length, shardId, size),
+      read: (start, length, into) => readFully(handle, start, length, shardId, size, into),
       // The stream closes the handle when it ends or is destroyed.
       stream: (start, end) => handle.createReadStream({ start, end, highWaterMark: this.readChunkBytes }).on('data', (chunk: Buffer | string) => this.onBytes(chunk.length)),
       close: () => handle.close(),
@@ -350,8 +351,8 @@ class WriteBehind {
  */
 export const SMALL_SHARD_BYTES = 64 * 1024;
 
-async function readFully(handle: FileHandle, start: number, length: number, shardId: string, size: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(length);
+async function readFully(handle: FileHandle, start: number, length: number, shardId: string, size: number, into?: Buffer): Promise<Buffer> {
+  const buffer = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
   let read = 0;
   while (read < length) {
     const { bytesRead } = await handle.read(buffer, read, length - read, start + read);

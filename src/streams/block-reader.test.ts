@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { BlockReader } from './block-reader.js';
+import { SizedBufferPools } from './buffer-pool.js';
 import { blockChecksum } from '../core/block-frame.js';
 import { ChecksumMismatchError } from '../core/errors.js';
 
@@ -38,4 +39,33 @@ test('a flipped bit is caught, never returned', async () => {
 test('a stream cut inside a frame is an error', async () => {
   const data = shard([randomBytes(64)]).subarray(0, 50);
   await assert.rejects(new BlockReader(chunks(data, 16), 64, 'test').next(), /ended inside a frame/);
+});
+
+test('a pooled block buffer goes back on close, and not while a read still fills it', async () => {
+  const pools = new SizedBufferPools(4);
+  const blocks = [randomBytes(64), randomBytes(64)];
+  const done = new BlockReader(chunks(shard(blocks), 20), 64, 'test', undefined, pools);
+  assert.ok((await done.next())!.equals(blocks[0]!));
+  await done.close();
+  const reused = pools.acquire(64);
+  await assert.rejects(done.next(), /read after close/);
+
+  // A read waiting for bytes when the reader is closed: the buffer comes back only once that read has stopped.
+  let deliver!: () => void;
+  const arrived = new Promise<void>((resolve) => (deliver = resolve));
+  async function* slow(): AsyncGenerator<Buffer> {
+    yield shard(blocks).subarray(0, 30);
+    await arrived;
+    yield shard(blocks).subarray(30);
+  }
+  pools.release(reused);
+  const waiting = new BlockReader(slow(), 64, 'test', undefined, pools);
+  const pending = waiting.next();
+  await new Promise((r) => setImmediate(r));
+  const closing = waiting.close();
+  assert.notEqual(pools.acquire(64), reused, 'the waiting read still holds its buffer');
+  deliver();
+  await assert.rejects(pending, /closed while reading/);
+  await closing;
+  assert.equal(pools.acquire(64), reused, 'given back once the read stopped');
 });

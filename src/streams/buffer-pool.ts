@@ -20,3 +20,25 @@ export class BufferPool {
     if (buffer.length === this.bufferSize && this.free.length < this.maxIdle) this.free.push(buffer);
   }
 }
+
+/**
+ * Free lists by size, for the block buffers of shard reads: an object's block size is its own, so reads of
+ * different schemes share the process's pools. Buffers above 128 KiB are fresh mappings under the processes'
+ * malloc settings (docs/decisions/0002-flat-gateway-memory.md) whose pages fault in one by one on first use;
+ * reusing them took that cost off every GET's first stripe.
+ */
+export class SizedBufferPools {
+  private readonly pools = new Map<number, BufferPool>();
+
+  constructor(private readonly maxIdlePerSize: number) {}
+
+  acquire(size: number): Buffer {
+    return this.pools.get(size)?.acquire() ?? Buffer.allocUnsafe(size);
+  }
+
+  release(buffer: Buffer): void {
+    let pool = this.pools.get(buffer.length);
+    if (!pool) this.pools.set(buffer.length, (pool = new BufferPool(buffer.length, this.maxIdlePerSize)));
+    pool.release(buffer);
+  }
+}

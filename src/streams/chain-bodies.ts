@@ -1,18 +1,16 @@
 /**
- * The bytes of `head`, then those of the body `rest()` opens; `rest()` is called as soon as the head's
- * answer has arrived, so its request is in flight while the head is consumed. Resolves (or fails, as for
- * a missing shard) with the head's answer.
+ * The bytes of `head`, then those of the body `rest()` opens; `rest()` is called only once the head's bytes
+ * have all been taken, so that nothing streams ahead before the head has been used (a node that answered
+ * first would otherwise stream megabytes while the others still prepare their head). Resolves (or fails,
+ * as for a missing shard) with the head's answer.
  */
 export async function chainBodies(
   head: Promise<AsyncIterable<Uint8Array>>,
   rest: () => Promise<AsyncIterable<Uint8Array>>,
 ): Promise<AsyncIterable<Uint8Array>> {
   const first = await head;
-  const second = rest();
-  // If the head fails first, the second answer is never awaited; its failure must not go unhandled.
-  second.catch(() => undefined);
   return (async function* () {
     yield* first;
-    yield* await second;
+    yield* await rest();
   })();
 }

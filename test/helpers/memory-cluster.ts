@@ -8,7 +8,7 @@ import type { Caller } from '../../src/objects/caller.js';
 import type { ObjectServices } from '../../src/objects/object-services.js';
 import { createUseCases, type UseCases } from '../../src/objects/use-cases.js';
 import { MemoryNodePool } from '../../src/shard-stores/memory-node-pool.js';
-import { BufferPool } from '../../src/streams/buffer-pool.js';
+import { BufferPool, SizedBufferPools } from '../../src/streams/buffer-pool.js';
 import { DigestWorker } from '../../src/streams/digest-worker.js';
 
 /** A clock the test moves by hand: jobs and stores read it instead of Date.now. */
@@ -71,6 +71,8 @@ export async function memoryCluster(options: { nodes?: number; scheme?: ErasureS
     intentRefreshMs: 60_000,
     audit,
     stripeBuffers: new BufferPool(scheme.dataShards * scheme.blockSize, 4),
+    // Six per GET under way; what several GETs leave idle is kept for the next ones.
+    blockBuffers: new SizedBufferPools(24),
     parityBuffers: new BufferPool(Math.max(1, scheme.parityShards) * scheme.blockSize, 4),
     onShardReadFailure: () => undefined,
     digests,
