@@ -2,7 +2,7 @@
  * The node protocol's framed channel for small shards (docs/NODE-PROTOCOL.md, "Framed channel"): after an
  * HTTP upgrade of `GET /v1/frames`, one kept connection per gateway and node carries many small shard
  * writes and reads as binary frames, answered by request id in any order. An HTTP exchange costs ~100 µs of
- * CPU on each side here; a frame a few µs, and the frames of one event-loop turn go out in one write.
+ * CPU on each side here; a frame a few µs, and the frames of one wake-up of the event loop go out in one write.
  *
  * Request: len u32 (bytes after this field) · op u8 · 3 zero bytes · request id u32 · shard id (16 bytes)
  *          · a u32 · b u32 · payload (PUT: the shard; GET: none, a = start, b = length)

@@ -20,7 +20,7 @@ interface Pending {
 
 /**
  * The gateway's end of one node's framed channel (src/node-protocol/frames.ts): one kept, upgraded
- * connection; calls are matched to replies by id, and the requests of one event-loop turn leave in one
+ * connection; calls are matched to replies by id, and the requests of one wake-up of the event loop leave in one
  * write. A lost connection fails every call under way (as a dropped HTTP exchange would) and the next call
  * connects again. A node that does not know the upgrade (404) is remembered as `unsupported`.
  */
@@ -55,7 +55,9 @@ export class FrameChannel {
       if (!this.corked) {
         this.corked = true;
         socket.cork();
-        process.nextTick(() => {
+        // Uncorked after the event loop's poll phase, not the current tick: the calls of every request that
+        // arrived in one wake-up (many clients' GETs) leave in one write per node, not one write each.
+        setImmediate(() => {
           this.corked = false;
           socket.uncork();
         });

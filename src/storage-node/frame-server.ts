@@ -28,7 +28,7 @@ export interface FrameServer {
 
 /**
  * The node's end of the framed channel (src/node-protocol/frames.ts): small shard writes and reads, each
- * answered by id as soon as it is done; the replies of one event-loop turn go out in one write.
+ * answered by id as soon as it is done; the replies finished in one wake-up of the event loop go out in one write.
  */
 interface FrameDeps {
   shards: ShardFiles;
@@ -78,7 +78,9 @@ function serve(socket: Duplex, head: Buffer, deps: FrameDeps, readBuffers: Buffe
     if (!corked) {
       corked = true;
       socket.cork();
-      process.nextTick(() => {
+      // After this wake-up's poll phase: the answers finished in it (each read is its own file-system call)
+      // leave in one write.
+      setImmediate(() => {
         corked = false;
         socket.uncork();
       });
