@@ -17,7 +17,6 @@ import { registerNodeRoutes } from '../storage-node/node-routes.js';
 import { attachFrameServer } from '../storage-node/frame-server.js';
 import { startHeartbeat } from '../storage-node/heartbeat.js';
 import { loadTlsIdentity, peerTlsOf } from '../config/tls-files.js';
-import { TLS_WRITE_PIECE } from '../platform/tls-writes.js';
 import { PeerShardReader, rebuildShard } from '../storage-node/rebuild.js';
 import { erasureCoderCache } from '../core/erasure-coder.js';
 
@@ -40,8 +39,6 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
     onError: (err, what) => log.warn({ err }, what),
     // Socket and file read buffers die young; collecting them by traffic keeps RSS flat (as in the gateway).
     onBytes: gcPace,
-    // Over TLS, pieces the TLS layer allocates cheaply (src/platform/tls-writes.ts).
-    ...(tls ? { readChunkBytes: TLS_WRITE_PIECE } : {}),
   });
   await shards.init();
   // The file system, named by host and device, so that the gateway counts a disk shared by several nodes

@@ -17,6 +17,9 @@ export interface ShardReader {
   close(): Promise<void>;
 }
 
+/** See `ShardFilesOptions.readChunkBytes`; the same as TLS_WRITE_PIECE, so that TLS writes need no cutting. */
+export const SHARD_READ_PIECE = 64 * 1024;
+
 export interface ShardFilesOptions {
   /** Shards of at most this many bytes are packed into volume files; larger ones get a file each. */
   smallShardBytes?: number;
@@ -24,7 +27,11 @@ export interface ShardFilesOptions {
   onError?: (error: Error, what: string) => void;
   /** Told how many bytes went through a large shard's write or read (the node's minor-GC pacing). */
   onBytes?: (bytes: number) => void;
-  /** The size of the pieces a large shard is read and sent in: 1 MiB, or TLS_WRITE_PIECE when the node speaks TLS. */
+  /**
+   * The size of the pieces a large shard is read and sent in (64 KiB). Below the processes' 128 KiB mmap
+   * threshold (docs/decisions/0002-flat-gateway-memory.md) each comes from malloc's reused arena; 1 MiB pieces
+   * were each a fresh mapping faulted in page by page, which cost the nodes twice the CPU per GiB of a GET.
+   */
   readChunkBytes?: number;
 }
 
@@ -54,7 +61,7 @@ export class ShardFiles {
     this.tmpDir = join(root, 'tmp');
     this.smallShardBytes = options.smallShardBytes ?? SMALL_SHARD_BYTES;
     this.onBytes = options.onBytes ?? (() => undefined);
-    this.readChunkBytes = options.readChunkBytes ?? 1 << 20;
+    this.readChunkBytes = options.readChunkBytes ?? SHARD_READ_PIECE;
     this.volumes = new VolumeStore(join(root, 'volumes'), { maxVolumeBytes: options.maxVolumeBytes, onError: options.onError });
   }
 
