@@ -22,6 +22,8 @@ export interface RebuildDeps {
   onBytes?: (bytes: number) => void;
 }
 
+const REBUILD_PIECE = 64 * 1024;
+
 /**
  * Makes shard `index` of a part on this node from k of its other shards, read from the peers that hold them:
  * stripe by stripe, each source block verified against its CRC32C, the missing block decoded with the part's
@@ -49,11 +51,12 @@ export async function rebuildShard(request: RebuildRequest, deps: RebuildDeps): 
       });
       await coder.reconstruct(data, parity, present);
       const block = request.index < k ? data.subarray(request.index * bs, (request.index + 1) * bs) : parity.subarray((request.index - k) * bs, (request.index - k + 1) * bs);
-      // A frame of its own: the shard writer may hold several before they reach the disk.
-      const frame = Buffer.allocUnsafe(frameBytes);
-      block.copy(frame);
-      frame.writeUInt32LE(crc32c(block), bs);
-      yield frame;
+      // Copies of its own (the shard writer may hold several before they reach the disk), in pieces below the
+      // processes' 128 KiB mmap threshold: a whole block's copy would be a fresh mapping faulted in page by page.
+      for (let at = 0; at < bs; at += REBUILD_PIECE) yield Buffer.from(block.subarray(at, Math.min(bs, at + REBUILD_PIECE)));
+      const checksum = Buffer.allocUnsafe(CHECKSUM_BYTES);
+      checksum.writeUInt32LE(crc32c(block), 0);
+      yield checksum;
       if (request.bytesPerSecond > 0) {
         const due = started + (((s + 1) * frameBytes) / request.bytesPerSecond) * 1000;
         if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
