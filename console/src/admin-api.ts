@@ -51,15 +51,37 @@ export const JOBS = [
 ] as const;
 
 export async function adminDelete(path: string): Promise<void> {
-  const res = await fetch(path, { method: 'DELETE', headers: { 'x-shardstore-console': '1' }, credentials: 'same-origin' });
-  if (res.status === 401) throw new SignedOut('the console session has ended');
-  if (!res.ok) throw new Error(`${res.status} ${(await res.text()).slice(0, 200)}`);
+  await adminSend('DELETE', path);
 }
 
 export interface Namespace {
   name: string;
   kind: 'paths' | 'filestore' | 's3';
   title: string;
+  /** S3 buckets: anyone may read their objects. */
+  publicRead?: boolean;
+}
+
+/** A JSON request that changes something (keys, grants, bucket settings); its JSON answer, if any. */
+export async function adminSend<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T | undefined> {
+  const res = await fetch(path, {
+    method,
+    headers: { 'x-shardstore-console': '1', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    credentials: 'same-origin',
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (res.status === 401) throw new SignedOut('the console session has ended');
+  if (!res.ok) throw new Error(`${res.status} ${(await res.text()).slice(0, 200)}`);
+  return res.status === 204 ? undefined : ((await res.json()) as T);
+}
+
+/** An S3 access key as the admin API lists it: never its secret. */
+export interface KeyInfo {
+  accessKey: string;
+  name: string;
+  createdAt: string;
+  admin: boolean;
+  buckets: Record<string, 'read' | 'write' | 'owner'>;
 }
 
 export interface Listing {

@@ -4,14 +4,15 @@ import { adminGet, SignedOut } from './admin-api.js';
 import { ActivityView } from './activity-view.js';
 import { ClusterView } from './cluster-view.js';
 import { ObjectsView } from './objects-view.js';
+import { KeysView } from './keys-view.js';
 import './style.css';
 
-const VIEWS = { cluster: 'Cluster', objects: 'Objects', activity: 'Activity' } as const;
+const VIEWS = { cluster: 'Cluster', objects: 'Objects', activity: 'Activity', keys: 'Keys' } as const;
 type View = keyof typeof VIEWS;
 type Identity = { role: 'admin' } | { role: 's3'; accessKey: string };
 
-/** The admin sees every view; an S3 access key the objects of S3 buckets. */
-const viewsFor = (identity: Identity): View[] => (identity.role === 'admin' ? ['cluster', 'objects', 'activity'] : ['objects']);
+/** The admin sees every view; an S3 access key the objects of the S3 buckets it has rights on. */
+const viewsFor = (identity: Identity): View[] => (identity.role === 'admin' ? ['cluster', 'objects', 'activity', 'keys'] : ['objects']);
 
 const fromHash = (allowed: View[]): View => {
   const name = location.hash.slice(1) as View;
@@ -38,7 +39,7 @@ function App(props: { identity: Identity }) {
         {props.identity.role === 's3' && <span class="muted" data-testid="identity">access key {props.identity.accessKey}</span>}
         <form method="post" action="/_console/sign-out"><button type="submit" class="link">Sign out</button></form>
       </header>
-      <main>{view === 'cluster' ? <ClusterView /> : view === 'objects' ? <ObjectsView /> : <ActivityView />}</main>
+      <main>{view === 'cluster' ? <ClusterView /> : view === 'objects' ? <ObjectsView /> : view === 'keys' ? <KeysView /> : <ActivityView />}</main>
     </>
   );
 }

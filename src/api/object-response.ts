@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { parseRangeHeader } from '../core/byte-range.js';
+import { parseRangeHeader, type ByteRange } from '../core/byte-range.js';
 import { DEFAULT_CONTENT_TYPE } from '../core/content-type.js';
 import type { ObjectRecord } from '../domain/records.js';
 import type { ObjectStore } from '../objects/object-store.js';
@@ -16,6 +16,8 @@ export interface ObjectResponseOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Headers that describe the whole body (S3 checksums): sent only with a 200 that carries all of it. */
   readonly wholeBodyHeaders?: Readonly<Record<string, string>>;
+  /** The bytes to send, chosen by the API (S3's `partNumber`) instead of a Range header: answered 206. */
+  readonly range?: ByteRange;
 }
 
 export const etagOf = (object: ObjectRecord): string => `"${object.etag}"`;
@@ -43,7 +45,7 @@ export async function sendObject(
   if (options.disposition) reply.header('content-disposition', options.disposition);
   if (options.headers) reply.headers(options.headers);
   if (notModified(request, object, etag)) return reply.code(304).send();
-  const range = parseRangeHeader(request.headers.range, object.size);
+  const range = options.range ?? parseRangeHeader(request.headers.range, object.size);
   if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${object.size}`);
   else if (options.wholeBodyHeaders) reply.headers(options.wholeBodyHeaders);
   const length = responseLength(object, range);

@@ -32,3 +32,6 @@ export function newAccessKeyId(): string {
 
 /** S3 secret keys: 40 characters of base64url, 240 bits. */
 export const newSecretKey = (): string => randomBytes(30).toString('base64url');
+
+/** A new S3 access key record: an id, a secret shown once, what it is for, and whether it administers everything. */
+export const newAccessKey = (name: string, admin: boolean) => ({ accessKey: newAccessKeyId(), secretKey: newSecretKey(), name, createdAt: Date.now(), admin });

@@ -1,4 +1,4 @@
-import type { AccessKey, AuditEntry, Bucket, CommitOptions, ListQuery, MultipartUpload, ObjectListEntry, UploadedPart, AuditQuery, DuplicateGroup, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRef, ShardLocation, ShardMove, UploadIntent, NodeDrain, NodeReportRecord } from './records.js';
+import type { AccessKey, AuditEntry, Bucket, BucketAccess, BucketGrant, BucketSettings, CommitOptions, ListQuery, MultipartUpload, ObjectListEntry, UploadedPart, AuditQuery, DuplicateGroup, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRef, ShardLocation, ShardMove, UploadIntent, NodeDrain, NodeReportRecord } from './records.js';
 
 /** Objects in a (bucket, key) namespace; at most one live object per key. */
 export interface ObjectCatalog {
@@ -23,6 +23,8 @@ export interface ObjectCatalog {
   ownerKeyHash(id: string): Promise<string | null>;
   /** Sets expires_at if the object is live; false if it was already expired (or unknown). */
   expire(id: string, now: number): Promise<boolean>;
+  /** Replaces the stored headers of a live object (S3 tagging); false if it is no longer live. */
+  setHeaders(object: Pick<ObjectRecord, 'id' | 'bucket' | 'key'>, headers: Readonly<Record<string, string>>): Promise<boolean>;
   /** Expired objects whose shards have not been purged yet, oldest expiry first. */
   expiredNotPurged(limit: number): Promise<ObjectRecord[]>;
   markPurged(id: string, now: number, fence?: Fence): Promise<void>;
@@ -142,12 +144,16 @@ export interface ShardPlacement {
 
 /** S3 buckets. Objects of a bucket live in the object catalog under the bucket's name. */
 export interface BucketCatalog {
-  /** False if it already exists. */
-  create(bucket: Bucket): Promise<boolean>;
+  /** False if it already exists. With `owner`, that key is granted `owner` on it in the same transaction. */
+  create(bucket: Bucket, owner?: string): Promise<boolean>;
+  /** False if there is no such bucket. */
+  setPublicRead(name: string, publicRead: boolean): Promise<boolean>;
+  /** Replaces one of its settings (null removes it); false if there is no such bucket. */
+  configure<K extends keyof BucketSettings>(name: string, setting: K, value: BucketSettings[K] | null): Promise<boolean>;
   find(name: string): Promise<Bucket | undefined>;
   /** By name. */
   list(): Promise<Bucket[]>;
-  /** Removes the bucket only if it holds no live object and no multipart upload. */
+  /** Removes the bucket (and every grant on it) only if it holds no live object and no multipart upload. */
   remove(name: string): Promise<'removed' | 'not-empty' | 'missing'>;
 }
 
@@ -185,8 +191,14 @@ export interface AccessKeys {
   find(accessKey: string): Promise<AccessKey | undefined>;
   /** Oldest first, secrets included (the CLI shows only the key ids). */
   list(): Promise<AccessKey[]>;
-  /** False if there was no such key. */
+  /** False if there was no such key. Its grants go with it. */
   remove(accessKey: string): Promise<boolean>;
+  /** Sets the key's access to a bucket, or takes it away (null); false if there is no such key. */
+  grant(accessKey: string, bucket: string, access: BucketAccess | null): Promise<boolean>;
+  /** Every grant, or one key's, by key and bucket. */
+  grants(accessKey?: string): Promise<BucketGrant[]>;
+  /** The key's access to the bucket, if it has any (administrators' is not recorded here). */
+  accessTo(accessKey: string, bucket: string): Promise<BucketAccess | undefined>;
 }
 
 /** A schema migration, as `shardstore migrate` reports it. */

@@ -1,3 +1,5 @@
+import type { CorsRule } from './cors-rules.js';
+import type { LifecycleRule } from './lifecycle-rules.js';
 import type { ErasureScheme } from '../core/erasure-scheme.js';
 
 /** Namespaces of the public APIs. S3 bucket names cannot start with '_', so these never collide. */
@@ -38,7 +40,8 @@ export interface ObjectRecord {
   readonly parts: readonly PartRecord[];
   /**
    * Response headers stored with the object (S3: `x-amz-meta-*`, Cache-Control, Content-Disposition,
-   * Content-Encoding, Content-Language, Expires, the `x-amz-checksum-*` it was uploaded with).
+   * Content-Encoding, Content-Language, Expires, the `x-amz-checksum-*` it was uploaded with), and the S3 tags
+   * under `x-amz-tagging` (object-tags.ts), which is never sent as a header.
    */
   readonly headers?: Readonly<Record<string, string>> | null;
 }
@@ -60,9 +63,31 @@ export interface CommitOptions {
 }
 
 /** One S3 bucket. */
-export interface Bucket {
+/** A bucket; its settings (CORS and lifecycle rules) are present only when it has them. */
+export interface Bucket extends Partial<BucketSettings> {
   readonly name: string;
   readonly createdAt: number;
+  /** Anyone may read its objects without signing (GetObject, HeadObject): public assets. */
+  readonly publicRead?: boolean;
+}
+
+/** The settings of a bucket kept as documents, each replaced or removed as a whole. */
+export interface BucketSettings {
+  /** Its CORS rules (PutBucketCors). */
+  readonly cors: readonly CorsRule[];
+  /** Its lifecycle rules (PutBucketLifecycleConfiguration). */
+  readonly lifecycle: readonly LifecycleRule[];
+}
+
+/** What a key may do in a bucket; each includes the ones before it. */
+export const BUCKET_ACCESS = ['read', 'write', 'owner'] as const;
+export type BucketAccess = (typeof BUCKET_ACCESS)[number];
+
+/** A key's access to one bucket. */
+export interface BucketGrant {
+  readonly accessKey: string;
+  readonly bucket: string;
+  readonly access: BucketAccess;
 }
 
 /** A live object as a listing shows it. */
@@ -154,6 +179,8 @@ export interface AccessKey {
   readonly secretKey: string;
   readonly name: string;
   readonly createdAt: number;
+  /** May do everything in every bucket; other keys only what their grants allow. */
+  readonly admin: boolean;
 }
 
 /** One part of one object. */

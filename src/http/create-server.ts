@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../observability/logger.js';
+import { isBeingDiscarded } from './discard-body.js';
 
 /**
  * How long an idle keep-alive connection stays open, announced to clients in `Keep-Alive: timeout=65`.
@@ -60,10 +61,11 @@ export function createHttpServer(log: Logger, idleTimeoutMs: number, genReqId?: 
   // An answer given while the body is half read (413 past the size limit, 400 mid-stream, a node failure)
   // leaves the connection mid-body: Node drains a body only if nobody started reading it, and a body
   // whose reader was destroyed stops the socket for good, so the client's next request on the kept-alive
-  // connection would hang. Such a connection is closed after the answer instead, as nginx does.
+  // connection would hang. Such a connection is closed after the answer instead, as nginx does — unless
+  // the handler has chosen to read the rest and drop it (discard-body.ts).
   app.addHook('onSend', (request, reply, payload, done) => {
     const body = request.raw;
-    if (!body.complete && (body.readableDidRead || body.destroyed)) reply.header('connection', 'close');
+    if (!body.complete && !isBeingDiscarded(body) && (body.readableDidRead || body.destroyed)) reply.header('connection', 'close');
     done(null, payload);
   });
   return app;

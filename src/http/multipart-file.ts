@@ -12,12 +12,18 @@ export interface FormFile {
 
 export const isMultipart = (contentType: string | undefined): boolean => /^multipart\/form-data\b/i.test(contentType ?? '');
 
+/** A form's file and the fields that came before it (by lower-case name; later ones are not read). */
+export interface FormUpload {
+  readonly fields: ReadonlyMap<string, string>;
+  readonly file: FormFile;
+}
+
 /**
  * The first file field of a `multipart/form-data` request, as a stream (busboy parses the form as it
- * arrives). Rejects when the form holds no file; the stream fails if the request ends or the client
- * goes away before the file's closing boundary.
+ * arrives), with the fields sent before it. Rejects when the form holds no file; the stream fails if the
+ * request ends or the client goes away before the file's closing boundary.
  */
-export function firstFormFile(request: IncomingMessage, signal: AbortSignal): Promise<FormFile> {
+export function formUpload(request: IncomingMessage, signal: AbortSignal): Promise<FormUpload> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -26,12 +32,16 @@ export function firstFormFile(request: IncomingMessage, signal: AbortSignal): Pr
       reject(new InvalidRequestError(`malformed multipart/form-data request: ${(error as Error).message}`));
       return;
     }
+    const fields = new Map<string, string>();
     let file: Readable | undefined;
+    parser.on('field', (name, value) => {
+      if (!file) fields.set(name.toLowerCase(), value);
+    });
     parser.on('file', (_field, stream, info) => {
       file = stream;
       signal.addEventListener('abort', () => stream.destroy(new UploadAbortedError('the client went away')), { once: true });
       // Browsers (the HTML form encoding algorithm) send a quote in a file name as %22.
-      resolve({ stream, filename: info.filename?.replace(/%22/g, '"'), mimeType: info.mimeType });
+      resolve({ fields, file: { stream, filename: info.filename?.replace(/%22/g, '"'), mimeType: info.mimeType } });
     });
     parser.on('error', (error: Error) => {
       const failure = new InvalidRequestError(`malformed multipart/form-data body: ${error.message}`);
@@ -43,4 +53,9 @@ export function firstFormFile(request: IncomingMessage, signal: AbortSignal): Pr
     });
     request.pipe(parser);
   });
+}
+
+/** The first file field of a `multipart/form-data` request, as a stream (see formUpload). */
+export async function firstFormFile(request: IncomingMessage, signal: AbortSignal): Promise<FormFile> {
+  return (await formUpload(request, signal)).file;
 }

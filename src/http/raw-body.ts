@@ -7,6 +7,11 @@ import type { FastifyInstance } from 'fastify';
 export function acceptRawBodies(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+  // An empty Content-Type (which S3 accepts) is no content type, not a malformed one: after onRequest, so a
+  // signature over the header as sent still verifies.
+  app.addHook('preParsing', async (request) => {
+    if (request.headers['content-type'] === '') delete request.headers['content-type'];
+  });
 }
 
 /** Reads a small body whole, refusing anything larger than `limit` bytes. */

@@ -4,6 +4,7 @@ import type { NodePool } from '../domain/node-pool.js';
 import type { AuditRecorder } from '../objects/audit-recorder.js';
 import type { Logger } from '../observability/logger.js';
 import type { Worker } from './worker.js';
+import { enforceLifecycle } from './lifecycle-pass.js';
 
 export interface CleanerSummary {
   /** Expired objects whose shards were deleted (`date_delete` set, `purge` logged). */
@@ -17,6 +18,10 @@ export interface CleanerSummary {
   freedBytes: number;
   /** S3 multipart uploads older than the multipart expiry, aborted (their parts' shards freed). */
   multipartExpired: number;
+  /** Live objects deleted by the buckets' lifecycle Expiration rules. */
+  lifecycleExpired: number;
+  /** Incomplete multipart uploads aborted by the buckets' lifecycle rules. */
+  lifecycleAborted: number;
   /** Abandoned upload intents whose shards were deleted. */
   intentsCleared: number;
   /** Shard files no metadata references, older than the grace, deleted. */
@@ -33,7 +38,7 @@ export interface CleanerSummary {
 const BATCH = 500;
 
 /**
- * The cleaner: purges expired files' shards, abandoned upload intents, unreferenced shard files and
+ * The cleaner: enforces the buckets' lifecycle rules, purges expired files' shards, abandoned upload intents, unreferenced shard files and
  * stale temp files. Every step is idempotent and only deletes what is older than the grace period, so a
  * pass may run from several gateways at once without harm, and never touches an upload in progress (its
  * intent is refreshed while it runs; its shard files live in the nodes' temp directories until it ends).
@@ -57,10 +62,13 @@ export class Cleaner implements Worker<CleanerSummary> {
     const started = this.now();
     await this.nodes.refresh();
     const summary: CleanerSummary = {
-      purged: 0, purgesPending: 0, sharedShardsKept: 0, freedShards: 0, freedBytes: 0, multipartExpired: 0, intentsCleared: 0, orphanShards: 0, orphanBytes: 0, tempFiles: 0, tempBytes: 0,
+      purged: 0, purgesPending: 0, sharedShardsKept: 0, freedShards: 0, freedBytes: 0, multipartExpired: 0, lifecycleExpired: 0, lifecycleAborted: 0, intentsCleared: 0, orphanShards: 0, orphanBytes: 0, tempFiles: 0, tempBytes: 0,
       nodesSkipped: this.nodes.list().filter((n) => n.state !== 'up').map((n) => n.id),
       durationMs: 0,
     };
+    const lifecycle = await enforceLifecycle(this.metadata, this.audit, this.log, this.now(), fence);
+    summary.lifecycleExpired = lifecycle.expired;
+    summary.lifecycleAborted = lifecycle.aborted;
     await this.purgeExpired(summary, fence);
     await this.expireMultipartUploads(summary, fence);
     await this.deleteFreedShards(summary, fence);

@@ -306,3 +306,45 @@ test('placement audit: parts placed before their nodes had machine labels are fo
     await c.close();
   }
 });
+
+test('cleaner: lifecycle rules expire covered objects and abort old uploads at the midnight after their days, nothing else', async () => {
+  const c = await memoryCluster();
+  try {
+    const cleaner = new Cleaner(c.metadata, c.pool, c.audit, GRACE_MS, silentLog, 30 * 86_400_000, c.clock.now);
+    await c.useCases.buckets.create('logs');
+    await c.useCases.buckets.create('other');
+    const put = (key: string, headers: Record<string, string> | null = null, bucket = 'logs') =>
+      c.useCases.objects.put({ bucket, key, headers, body: (async function* () { yield randomBytes(5000); })(), declaredSize: 5000, replace: true, signal: new AbortController().signal }, c.caller);
+    await put('app/1.log');
+    await put('app/2.log', { 'x-amz-tagging': 'tier=tmp' });
+    await put('keep/1.log');
+    await put('app/3.log', null, 'other');
+    const upload = await c.useCases.multipart.begin({ bucket: 'logs', key: 'app/big', contentType: null, headers: null });
+    const elsewhere = await c.useCases.multipart.begin({ bucket: 'logs', key: 'keep/big', contentType: null, headers: null });
+    await c.metadata.buckets.configure('logs', 'lifecycle', [
+      { id: 'app', enabled: true, prefix: 'app/', tags: [], expirationDays: 1, abortIncompleteDays: 2 },
+      { id: 'tmp', enabled: true, prefix: '', tags: [{ key: 'tier', value: 'tmp' }], expirationDays: 1 },
+      { id: 'off', enabled: false, prefix: 'keep/', tags: [], expirationDays: 1 },
+    ]);
+
+    let summary = await cleaner.runOnce();
+    assert.deepEqual([summary.lifecycleExpired, summary.lifecycleAborted], [0, 0], 'nothing is a day old');
+    // Past the midnight after a day: both app/ objects (one of them tagged), not keep/ (its rule is off), not another bucket's.
+    c.clock.ms = Math.ceil((Date.now() + 86_400_000) / 86_400_000) * 86_400_000 + 1000;
+    summary = await cleaner.runOnce();
+    assert.equal(summary.lifecycleExpired, 2);
+    assert.equal(summary.lifecycleAborted, 0, 'an upload has two days');
+    assert.deepEqual((await c.metadata.objects.list('logs', { prefix: '', after: '', limit: 10 })).map((o) => o.key), ['keep/1.log']);
+    assert.ok(await c.useCases.objects.findLive('other', 'app/3.log'));
+    assert.ok((await c.metadata.audit.query({ action: 'expire', limit: 100 })).some((e) => e.client === 'lifecycle:app'));
+
+    c.clock.advance(86_400_000);
+    summary = await cleaner.runOnce();
+    assert.equal(summary.lifecycleAborted, 1);
+    assert.equal(await c.useCases.multipart.find(upload.id), undefined);
+    assert.ok(await c.useCases.multipart.find(elsewhere.id), 'an upload outside the prefix stays');
+    assert.equal((await cleaner.runOnce()).lifecycleExpired, 0, 'a second pass finds nothing more');
+  } finally {
+    await c.close();
+  }
+});

@@ -182,6 +182,23 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     }
   });
 
+  test(`${name}: a live object's stored headers are replaced in place; an expired one's are not`, async () => {
+    const store = await open();
+    try {
+      const o = { ...object('tagged'), headers: { 'x-amz-meta-a': '1' } };
+      await store.intents.create(intentFor(o));
+      await store.objects.commit(o, o.id);
+      assert.equal(await store.objects.setHeaders(o, { 'x-amz-meta-a': '1', 'x-amz-tagging': 'k=v' }), true);
+      assert.deepEqual((await store.objects.findLive('b', 'tagged'))!.headers, { 'x-amz-meta-a': '1', 'x-amz-tagging': 'k=v' });
+      assert.equal(await store.objects.setHeaders({ ...o, key: 'other' }, {}), false, 'the id must be live at that key');
+      await store.objects.expire(o.id, 5000);
+      assert.equal(await store.objects.setHeaders(o, {}), false);
+      assert.deepEqual((await store.objects.findById(o.id))!.headers, { 'x-amz-meta-a': '1', 'x-amz-tagging': 'k=v' });
+    } finally {
+      await store.close();
+    }
+  });
+
   test(`${name}: an intent claimed by the cleaner can no longer commit, and vice versa`, async () => {
     const store = await open();
     try {
@@ -403,9 +420,10 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
   test(`${name}: S3 access keys are created, found, listed and removed`, async () => {
     const store = await open();
     try {
-      const key = { accessKey: 'SSAK' + randomUUID().slice(0, 8).toUpperCase(), secretKey: 's'.repeat(40), name: 'ci', createdAt: 5 };
+      const key = { accessKey: 'SSAK' + randomUUID().slice(0, 8).toUpperCase(), secretKey: 's'.repeat(40), name: 'ci', createdAt: 5, admin: false };
       await store.accessKeys.create(key);
-      await store.accessKeys.create({ ...key, accessKey: 'SSAKSECOND', createdAt: 6 });
+      await store.accessKeys.create({ ...key, accessKey: 'SSAKSECOND', createdAt: 6, admin: true });
+      assert.equal((await store.accessKeys.find('SSAKSECOND'))!.admin, true);
       assert.deepEqual(await store.accessKeys.find(key.accessKey), key);
       assert.equal(await store.accessKeys.find('NOPE'), undefined);
       assert.deepEqual((await store.accessKeys.list()).map((k) => k.accessKey), [key.accessKey, 'SSAKSECOND']);
@@ -413,6 +431,52 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       assert.equal(await store.accessKeys.remove(key.accessKey), true);
       assert.equal(await store.accessKeys.remove(key.accessKey), false);
       assert.deepEqual((await store.accessKeys.list()).map((k) => k.accessKey), ['SSAKSECOND']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: keys are granted read, write or owner per bucket; a bucket made by a key is its owner's; grants go with the key or the bucket`, async () => {
+    const store = await open();
+    try {
+      const key = (accessKey: string) => ({ accessKey, secretKey: 's'.repeat(40), name: accessKey, createdAt: 1, admin: false });
+      await store.accessKeys.create(key('SSAKALICE'));
+      await store.accessKeys.create(key('SSAKBOB'));
+      assert.equal(await store.buckets.create({ name: 'alice-data', createdAt: 1 }, 'SSAKALICE'), true);
+      assert.equal(await store.buckets.create({ name: 'alice-data', createdAt: 2 }, 'SSAKBOB'), false);
+      assert.equal(await store.accessKeys.accessTo('SSAKALICE', 'alice-data'), 'owner');
+      assert.equal(await store.accessKeys.accessTo('SSAKBOB', 'alice-data'), undefined, 'a refused create grants nothing');
+      assert.equal(await store.accessKeys.grant('SSAKBOB', 'alice-data', 'read'), true);
+      assert.equal(await store.accessKeys.grant('SSAKBOB', 'alice-data', 'write'), true);
+      assert.equal(await store.accessKeys.accessTo('SSAKBOB', 'alice-data'), 'write', 'a second grant replaces the first');
+      assert.equal(await store.accessKeys.grant('SSAKNOBODY', 'alice-data', 'read'), false);
+      assert.deepEqual(await store.accessKeys.grants('SSAKBOB'), [{ accessKey: 'SSAKBOB', bucket: 'alice-data', access: 'write' }]);
+      assert.deepEqual((await store.accessKeys.grants()).map((g) => `${g.accessKey}:${g.bucket}:${g.access}`), ['SSAKALICE:alice-data:owner', 'SSAKBOB:alice-data:write']);
+      assert.equal(await store.accessKeys.grant('SSAKBOB', 'alice-data', null), true);
+      assert.equal(await store.accessKeys.accessTo('SSAKBOB', 'alice-data'), undefined);
+
+      assert.equal((await store.buckets.find('alice-data'))!.publicRead, false);
+      assert.equal(await store.buckets.setPublicRead('alice-data', true), true);
+      assert.equal((await store.buckets.find('alice-data'))!.publicRead, true);
+      assert.equal(await store.buckets.setPublicRead('no-such-bucket', true), false);
+
+      const cors = [{ allowedOrigins: ['https://app.example'], allowedMethods: ['GET', 'PUT'], allowedHeaders: ['*'], exposeHeaders: ['ETag'], maxAgeSeconds: 600 }];
+      const lifecycle = [{ id: 'logs', enabled: true, prefix: 'logs/', tags: [{ key: 'tier', value: 'tmp' }], expirationDays: 30, abortIncompleteDays: 2 }];
+      assert.equal(await store.buckets.configure('alice-data', 'cors', cors), true);
+      assert.equal(await store.buckets.configure('alice-data', 'lifecycle', lifecycle), true);
+      assert.deepEqual((await store.buckets.find('alice-data'))!.cors, cors);
+      assert.deepEqual((await store.buckets.list()).find((b) => b.name === 'alice-data')!.lifecycle, lifecycle);
+      assert.equal(await store.buckets.configure('alice-data', 'cors', null), true);
+      const bucket = (await store.buckets.find('alice-data'))!;
+      assert.equal(bucket.cors, undefined, 'a removed setting is gone');
+      assert.deepEqual(bucket.lifecycle, lifecycle, 'removing one setting keeps the other');
+      assert.equal(await store.buckets.configure('no-such-bucket', 'cors', cors), false);
+
+      await store.accessKeys.grant('SSAKBOB', 'alice-data', 'read');
+      assert.equal(await store.accessKeys.remove('SSAKBOB'), true);
+      assert.deepEqual(await store.accessKeys.grants('SSAKBOB'), []);
+      assert.equal(await store.buckets.remove('alice-data'), 'removed');
+      assert.deepEqual(await store.accessKeys.grants(), [], 'a removed bucket leaves no grants behind for a namesake');
     } finally {
       await store.close();
     }

@@ -28,7 +28,7 @@ export function s3MetadataContract(name: string, open: () => Promise<MetadataSto
     assert.equal(await store.buckets.create({ name: 'photos', createdAt: 5 }), true);
     assert.equal(await store.buckets.create({ name: 'photos', createdAt: 6 }), false);
     await store.buckets.create({ name: 'archive', createdAt: 7 });
-    assert.deepEqual(await store.buckets.find('photos'), { name: 'photos', createdAt: 5 });
+    assert.deepEqual(await store.buckets.find('photos'), { name: 'photos', createdAt: 5, publicRead: false });
     assert.deepEqual((await store.buckets.list()).map((b) => b.name), ['archive', 'photos']);
     await store.objects.commit(object('photos', 'a'), null, { bucketMustExist: true });
     assert.equal(await store.buckets.remove('photos'), 'not-empty');

@@ -32,6 +32,7 @@ test('a completion takes the named parts in order, at their offsets, with S3\'s 
   assert.match(object.sha256, /^[0-9a-f]{64}-2$/);
   assert.equal(object.contentType, 'video/mp4');
   assert.deepEqual(object.headers, { 'x-amz-meta-a': '1' });
+  assert.equal(object.id, upload.id, 'the object carries its upload\'s id, so a repeated completion finds it');
 });
 
 test('a completion refuses unknown parts, wrong ETags, wrong order and small parts', () => {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { MultipartPartsError } from '../core/errors.js';
-import { newObjectId } from '../core/ids.js';
 import type { MultipartUpload, NewObject, UploadedPart } from '../domain/records.js';
 import type { ObjectServices } from './object-services.js';
 import { stripeBody, type StripedBody } from './stripe-body.js';
@@ -72,7 +71,8 @@ export function assembleMultipart(
   const combined = (digests: string[]) => `${createHash('md5').update(Buffer.concat(digests.map((d) => Buffer.from(d, 'hex')))).digest('hex')}-${digests.length}`;
   let offset = 0;
   return {
-    id: newObjectId(),
+    // The upload's own id: a repeated CompleteMultipartUpload finds the object it made by it.
+    id: upload.id,
     bucket: upload.bucket,
     key: upload.key,
     size: parts.reduce((n, p) => n + p.size, 0),

@@ -89,6 +89,11 @@ export class ObjectStore {
     return true;
   }
 
+  /** Replaces a live object's stored headers (S3 tagging); false when it is no longer live. */
+  setHeaders(object: ObjectRecord, headers: Readonly<Record<string, string>>): Promise<boolean> {
+    return this.svc.metadata.objects.setHeaders(object, headers);
+  }
+
   /** Deletes the live object at a key, if there is one; returns whether one was deleted. */
   async expireKey(bucket: string, key: string, caller: Caller): Promise<boolean> {
     const object = await this.findLive(bucket, key);

@@ -12,5 +12,5 @@ export interface UseCases {
 
 export function createUseCases(svc: ObjectServices): UseCases {
   const objects = new ObjectStore(svc);
-  return { objects, buckets: new BucketStore(svc.metadata.buckets), multipart: new MultipartStore(svc, objects) };
+  return { objects, buckets: new BucketStore(svc.metadata.buckets, svc.metadata.accessKeys), multipart: new MultipartStore(svc, objects) };
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ClusterConfig } from '../config/cluster-config.js';
 import type { Logger } from '../observability/logger.js';
-import { newAccessKeyId, newSecret, newSecretKey } from '../core/ids.js';
+import { newAccessKey, newSecret } from '../core/ids.js';
 import { bearer } from '../core/bearer.js';
 import { GATEWAY_RUNTIME_FLAGS, RUNTIME_ENV, RUNTIME_FLAGS } from './runtime-flags.js';
 import { openMetadataStore } from '../metadata/open-store.js';
@@ -124,7 +124,7 @@ async function startUnderLock(
   const store = await openMetadataStore(db, { migrate: true });
   let key = (await store.accessKeys.list()).find((k) => k.name === CLUSTER_KEY_NAME);
   if (!key) {
-    key = { accessKey: newAccessKeyId(), secretKey: newSecretKey(), name: CLUSTER_KEY_NAME, createdAt: Date.now() };
+    key = newAccessKey(CLUSTER_KEY_NAME, true);
     await store.accessKeys.create(key);
   }
   await store.close();

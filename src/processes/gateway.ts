@@ -31,6 +31,7 @@ import { registerConsoleRoutes } from '../api/console/console-routes.js';
 import { FAVICON } from '../api/console/favicon.js';
 import { registerObjectAdminRoutes } from '../api/admin/object-admin-routes.js';
 import { registerJobRoutes } from '../api/admin/job-routes.js';
+import { registerKeyRoutes } from '../api/admin/key-routes.js';
 import { registerMetricsRoute } from '../api/admin/metrics-route.js';
 import { createGatewayMetrics } from '../observability/metrics.js';
 import { Repairer } from '../jobs/repairer.js';
@@ -98,7 +99,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   };
 
   const useCases = createUseCases(svc);
-  const secretOf = async (accessKey: string) => (await metadata.accessKeys.find(accessKey))?.secretKey;
+  // Any S3 key signs in to the console; its browse API then shows and changes what the key's rights allow.
+  const keyOf = (accessKey: string) => metadata.accessKeys.find(accessKey);
+  const secretOf = async (accessKey: string) => (await keyOf(accessKey))?.secretKey;
 
   // With the cluster CA, nodes register with certificates it signed; browsers and clients on the same port
   // are asked for none they must have, so the handshake only offers (the registration scope checks).
@@ -168,6 +171,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     registerAdminRoutes(scope, adminDeps);
     registerJobRoutes(scope, jobControls);
     registerObjectAdminRoutes(scope, { objects: useCases.objects });
+    registerKeyRoutes(scope, { keys: metadata.accessKeys, buckets: metadata.buckets });
   });
   await app.register(async (scope) => {
     bearerScope(scope, [config.adminToken, ...(config.metricsToken ? [config.metricsToken] : [])], 'admin or metrics token', config.adminToken);
@@ -175,7 +179,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   });
   await app.register(async (scope) => {
     browseScope(scope, config.adminToken, secretOf);
-    registerBrowseRoutes(scope, { useCases });
+    registerBrowseRoutes(scope, { useCases, keyOf });
   });
   // The console's pages and its sign-in are public; signing in is where its credentials are checked.
   await app.register(async (scope) => registerConsoleRoutes(scope, config.adminToken, secretOf));
@@ -185,7 +189,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   // The S3 API listens on a port of its own: its addressing (`/bucket/key`) and its errors (XML) differ.
   const s3 = createHttpServer(log.child({ component: 's3' }), config.idleTimeoutMs, s3RequestId, tls && { cert: tls.cert, key: tls.key });
   registerAccessLog(s3, undefined, metrics);
-  await s3.register(async (scope) => registerS3Routes(scope, { useCases, secretOf, region: config.s3Region, domain: config.s3Domain }));
+  await s3.register(async (scope) => registerS3Routes(scope, { useCases, keyOf, region: config.s3Region, domain: config.s3Domain }));
 
   const listen = async (server: typeof app, port: number) => {
     await server.listen({ port, host: config.host });

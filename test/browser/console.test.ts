@@ -126,8 +126,9 @@ describe('web console in chromium', () => {
     const done = page.locator('li[data-upload="report.pdf"][data-done="true"]');
     await done.waitFor();
     assert.match((await done.textContent())!, /owner key [0-9a-f-]+/i);
-    assert.equal(await page.locator('table.listing tr[data-key]').count(), 1);
+    // The listing reloads after the upload ends: wait for the row, then check it is the only one.
     await page.locator('table.listing tr[data-key] a', { hasText: 'report.pdf' }).waitFor();
+    assert.equal(await page.locator('table.listing tr[data-key]').count(), 1);
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -202,6 +203,49 @@ describe('web console in chromium', () => {
     await page.locator(`tr[data-node="${id}"][data-activity="joining"]`).waitFor({ timeout: 30_000 });
     assert.match((await page.locator(`tr[data-node="${id}"]`).textContent())!, /up\s*joining/);
     await page.screenshot({ path: `${OUTPUT}/console-node-joining.png`, fullPage: true });
+  });
+
+  test('keys: create a key (its secret shown once), allow it on a bucket, make the bucket public-read, deny, delete', async () => {
+    await page.goto(`${cluster.url}/_console/#keys`);
+    await page.locator(`tr[data-access-key="${cluster.state.s3.accessKey}"]`).waitFor();
+    assert.match((await page.locator(`tr[data-access-key="${cluster.state.s3.accessKey}"] [data-testid=rights]`).textContent())!, /administrator/);
+    await page.getByLabel('Name').fill('video site');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = (await page.getByTestId('new-secret').textContent())!;
+    const [, accessKey, secretKey] = /Secret of (\S+), shown only now: (\S+)/.exec(secret)!;
+    const row = page.locator(`tr[data-access-key="${accessKey}"]`);
+    await row.waitFor();
+    assert.match((await row.textContent())!, /video site/);
+
+    await page.getByLabel('Key', { exact: true }).selectOption(accessKey!);
+    await page.getByLabel('Bucket', { exact: true }).selectOption('media');
+    await page.getByLabel('Access', { exact: true }).selectOption('write');
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await row.getByText('media: write').waitFor();
+    const keys = (await (await cluster.admin('/_keys')).json()) as { accessKey: string; buckets: Record<string, string> }[];
+    assert.deepEqual(keys.find((k) => k.accessKey === accessKey)!.buckets, { media: 'write' });
+    const s3 = new S3Client({ endpoint: cluster.state.s3.url, region: cluster.state.s3.region, forcePathStyle: true, credentials: { accessKeyId: accessKey!, secretAccessKey: secretKey! } });
+    assert.equal((await s3.send(new GetObjectCommand({ Bucket: 'media', Key: 'clip.mp4' }))).$metadata.httpStatusCode, 200, 'the new key reads with its grant');
+
+    const anonymous = () => fetch(`${cluster.state.s3.url}/media/clip.mp4`, { method: 'HEAD' }).then((r) => r.status);
+    assert.equal(await anonymous(), 403);
+    // The box shows its new state at the click; the bucket has it once the console's request is answered.
+    const saved = () => page.waitForResponse((r) => r.url().endsWith('/_buckets/media/public-read') && r.ok());
+    await Promise.all([saved(), page.getByLabel('Public read media').check()]);
+    await page.locator('tr[data-bucket="media"] input:checked').waitFor();
+    assert.equal(await anonymous(), 200);
+    await Promise.all([saved(), page.getByLabel('Public read media').uncheck()]);
+    await page.locator('tr[data-bucket="media"] input:not(:checked)').waitFor();
+    await page.screenshot({ path: `${OUTPUT}/console-keys.png`, fullPage: true });
+    assert.equal(await anonymous(), 403);
+
+    await row.getByRole('button', { name: 'Deny media' }).click();
+    await row.getByText('media: write').waitFor({ state: 'detached' });
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached' });
+    await assert.rejects(s3.send(new GetObjectCommand({ Bucket: 'media', Key: 'clip.mp4' })), /InvalidAccessKeyId|does not exist/);
+    s3.destroy();
   });
 
   test('signing out returns to the form, and the console is closed again', async () => {

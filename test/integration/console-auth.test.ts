@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LocalCluster } from '../helpers/local-cluster.js';
 
 /** The console's sign-in and what its session opens, over plain HTTP against a real cluster. */
@@ -119,6 +120,44 @@ describe('web console: sign-in and session', () => {
     assert.ok(buckets.every((b) => b.kind === 's3'), 'only S3 buckets are listed');
     assert.equal((await fetch(`${cluster.url}/_browse?bucket=nosuchbucket`, { headers })).status, 404);
     assert.equal((await fetch(`${cluster.url}/_browse?bucket=_paths`, { headers: { cookie } })).status, 401, 'the header is needed');
+  });
+
+  test('a key that is not an administrator sees in the console the buckets it has rights on, and does only what they allow', async () => {
+    const adminJson = (method: string, path: string, body?: unknown) =>
+      cluster.admin(path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const key = (await (await adminJson('POST', '/_keys', { name: 'console user' })).json()) as { accessKey: string; secretKey: string };
+    const signedIn = await fetch(`${cluster.url}/_console/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ access_key: key.accessKey, secret_key: key.secretKey }).toString(),
+      redirect: 'manual',
+    });
+    assert.equal(signedIn.status, 303);
+    const headers = { cookie: signedIn.headers.get('set-cookie')!.split(';')[0]!, 'x-shardstore-console': '1' };
+    const browse = (method: string, query: string, body?: string) => fetch(`${cluster.url}/_browse${query}`, { method, headers, ...(body === undefined ? {} : { body }) });
+    const names = async () => ((await (await fetch(`${cluster.url}/_buckets`, { headers })).json()) as { buckets: { name: string }[] }).buckets.map((b) => b.name);
+
+    const { url, region, accessKey, secretKey } = cluster.state.s3;
+    const s3 = new S3Client({ endpoint: url, region, forcePathStyle: true, credentials: { accessKeyId: accessKey, secretAccessKey: secretKey } });
+    for (const bucket of ['mine', 'theirs']) {
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'seed.txt', Body: 'seed' }));
+    }
+    s3.destroy();
+    assert.deepEqual(await names(), [], 'no rights, no buckets');
+    assert.equal((await browse('GET', '?bucket=mine')).status, 403);
+    assert.equal((await adminJson('PUT', `/_keys/${key.accessKey}/buckets/mine`, { access: 'read' })).status, 200);
+    assert.deepEqual(await names(), ['mine']);
+    assert.equal((await browse('GET', '?bucket=mine')).status, 200);
+    assert.equal((await browse('GET', '/download?bucket=mine&key=seed.txt')).status, 200);
+    assert.equal((await browse('PUT', '/object?bucket=mine&key=new.txt', 'new')).status, 403, 'read is not write');
+    assert.equal((await browse('DELETE', '/object?bucket=mine&key=seed.txt')).status, 403);
+    assert.equal((await browse('GET', '?bucket=theirs')).status, 403);
+    assert.equal((await adminJson('PUT', `/_keys/${key.accessKey}/buckets/mine`, { access: 'write' })).status, 200);
+    assert.equal((await browse('PUT', '/object?bucket=mine&key=new.txt', 'new')).status, 201);
+    assert.equal((await browse('DELETE', '/object?bucket=mine&key=seed.txt')).status, 204);
+    assert.equal((await adminJson('DELETE', `/_keys/${key.accessKey}`)).status, 204);
+    assert.equal((await browse('GET', '?bucket=mine')).status, 401, 'a deleted key\'s session ends');
   });
 
   test('signing out clears the cookie; the token appears in no log', async () => {

@@ -32,6 +32,26 @@ test('shardstore keys: create, list, delete against the metadata store', () => {
   assert.equal(listed[0]!.accessKey, key.accessKey);
   assert.ok(!run('keys', 'list', '--db', db).stdout.includes(key.secretKey), 'list never shows secrets');
 
+  const named = JSON.parse(run('keys', 'create', 'uploader', '--admin', '--db', db, '--json').stdout) as { name: string; admin: boolean; accessKey: string };
+  assert.deepEqual([named.name, named.admin], ['uploader', true]);
+  assert.equal(run('keys', 'delete', named.accessKey, '--db', db).status, 0);
+  assert.equal(key.name, 'backup job');
+
+  // Rights: checked words, unknown keys and buckets refused with an exit code that says so.
+  const allowed = run('keys', 'allow', key.accessKey, 'photos', 'write', '--db', db);
+  assert.equal(allowed.status, 0, allowed.stderr);
+  assert.match(run('keys', 'list', '--db', db).stdout, new RegExp(`^${key.accessKey} {2}\\S+ {2}photos:write {2}backup job$`, 'm'));
+  const wrongWord = run('keys', 'allow', key.accessKey, 'photos', 'everything', '--db', db);
+  assert.equal(wrongWord.status, 2);
+  assert.match(wrongWord.stderr, /read, write, owner/);
+  assert.equal(run('keys', 'allow', 'SSNOSUCHKEY', 'photos', 'read', '--db', db).status, 1);
+  assert.equal(run('keys', 'deny', key.accessKey, 'photos', '--db', db).status, 0);
+  assert.deepEqual((JSON.parse(run('keys', 'list', '--db', db, '--json').stdout) as { buckets: object }[])[0]!.buckets, {});
+  const noBucket = run('buckets', 'public-read', 'photos', 'on', '--db', db);
+  assert.equal(noBucket.status, 1);
+  assert.match(noBucket.stderr, /no bucket photos/);
+  assert.equal(run('buckets', 'public-read', 'photos', 'maybe', '--db', db).status, 2);
+
   assert.equal(run('keys', 'delete', key.accessKey, '--db', db).status, 0);
   assert.equal(run('keys', 'delete', key.accessKey, '--db', db).status, 1);
   assert.equal((JSON.parse(run('keys', 'list', '--db', db, '--json').stdout) as unknown[]).length, 1);

@@ -2,10 +2,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand,
   CreateMultipartUploadCommand, DeleteBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand,
+  DeleteObjectTaggingCommand, GetBucketTaggingCommand, GetObjectTaggingCommand, PutObjectTaggingCommand,
   HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, ListMultipartUploadsCommand, ListObjectsCommand,
   ListObjectsV2Command, ListPartsCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand,
   UploadPartCopyCommand, type S3ClientConfig,
@@ -161,9 +162,10 @@ describe('S3 API with the AWS SDK', () => {
     assert.deepEqual([...rest.CommonPrefixes!.map((p) => p.Prefix), ...rest.Contents!.map((c) => c.Key)], ['c d/', 'many/', 'z']);
     const after = await s3.send(new ListObjectsV2Command({ Bucket: 'listing', StartAfter: 'many/10' }));
     assert.deepEqual(after.Contents!.map((c) => c.Key), ['many/11', 'z']);
-    // The SDK decodes url-encoded keys itself when it asked for them.
+    // Encoded as AWS encodes (a space as +), so the keys are undone with form decoding.
     const encoded = await s3.send(new ListObjectsV2Command({ Bucket: 'listing', Prefix: 'c d/', EncodingType: 'url' }));
-    assert.deepEqual(encoded.Contents!.map((c) => decodeURIComponent(c.Key!)), ['c d/x+y', 'c d/é.txt']);
+    assert.deepEqual(encoded.Contents!.map((c) => c.Key), ['c+d/x%2By', 'c+d/%C3%A9.txt']);
+    assert.deepEqual(encoded.Contents!.map((c) => decodeURIComponent(c.Key!.replace(/\+/g, ' '))), ['c d/x+y', 'c d/é.txt']);
 
     const v1 = await s3.send(new ListObjectsCommand({ Bucket: 'listing', Marker: 'b/c/3', MaxKeys: 2 }));
     assert.deepEqual(v1.Contents!.map((c) => c.Key), ['c d/x+y', 'c d/é.txt']);
@@ -328,6 +330,137 @@ describe('S3 API with the AWS SDK', () => {
       vhost.destroy();
       agent.destroy();
     }
+  });
+
+  test('AWS behaviours: repeated completion, a part replaced mid-upload, GET by partNumber, presign lifetimes, empty Content-Type and token, url-encoded listings', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'aws-edges' }));
+    const a = randomBytes(5 * MiB);
+    const b = randomBytes(5 * MiB);
+    const tail = randomBytes(300_000);
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'aws-edges', Key: 'parts.bin' }));
+    const first = await s3.send(new UploadPartCommand({ Bucket: 'aws-edges', Key: 'parts.bin', UploadId, PartNumber: 1, Body: a }));
+    // Part 2 is still arriving while part 1 is uploaded again: the later part 1 replaces the earlier.
+    const slow = new PassThrough();
+    const second = s3.send(new UploadPartCommand({ Bucket: 'aws-edges', Key: 'parts.bin', UploadId, PartNumber: 2, Body: slow, ContentLength: tail.length }));
+    slow.write(tail.subarray(0, 1000));
+    const again = await s3.send(new UploadPartCommand({ Bucket: 'aws-edges', Key: 'parts.bin', UploadId, PartNumber: 1, Body: b }));
+    slow.end(tail.subarray(1000));
+    const p2 = await second;
+    const listed = await s3.send(new ListPartsCommand({ Bucket: 'aws-edges', Key: 'parts.bin', UploadId }));
+    assert.deepEqual(listed.Parts!.map((p) => [p.PartNumber, p.ETag]), [[1, again.ETag], [2, p2.ETag]]);
+    assert.deepEqual(await s3Error(s3.send(new CompleteMultipartUploadCommand({
+      Bucket: 'aws-edges', Key: 'parts.bin', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: first.ETag }, { PartNumber: 2, ETag: p2.ETag }] },
+    }))), { name: 'InvalidPart', status: 400 }, 'the replaced part is gone');
+    const complete = () => s3.send(new CompleteMultipartUploadCommand({
+      Bucket: 'aws-edges', Key: 'parts.bin', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: again.ETag }, { PartNumber: 2, ETag: p2.ETag }] },
+    }));
+    const done = await complete();
+    assert.equal((await complete()).ETag, done.ETag, 'a repeated completion answers success with the same ETag');
+    assert.equal(sha((await bodyOf('aws-edges', 'parts.bin')).bytes), sha(Buffer.concat([b, tail])));
+
+    // One part of the object by its number, as a 206 with its place; HEAD tells the part count.
+    const part2 = await s3.send(new GetObjectCommand({ Bucket: 'aws-edges', Key: 'parts.bin', PartNumber: 2 }));
+    assert.equal(part2.$metadata.httpStatusCode, 206);
+    assert.equal(part2.ContentRange, `bytes ${5 * MiB}-${5 * MiB + tail.length - 1}/${5 * MiB + tail.length}`);
+    assert.equal(part2.PartsCount, 2);
+    assert.equal(sha(Buffer.from(await part2.Body!.transformToByteArray())), sha(tail));
+    const head1 = await s3.send(new HeadObjectCommand({ Bucket: 'aws-edges', Key: 'parts.bin', PartNumber: 1 }));
+    assert.equal(head1.ContentLength, 5 * MiB);
+    assert.deepEqual(await s3Error(s3.send(new HeadObjectCommand({ Bucket: 'aws-edges', Key: 'parts.bin', PartNumber: 3 }))), { name: 'Unknown', status: 416 }, 'a HEAD has no body to name the error');
+    assert.deepEqual(await s3Error(s3.send(new GetObjectCommand({ Bucket: 'aws-edges', Key: 'parts.bin', PartNumber: 3 }))), { name: 'InvalidPartNumber', status: 416 });
+    assert.deepEqual(await s3Error(s3.send(new GetObjectCommand({ Bucket: 'aws-edges', Key: 'parts.bin', PartNumber: 1, Range: 'bytes=0-1' }))), { name: 'InvalidRequest', status: 400 });
+    await s3.send(new PutObjectCommand({ Bucket: 'aws-edges', Key: 'single.txt', Body: 'one part' }));
+    const single = await s3.send(new GetObjectCommand({ Bucket: 'aws-edges', Key: 'single.txt', PartNumber: 1 }));
+    assert.equal(single.$metadata.httpStatusCode, 200);
+    assert.equal(await single.Body!.transformToString(), 'one part');
+
+    // Once another object holds the key, the upload is over for good.
+    await s3.send(new PutObjectCommand({ Bucket: 'aws-edges', Key: 'parts.bin', Body: 'newer' }));
+    assert.deepEqual(await s3Error(complete()), { name: 'NoSuchUpload', status: 404 });
+
+    // A presigned lifetime out of range is access denied (the SDK will not sign one, so the URL is edited).
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'aws-edges', Key: 'single.txt' }), { expiresIn: 60 });
+    for (const expires of ['0', '-1', '604801']) {
+      const res = await fetch(url.replace('X-Amz-Expires=60', `X-Amz-Expires=${expires}`));
+      assert.equal(res.status, 403, expires);
+      assert.match(await res.text(), /<Code>AccessDenied<\/Code>/);
+    }
+
+    // A client of its own that edits each request before it is signed.
+    const edited = (edit: (request: { headers: Record<string, string>; query: Record<string, string> }) => void) => {
+      const client = new S3Client(config);
+      client.middlewareStack.add((next) => async (args) => {
+        edit(args.request as { headers: Record<string, string>; query: Record<string, string> });
+        return next(args);
+      }, { step: 'build' });
+      return client;
+    };
+    const emptyType = edited((r) => { r.headers['content-type'] = ''; });
+    const emptyToken = edited((r) => { if ('list-type' in r.query) r.query['continuation-token'] = ''; });
+    try {
+      await emptyType.send(new PutObjectCommand({ Bucket: 'aws-edges', Key: 'typeless', Body: 'no type' }));
+      assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'aws-edges', Key: 'typeless' }))).Body!.transformToString(), 'no type');
+      const page = await emptyToken.send(new ListObjectsV2Command({ Bucket: 'aws-edges' }));
+      assert.deepEqual(page.Contents!.map((c) => c.Key), ['parts.bin', 'single.txt', 'typeless']);
+      assert.equal(page.ContinuationToken, undefined, 'an empty token is no token');
+    } finally {
+      emptyType.destroy();
+      emptyToken.destroy();
+    }
+
+    // encoding-type=url encodes keys, prefixes, delimiters, markers and start-after, never the token.
+    for (const key of ['run books/a+b.txt', 'run books/100%.csv', 'run books/é/x']) await s3.send(new PutObjectCommand({ Bucket: 'aws-edges', Key: key, Body: key }));
+    const v2 = await s3.send(new ListObjectsV2Command({ Bucket: 'aws-edges', Prefix: 'run books/', Delimiter: '/', StartAfter: 'run books/0', EncodingType: 'url', MaxKeys: 1 }));
+    assert.equal(v2.Prefix, 'run+books/');
+    assert.equal(v2.Delimiter, '/');
+    assert.equal(v2.StartAfter, 'run+books/0');
+    assert.deepEqual(v2.Contents!.map((c) => c.Key), ['run+books/100%25.csv']);
+    const token = v2.NextContinuationToken!;
+    const rest = await s3.send(new ListObjectsV2Command({ Bucket: 'aws-edges', Prefix: 'run books/', Delimiter: '/', EncodingType: 'url', ContinuationToken: token }));
+    assert.equal(rest.ContinuationToken, token, 'the token is echoed as sent');
+    assert.deepEqual(rest.Contents!.map((c) => c.Key), ['run+books/a%2Bb.txt']);
+    assert.deepEqual(rest.CommonPrefixes!.map((p) => p.Prefix), ['run+books/%C3%A9/']);
+    const v1 = await s3.send(new ListObjectsCommand({ Bucket: 'aws-edges', Prefix: 'run books/', Delimiter: '/', Marker: 'run books/0', EncodingType: 'url', MaxKeys: 1 }));
+    assert.equal(v1.Prefix, 'run+books/');
+    assert.equal(v1.Marker, 'run+books/0');
+    assert.equal(v1.NextMarker, 'run+books/100%25.csv');
+  });
+
+  test('object tagging: set on PUT, read, replaced, deleted, counted on GET, carried by copies and multipart uploads, refused when out of limits', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'tags' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'tags', Key: 'doc.txt', Body: 'tagged', Tagging: 'project=blue sky&owner=ops', Metadata: { m: '1' } }));
+    const tagsOf = async (key: string) => (await s3.send(new GetObjectTaggingCommand({ Bucket: 'tags', Key: key }))).TagSet!.map((t) => [t.Key, t.Value]);
+    assert.deepEqual(await tagsOf('doc.txt'), [['project', 'blue sky'], ['owner', 'ops']]);
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'tags', Key: 'doc.txt' }));
+    assert.equal(got.TagCount, 2);
+    assert.deepEqual(got.Metadata, { m: '1' }, 'the tags are not sent as a header of their own');
+    assert.equal(await got.Body!.transformToString(), 'tagged');
+
+    await s3.send(new PutObjectTaggingCommand({ Bucket: 'tags', Key: 'doc.txt', Tagging: { TagSet: [{ Key: 'stage', Value: 'done' }] } }));
+    assert.deepEqual(await tagsOf('doc.txt'), [['stage', 'done']]);
+    assert.deepEqual((await s3.send(new HeadObjectCommand({ Bucket: 'tags', Key: 'doc.txt' }))).Metadata, { m: '1' }, 'tagging keeps the metadata');
+
+    // Copies take the source's tags unless the request replaces them.
+    await s3.send(new CopyObjectCommand({ Bucket: 'tags', Key: 'copy.txt', CopySource: 'tags/doc.txt' }));
+    assert.deepEqual(await tagsOf('copy.txt'), [['stage', 'done']]);
+    await s3.send(new CopyObjectCommand({ Bucket: 'tags', Key: 'retagged.txt', CopySource: 'tags/doc.txt', TaggingDirective: 'REPLACE', Tagging: 'fresh=1' }));
+    assert.deepEqual(await tagsOf('retagged.txt'), [['fresh', '1']]);
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'tags', Key: 'multi.bin', Tagging: 'from=upload' }));
+    const part = await s3.send(new UploadPartCommand({ Bucket: 'tags', Key: 'multi.bin', UploadId, PartNumber: 1, Body: 'part' }));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'tags', Key: 'multi.bin', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+    assert.deepEqual(await tagsOf('multi.bin'), [['from', 'upload']]);
+
+    await s3.send(new DeleteObjectTaggingCommand({ Bucket: 'tags', Key: 'doc.txt' }));
+    assert.deepEqual(await tagsOf('doc.txt'), []);
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'tags', Key: 'doc.txt' }))).TagCount, undefined);
+
+    const eleven = Array.from({ length: 11 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
+    assert.deepEqual(await s3Error(s3.send(new PutObjectTaggingCommand({ Bucket: 'tags', Key: 'doc.txt', Tagging: { TagSet: eleven } }))), { name: 'BadRequest', status: 400 });
+    assert.deepEqual(await s3Error(s3.send(new PutObjectTaggingCommand({ Bucket: 'tags', Key: 'doc.txt', Tagging: { TagSet: [{ Key: 'aws:x', Value: 'v' }] } }))), { name: 'InvalidTag', status: 400 });
+    assert.deepEqual(await s3Error(s3.send(new PutObjectCommand({ Bucket: 'tags', Key: 'bad.txt', Body: 'x', Tagging: 'a=1&a=2' }))), { name: 'InvalidTag', status: 400 });
+    assert.deepEqual(await s3Error(s3.send(new GetObjectTaggingCommand({ Bucket: 'tags', Key: 'bad.txt' }))), { name: 'NoSuchKey', status: 404 }, 'a refused PUT stores nothing');
+    assert.deepEqual(await s3Error(s3.send(new PutObjectTaggingCommand({ Bucket: 'tags', Key: 'missing', Tagging: { TagSet: [] } }))), { name: 'NoSuchKey', status: 404 });
+    assert.deepEqual(await s3Error(s3.send(new GetBucketTaggingCommand({ Bucket: 'tags' }))), { name: 'NotImplemented', status: 501 });
   });
 
   test('incomplete multipart uploads expire: the cleaner aborts them and frees their parts', async () => {

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { create as contentDisposition } from 'content-disposition';
-import { InvalidRequestError, NotFoundError } from '../../core/errors.js';
+import { ForbiddenError, InvalidRequestError, NotFoundError, UnauthorizedError } from '../../core/errors.js';
 import { s3KeyProblem } from '../../domain/s3-names.js';
-import { FILESTORE_BUCKET, PATHS_BUCKET, type ObjectRecord } from '../../domain/records.js';
+import { FILESTORE_BUCKET, PATHS_BUCKET, type AccessKey, type BucketAccess, type ObjectRecord } from '../../domain/records.js';
+import { permits } from '../../domain/bucket-access.js';
 import type { UseCases } from '../../objects/use-cases.js';
 import { browserFor } from '../../http/auth-scopes.js';
 import { acceptRawBodies } from '../../http/raw-body.js';
@@ -16,6 +17,8 @@ import { refuseOtherMethods } from './job-routes.js';
 
 export interface BrowseDeps {
   useCases: UseCases;
+  /** An S3 access key with its rights, if it exists: a key's console session sees what the key may. */
+  keyOf: (accessKey: string) => Promise<AccessKey | undefined>;
 }
 
 const MAX_TEXT = 1024;
@@ -26,7 +29,7 @@ async function namespaces(useCases: UseCases) {
   return [
     { name: PATHS_BUCKET, kind: 'paths', title: 'Path store' },
     { name: FILESTORE_BUCKET, kind: 'filestore', title: 'File store' },
-    ...s3.map((b) => ({ name: b.name, kind: 's3', title: `s3://${b.name}`, created: new Date(b.createdAt).toISOString() })),
+    ...s3.map((b) => ({ name: b.name, kind: 's3', title: `s3://${b.name}`, created: new Date(b.createdAt).toISOString(), publicRead: b.publicRead === true })),
   ];
 }
 
@@ -51,15 +54,30 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
   const { useCases } = deps;
   const { objects } = useCases;
   const isS3 = (bucket: string) => bucket !== PATHS_BUCKET && bucket !== FILESTORE_BUCKET;
-  /** The request's bucket, once the caller may see it (the admin: any; an S3 key's session: S3 buckets) and it exists. */
-  const namespaceOf = async (request: FastifyRequest): Promise<string> => {
+  /** The signed-in key of a key's session, or undefined for the admin; a key deleted since is refused. */
+  const sessionKey = async (request: FastifyRequest): Promise<AccessKey | undefined> => {
+    const identity = browserFor(request, undefined);
+    if (identity.role === 'admin') return undefined;
+    const key = await deps.keyOf(identity.accessKey);
+    if (!key) throw new UnauthorizedError(`the access key ${identity.accessKey} no longer exists`);
+    return key.admin ? undefined : key;
+  };
+  /**
+   * The request's bucket, once the caller may do `needed` in it (the admin: anything anywhere; an S3 key's
+   * session: S3 buckets, as far as the key's rights go) and it exists.
+   */
+  const namespaceOf = async (request: FastifyRequest, needed: BucketAccess): Promise<string> => {
     const bucket = text(request.query as Record<string, string | undefined>, 'bucket', true);
     browserFor(request, isS3(bucket));
     if (isS3(bucket) && !(await useCases.buckets.exists(bucket))) throw new NotFoundError(`no bucket '${bucket}'`);
+    const key = await sessionKey(request);
+    if (key && !permits(await useCases.buckets.accessTo(key, bucket), needed)) {
+      throw new ForbiddenError(`the access key ${key.accessKey} may not ${needed === 'read' ? 'read' : 'write to'} bucket ${bucket}`);
+    }
     return bucket;
   };
-  const liveObject = async (request: FastifyRequest): Promise<ObjectRecord> => {
-    const bucket = await namespaceOf(request);
+  const liveObject = async (request: FastifyRequest, needed: BucketAccess = 'read'): Promise<ObjectRecord> => {
+    const bucket = await namespaceOf(request, needed);
     const key = text(request.query as Record<string, string | undefined>, 'key', true);
     const object = await objects.findLive(bucket, key);
     if (!object) throw new NotFoundError(`no object '${key}' in '${bucket}'`);
@@ -69,12 +87,15 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
   app.get('/_buckets', async (request) => {
     const identity = browserFor(request, undefined);
     const all = await namespaces(useCases);
-    return { buckets: identity.role === 'admin' ? all : all.filter((n) => n.kind === 's3') };
+    if (identity.role === 'admin') return { buckets: all };
+    const key = await sessionKey(request);
+    const visible = key ? new Set((await useCases.buckets.visibleTo(key)).map((b) => b.name)) : undefined;
+    return { buckets: all.filter((n) => n.kind === 's3' && (!visible || visible.has(n.name))) };
   });
 
   app.get('/_browse', async (request) => {
     const q = request.query as Record<string, string | undefined>;
-    const bucket = await namespaceOf(request);
+    const bucket = await namespaceOf(request, 'read');
     const prefix = text(q, 'prefix', false);
     const limit = q['limit'] === undefined ? 200 : Number(q['limit']);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidRequestError('limit must be an integer from 1 to 1000');
@@ -103,7 +124,7 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
   });
 
   app.delete('/_browse/object', async (request, reply) => {
-    const object = await liveObject(request);
+    const object = await liveObject(request, 'write');
     if (!(await objects.expire(object, callerOf(request)))) throw new NotFoundError(`no object '${object.key}'`);
     return reply.code(204).send();
   });
@@ -111,7 +132,7 @@ export function registerBrowseRoutes(app: FastifyInstance, deps: BrowseDeps): vo
   // Uploads into an S3 bucket from the console (the path and file stores take theirs through their public
   // APIs): the same stored object as a PutObject, overwrite included; S3 clients keep using the S3 API.
   app.put('/_browse/object', async (request, reply) => {
-    const bucket = await namespaceOf(request);
+    const bucket = await namespaceOf(request, 'write');
     if (bucket === PATHS_BUCKET || bucket === FILESTORE_BUCKET) {
       throw new InvalidRequestError(`upload into '${bucket}' through its own API (POST /<path> or POST /filestore)`);
     }

@@ -50,6 +50,19 @@ test('s3 auth: a presigned URL works until it expires', async () => {
   await assert.rejects(authenticateS3({ ...request, path: '/other.txt' }, secretOf, AT), code('SignatureDoesNotMatch'));
 });
 
+test('s3 auth: a presigned lifetime of zero, below zero or above 7 days is access denied, as on AWS; a malformed one is a bad request', async () => {
+  const presign = (expires: string) => ({
+    method: 'GET', path: '/test.txt', headers: { host: 'examplebucket.s3.amazonaws.com' },
+    query: 'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request'
+      + `&X-Amz-Date=20130524T000000Z&X-Amz-Expires=${expires}&X-Amz-SignedHeaders=host&X-Amz-Signature=${'0'.repeat(64)}`,
+  });
+  const denied = (e: unknown) => code('AccessDenied')(e) && (e as S3Error).status === 403;
+  for (const expires of ['0', '-5', String(7 * 24 * 3600 + 1)]) await assert.rejects(authenticateS3(presign(expires), secretOf, AT), denied, expires);
+  await assert.rejects(authenticateS3(presign('soon'), secretOf, AT), code('AuthorizationQueryParametersError'));
+  // At the limit the lifetime is accepted, and only the (wrong) signature is refused.
+  await assert.rejects(authenticateS3(presign(String(7 * 24 * 3600)), secretOf, AT), code('SignatureDoesNotMatch'));
+});
+
 test('s3 auth: a streaming upload yields the chained chunk check of the AWS example', async () => {
   const request = {
     method: 'PUT', path: '/examplebucket/chunkObject.txt', query: '',

@@ -36,6 +36,15 @@ const sigV2Refused = () => new S3Error(
   'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256: signature version 2 is not supported; use Signature Version 4 (aws-cli: `aws configure set default.s3.signature_version s3v4`; boto3: Config(signature_version="s3v4"))',
 );
 
+/** A request that carries no signature of any kind: anonymous (it may read a public-read bucket's objects). */
+export function isAnonymousS3(request: Pick<SignableRequest, 'query' | 'headers'>): boolean {
+  const params = new URLSearchParams(request.query);
+  return single(request.headers.authorization) === undefined && !params.has('X-Amz-Algorithm') && !(params.has('Signature') && params.has('AWSAccessKeyId'));
+}
+
+/** What an anonymous request is given in place of a signature: nothing to verify a body against, since it may send none. */
+export const ANONYMOUS: Authenticated = { accessKey: '', payload: 'unsigned' };
+
 /**
  * Authenticates an S3 request signed with AWS Signature V4, in the Authorization header or as a presigned
  * URL, against the secrets `secretOf` knows. Throws S3Error with the code S3 would answer.
@@ -71,9 +80,11 @@ export async function authenticateS3(
     signature = params.get('X-Amz-Signature') ?? '';
     amzDate = params.get('X-Amz-Date') ?? '';
     signedHeaders = (params.get('X-Amz-SignedHeaders') ?? '').split(';').filter(Boolean);
-    if (!parsedCredential || !signature || !signedHeaders.length || !Number.isInteger(expires) || expires < 1 || expires > MAX_EXPIRES_S) {
+    if (!parsedCredential || !signature || !signedHeaders.length || !/^-?\d+$/.test(params.get('X-Amz-Expires') ?? '')) {
       throw new S3Error('AuthorizationQueryParametersError', 400, 'the presigned URL is incomplete or malformed');
     }
+    // A lifetime out of range is refused as AWS refuses it: access denied, like an expired URL.
+    if (expires < 1 || expires > MAX_EXPIRES_S) throw new S3Error('AccessDenied', 403, `X-Amz-Expires must be between 1 and ${MAX_EXPIRES_S} seconds`);
     credential = parsedCredential;
     if (now > amzTime(amzDate) + expires * 1000) throw new S3Error('AccessDenied', 403, 'Request has expired');
     payloadHash = UNSIGNED_PAYLOAD;

@@ -1,28 +1,33 @@
-import { uriEncode } from './sigv4.js';
 import { bucketNameProblem } from '../../domain/s3-names.js';
-import type { ObjectListEntry } from '../../domain/records.js';
+import type { AccessKey, ObjectListEntry } from '../../domain/records.js';
 import { isoTime, OWNER, pageLimit, sendXml, type BucketContext, type S3Context } from './s3-context.js';
 import { S3Error } from './s3-error.js';
-import { listPage } from './s3-listing.js';
+import { listingUrlEncode, listPage } from './s3-listing.js';
 import { escapeXml, many, MAX_XML_BODY, parseXmlBody, RawXml } from './s3-xml.js';
 import { readSmallBody } from './s3-body.js';
 
-export async function listBuckets(ctx: S3Context) {
-  const buckets = await ctx.useCases.buckets.list();
+/** ListBuckets: the buckets the signing key may see. */
+export async function listBuckets(ctx: S3Context, signer: AccessKey) {
+  const buckets = await ctx.useCases.buckets.visibleTo(signer);
   return sendXml(ctx.reply, 'ListAllMyBucketsResult', {
     Owner: OWNER,
     Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: isoTime(b.createdAt) })) },
   });
 }
 
-export async function createBucket(ctx: BucketContext) {
+/** CreateBucket: a key that is not an administrator becomes the new bucket's owner. */
+export async function createBucket(ctx: BucketContext, signer: AccessKey) {
   const problem = bucketNameProblem(ctx.bucket);
   if (problem) throw new S3Error('InvalidBucketName', 400, `The specified bucket is not valid: ${problem}.`);
   // The body may name a LocationConstraint; any region is this cluster's region.
   await readSmallBody(ctx.request, ctx.auth, 64 * 1024);
-  const created = await ctx.useCases.buckets.create(ctx.bucket);
-  // Every access key is the same tenant, so a second create is "already yours", as us-east-1 answers.
-  if (!created) throw new S3Error('BucketAlreadyOwnedByYou', 409, 'Your previous request to create the named bucket succeeded and you already own it.');
+  if (!(await ctx.useCases.buckets.create(ctx.bucket, signer))) {
+    // As us-east-1 answers a second create: "already yours" to its owner (or an administrator), taken to others.
+    if (signer.admin || (await ctx.useCases.buckets.accessTo(signer, ctx.bucket)) === 'owner') {
+      throw new S3Error('BucketAlreadyOwnedByYou', 409, 'Your previous request to create the named bucket succeeded and you already own it.');
+    }
+    throw new S3Error('BucketAlreadyExists', 409, 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.');
+  }
   return ctx.reply.code(200).header('location', `/${ctx.bucket}`).send();
 }
 
@@ -48,7 +53,7 @@ function encoderOf(query: URLSearchParams): (s: string) => string {
   const type = query.get('encoding-type');
   if (type === null) return (s) => s;
   if (type !== 'url') throw new S3Error('InvalidArgument', 400, 'Invalid Encoding Method specified in Request');
-  return (s) => uriEncode(s, true);
+  return listingUrlEncode;
 }
 
 /** One `<Contents>` element, as a string: a page has a thousand, and a tree per entry costs more than the query. */
@@ -67,10 +72,11 @@ export async function listObjects(ctx: BucketContext) {
   const maxKeys = pageLimit(q, 'max-keys');
   const encode = encoderOf(q);
   let after: string;
-  const token = q.get('continuation-token');
+  // An empty token is no token, as AWS treats it (some clients send `continuation-token=` on the first page).
+  const token = q.get('continuation-token') || null;
   if (v2 && token !== null) {
     after = Buffer.from(token, 'base64url').toString('utf8');
-    if (!token || Buffer.from(after, 'utf8').toString('base64url') !== token) throw new S3Error('InvalidArgument', 400, 'The continuation token provided is incorrect');
+    if (Buffer.from(after, 'utf8').toString('base64url') !== token) throw new S3Error('InvalidArgument', 400, 'The continuation token provided is incorrect');
   } else {
     after = (v2 ? q.get('start-after') : q.get('marker')) ?? '';
   }

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { UseCases } from '../../objects/use-cases.js';
 import type { Caller } from '../../objects/caller.js';
 import type { Authenticated } from './s3-auth.js';
+import type { AccessKey } from '../../domain/records.js';
 import { S3Error } from './s3-error.js';
 import { s3Xml, type XmlElement } from './s3-xml.js';
 
@@ -13,6 +14,8 @@ export interface S3Context {
   readonly request: FastifyRequest;
   readonly reply: FastifyReply;
   readonly auth: Authenticated;
+  /** The access key that signed the request; undefined for an anonymous request. */
+  readonly signer: AccessKey | undefined;
   readonly query: URLSearchParams;
   readonly region: string;
 }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from './s3-error.js';
+import { parseTagQuery, tagSetProblem, withTags, type ObjectTag } from '../../domain/object-tags.js';
 
 /** The first value of a request header. */
 export const single = (v: string | readonly string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : (v as string | undefined));
@@ -30,5 +31,17 @@ export function storedHeaders(headers: IncomingHttpHeaders): Record<string, stri
   if (metadataBytes > MAX_USER_METADATA_BYTES) {
     throw new S3Error('MetadataTooLarge', 400, `Your metadata headers exceed the maximum allowed metadata size of ${MAX_USER_METADATA_BYTES} bytes.`);
   }
-  return out;
+  return withTags(out, requestTags(headers));
+}
+
+/** The tags a request sets with `x-amz-tagging` (URL query form), checked against S3's limits. */
+export function requestTags(headers: IncomingHttpHeaders): ObjectTag[] {
+  return checkedTags(parseTagQuery(single(headers['x-amz-tagging']) ?? ''));
+}
+
+/** A tag set, or S3's error for it. */
+export function checkedTags(tags: ObjectTag[]): ObjectTag[] {
+  const problem = tagSetProblem(tags);
+  if (problem) throw new S3Error(problem.code, 400, problem.message);
+  return tags;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { compareKeys, listPage, type ListingRequest } from './s3-listing.js';
+import { compareKeys, listingUrlEncode, listPage, type ListingRequest } from './s3-listing.js';
 import type { ObjectListEntry } from '../../domain/records.js';
 
 const entries = (keys: string[]): ObjectListEntry[] => [...new Set(keys)].sort(compareKeys).map((key) => ({ key, size: 1, etag: 'e', createdAt: 0 }));
@@ -53,4 +53,14 @@ test('pages with a delimiter, resumed from each page\'s end, give exactly the ro
 test('max-keys 0 lists nothing and is not truncated', async () => {
   const page = await listPage(fetcherOf(entries(['a']), ''), { prefix: '', delimiter: '', after: '', maxKeys: 0 });
   assert.deepEqual(page, { contents: [], commonPrefixes: [], truncated: false, next: undefined });
+});
+
+test('listing url encoding: as AWS answers it (space as +, + as %2B, / kept, UTF-8 bytes), and undone by form decoding', () => {
+  assert.equal(listingUrlEncode('a b.txt'), 'a+b.txt');
+  assert.equal(listingUrlEncode('a+b.txt'), 'a%2Bb.txt');
+  assert.equal(listingUrlEncode('100%.csv'), '100%25.csv');
+  assert.equal(listingUrlEncode('한글/x.txt'), '%ED%95%9C%EA%B8%80/x.txt');
+  assert.equal(listingUrlEncode('run books/x~y_z-1.txt'), 'run+books/x~y_z-1.txt');
+  const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+  fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (key) => formDecode(listingUrlEncode(key)) === key));
 });

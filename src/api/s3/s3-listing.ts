@@ -16,6 +16,21 @@ export interface Listing {
   readonly next: string | undefined;
 }
 
+/**
+ * A key as listings write it under `encoding-type=url`, the way AWS does: form encoding of the UTF-8 bytes
+ * with `/` kept, so a space is `+` and a literal `+` is `%2B` (clients decode with `unquote_plus`).
+ */
+export function listingUrlEncode(value: string): string {
+  let out = '';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    if ((byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte === 0x2d || byte === 0x2e || byte === 0x5f || byte === 0x7e || byte === 0x2f) {
+      out += String.fromCharCode(byte);
+    } else if (byte === 0x20) out += '+';
+    else out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
 /** Compares keys in UTF-8 byte order (S3's), which JavaScript's `<` (UTF-16 units) is not for astral characters. */
 export const compareKeys = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 

@@ -2,6 +2,7 @@ import { parseRangeHeader } from '../../core/byte-range.js';
 import { MAX_PART_NUMBER } from '../../objects/multipart.js';
 import type { MultipartUpload } from '../../domain/records.js';
 import { clientSignal } from '../../http/client-signal.js';
+import { NoSuchUploadError } from '../../core/errors.js';
 import { readSmallBody, s3UploadBody } from './s3-body.js';
 import { isoTime, OWNER, pageLimit, quoted, sendXml, unquoted, type BucketContext, type ObjectContext } from './s3-context.js';
 import { S3Error } from './s3-error.js';
@@ -66,9 +67,21 @@ export async function uploadPart(ctx: ObjectContext) {
   return ctx.reply.code(200).header('etag', quoted(part.etag)).headers(checksums).send();
 }
 
+/**
+ * CompleteMultipartUpload. Repeated after it succeeded (a client that lost the first answer retries), it
+ * answers success again with the object it made, as AWS does, for as long as that object is the key's live one.
+ */
 export async function completeMultipartUpload(ctx: ObjectContext) {
+  const id = ctx.query.get('uploadId') ?? '';
+  const body = await readSmallBody(ctx.request, ctx.auth, MAX_XML_BODY);
+  const completed = async () => {
+    const object = id ? await ctx.useCases.objects.findLive(ctx.bucket, ctx.key) : undefined;
+    return object?.id === id ? object : undefined;
+  };
+  const done = await completed();
+  if (done) return sendCompleted(ctx, done.etag);
   const upload = await namedUpload(ctx);
-  const doc = parseXmlBody(await readSmallBody(ctx.request, ctx.auth, MAX_XML_BODY));
+  const doc = parseXmlBody(body);
   const root = doc['CompleteMultipartUpload'] as Record<string, unknown> | undefined;
   const chosen = many(root?.['Part']).map((p) => {
     const fields = (p ?? {}) as Record<string, unknown>;
@@ -78,11 +91,20 @@ export async function completeMultipartUpload(ctx: ObjectContext) {
     return { partNo, etag };
   });
   if (!root || chosen.length === 0) throw new S3Error('MalformedXML', 400, 'CompleteMultipartUpload names no parts');
-  const object = await ctx.useCases.multipart.complete(upload, chosen, ctx.caller);
-  return sendXml(ctx.reply, 'CompleteMultipartUploadResult', {
-    Location: `/${ctx.bucket}/${ctx.key}`, Bucket: ctx.bucket, Key: ctx.key, ETag: quoted(object.etag),
-  });
+  let etag: string;
+  try {
+    etag = (await ctx.useCases.multipart.complete(upload, chosen, ctx.caller)).etag;
+  } catch (error) {
+    // A concurrent completion of the same upload won the race: its object is the answer.
+    const winner = error instanceof NoSuchUploadError ? await completed() : undefined;
+    if (!winner) throw error;
+    etag = winner.etag;
+  }
+  return sendCompleted(ctx, etag);
 }
+
+const sendCompleted = (ctx: ObjectContext, etag: string) =>
+  sendXml(ctx.reply, 'CompleteMultipartUploadResult', { Location: `/${ctx.bucket}/${ctx.key}`, Bucket: ctx.bucket, Key: ctx.key, ETag: quoted(etag) });
 
 export async function abortMultipartUpload(ctx: ObjectContext) {
   const upload = await namedUpload(ctx);

@@ -13,6 +13,27 @@ const partitions = Array.from(
   (_, i) => `CREATE TABLE objects_p${i} PARTITION OF objects FOR VALUES WITH (MODULUS ${OBJECT_PARTITIONS}, REMAINDER ${i});`,
 ).join('\n');
 
+/**
+ * The path store's delete(): marks the live object at a path-API key expired (the gateways' cleaner deletes its
+ * shards) and logs it with the role AUDITED names as the client.
+ */
+const pathDeleteFunction = (create: string, audited: string) => `${create} AS $$
+      DECLARE
+        now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+        expired record;
+      BEGIN
+        UPDATE objects SET expires_at = now_ms
+          WHERE key = object_key AND bucket = '${PATHS_BUCKET}' AND expires_at IS NULL
+          RETURNING id, size INTO expired;
+        IF NOT FOUND THEN
+          RETURN false;
+        END IF;
+        INSERT INTO audit_log (at, action, object_id, bucket, key, client, bytes, duration_ms, result)
+          VALUES (now_ms, 'expire', expired.id, '${PATHS_BUCKET}', object_key, 'sql:' || ${audited}, expired.size, 0, 'ok');
+        RETURN true;
+      END
+      $$;`;
+
 export const postgresMigrations: readonly { version: number; name: string; sql: string }[] = [
   {
     version: 1,
@@ -119,22 +140,7 @@ export const postgresMigrations: readonly { version: number; name: string; sql: 
       CREATE FUNCTION exist(object_key text) RETURNS boolean LANGUAGE sql STABLE AS $$
         SELECT EXISTS (SELECT 1 FROM objects WHERE key = object_key AND bucket = '${PATHS_BUCKET}' AND expires_at IS NULL)
       $$;
-      CREATE FUNCTION delete(object_key text) RETURNS boolean LANGUAGE plpgsql AS $$
-      DECLARE
-        now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
-        expired record;
-      BEGIN
-        UPDATE objects SET expires_at = now_ms
-          WHERE key = object_key AND bucket = '${PATHS_BUCKET}' AND expires_at IS NULL
-          RETURNING id, size INTO expired;
-        IF NOT FOUND THEN
-          RETURN false;
-        END IF;
-        INSERT INTO audit_log (at, action, object_id, bucket, key, client, bytes, duration_ms, result)
-          VALUES (now_ms, 'expire', expired.id, '${PATHS_BUCKET}', object_key, 'sql:' || current_user, expired.size, 0, 'ok');
-        RETURN true;
-      END
-      $$;
+      ${pathDeleteFunction('CREATE FUNCTION delete(object_key text) RETURNS boolean LANGUAGE plpgsql', 'current_user')}
     `,
   },
   {
@@ -335,6 +341,44 @@ export const postgresMigrations: readonly { version: number; name: string; sql: 
     sql: `
       ALTER TABLE nodes ADD COLUMN drain text CHECK (drain IN ('draining', 'retired'));
       ALTER TABLE nodes ADD COLUMN drain_at bigint;
+    `,
+  },
+  {
+    version: 12,
+    name: 'access keys with rights on buckets; public-read, CORS and lifecycle settings of buckets',
+    sql: `
+      -- Keys made before rights existed could do everything: they stay administrators.
+      ALTER TABLE access_keys ADD COLUMN admin boolean NOT NULL DEFAULT true;
+      CREATE TABLE bucket_grants (
+        access_key text NOT NULL,
+        bucket text NOT NULL,
+        access text NOT NULL CHECK (access IN ('read', 'write', 'owner')),
+        PRIMARY KEY (access_key, bucket)
+      );
+      CREATE INDEX bucket_grants_by_bucket ON bucket_grants (bucket);
+      ALTER TABLE buckets ADD COLUMN public_read boolean NOT NULL DEFAULT false;
+      -- The bucket's S3 settings as JSON: its CORS rules and its lifecycle rules.
+      ALTER TABLE buckets ADD COLUMN cors jsonb;
+      ALTER TABLE buckets ADD COLUMN lifecycle jsonb;
+    `,
+  },
+  {
+    version: 13,
+    name: 'exist() and delete() for roles granted shardstore_operator only',
+    sql: `
+      -- They run with their owner's rights, so a role needs no rights on the tables to call them, and only
+      -- roles granted EXECUTE may (\`shardstore sql-functions install\` grants it to shardstore_operator). The
+      -- audit log names the session's role, the one that logged in, not the owner the function runs as.
+      CREATE OR REPLACE FUNCTION exist(object_key text) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER AS $$
+        SELECT EXISTS (SELECT 1 FROM objects WHERE key = object_key AND bucket = '${PATHS_BUCKET}' AND expires_at IS NULL)
+      $$;
+      ${pathDeleteFunction('CREATE OR REPLACE FUNCTION delete(object_key text) RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER', 'session_user')}
+      -- Only the schema they were made in (and pg_temp last), so no caller's own table named objects is read.
+      DO $$ BEGIN
+        EXECUTE format('ALTER FUNCTION exist(text) SET search_path = %I, pg_temp', current_schema());
+        EXECUTE format('ALTER FUNCTION delete(text) SET search_path = %I, pg_temp', current_schema());
+      END $$;
+      REVOKE EXECUTE ON FUNCTION exist(text), delete(text) FROM PUBLIC;
     `,
   },
 ];

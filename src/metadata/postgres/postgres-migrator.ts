@@ -35,7 +35,7 @@ export async function migratePostgres(pool: pg.Pool, upTo = Number.POSITIVE_INFI
 }
 
 /** The newest migration applied to this database; 0 when it has no Shardstore schema. */
-export async function postgresSchemaVersion(pool: pg.Pool): Promise<number> {
+export async function postgresSchemaVersion(pool: pg.Pool | pg.Client): Promise<number> {
   const table = await pool.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`);
   if (table.rows[0]?.t == null) return 0;
   const { rows } = await pool.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { NoSuchUploadError } from '../../core/errors.js';
 import type { BucketCatalog, Fence, MultipartUploads, ObjectCatalog } from '../../domain/metadata-store.js';
-import type { CommitOptions, GarbageShard, MultipartUpload, NewObject, ShardLocation, UploadedPart } from '../../domain/records.js';
+import type { Bucket, BucketSettings, CommitOptions, GarbageShard, MultipartUpload, NewObject, ShardLocation, UploadedPart } from '../../domain/records.js';
 import { listStart, prefixEnd } from '../key-range.js';
 
 interface UploadRow { id: string; bucket: string; key: string; content_type: string | null; headers: Record<string, string>; created_at: number }
@@ -29,6 +29,13 @@ const toPart = (r: PartRow): UploadedPart => ({
 });
 const garbageOf = (part: UploadedPart): GarbageShard[] => part.shards.map((s) => ({ nodeId: s.nodeId, shardId: s.shardId, size: s.size }));
 
+interface BucketRow { name: string; created_at: number; public_read: boolean; cors: BucketSettings['cors'] | null; lifecycle: BucketSettings['lifecycle'] | null }
+const toBucket = (r: BucketRow): Bucket => ({
+  name: r.name, createdAt: r.created_at, publicRead: r.public_read,
+  ...(r.cors === null ? {} : { cors: r.cors }),
+  ...(r.lifecycle === null ? {} : { lifecycle: r.lifecycle }),
+});
+
 /** The S3 roles of the PostgreSQL store: buckets, listings, multipart uploads. */
 export function postgresS3Roles(pool: pg.Pool, h: PostgresS3Helpers): {
   buckets: BucketCatalog;
@@ -51,17 +58,32 @@ export function postgresS3Roles(pool: pg.Pool, h: PostgresS3Helpers): {
 
   return {
     buckets: {
-      async create(bucket) {
-        const res = await pool.query('INSERT INTO buckets (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [bucket.name, bucket.createdAt]);
-        return res.rowCount === 1;
+      async create(bucket, owner) {
+        return h.inTransaction(async (c) => {
+          const res = await c.query('INSERT INTO buckets (name, created_at, public_read) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [bucket.name, bucket.createdAt, bucket.publicRead ?? false]);
+          if (res.rowCount !== 1) return false;
+          if (owner !== undefined) {
+            await c.query("INSERT INTO bucket_grants (access_key, bucket, access) VALUES ($1, $2, 'owner') ON CONFLICT (access_key, bucket) DO UPDATE SET access = 'owner'", [owner, bucket.name]);
+          }
+          return true;
+        });
+      },
+      async setPublicRead(name, publicRead) {
+        return (await pool.query('UPDATE buckets SET public_read = $1 WHERE name = $2', [publicRead, name])).rowCount === 1;
+      },
+      async configure(name, setting, value) {
+        // The column is one of two fixed names, never the caller's text.
+        const column = setting === 'cors' ? 'cors' : 'lifecycle';
+        const json = value === null ? null : JSON.stringify(value);
+        return (await pool.query(`UPDATE buckets SET ${column} = $1::jsonb WHERE name = $2`, [json, name])).rowCount === 1;
       },
       async find(name) {
-        const { rows } = await pool.query<{ name: string; created_at: number }>('SELECT * FROM buckets WHERE name = $1', [name]);
-        return rows[0] && { name: rows[0].name, createdAt: rows[0].created_at };
+        const { rows } = await pool.query<BucketRow>('SELECT * FROM buckets WHERE name = $1', [name]);
+        return rows[0] && toBucket(rows[0]);
       },
       async list() {
-        const { rows } = await pool.query<{ name: string; created_at: number }>('SELECT * FROM buckets ORDER BY name COLLATE "C"');
-        return rows.map((r) => ({ name: r.name, createdAt: r.created_at }));
+        const { rows } = await pool.query<BucketRow>('SELECT * FROM buckets ORDER BY name COLLATE "C"');
+        return rows.map(toBucket);
       },
       async remove(name) {
         return h.inTransaction(async (c) => {
@@ -74,6 +96,7 @@ export function postgresS3Roles(pool: pg.Pool, h: PostgresS3Helpers): {
           );
           if ((used.rowCount ?? 0) > 0) return 'not-empty' as const;
           await c.query('DELETE FROM buckets WHERE name = $1', [name]);
+          await c.query('DELETE FROM bucket_grants WHERE bucket = $1', [name]);
           return 'removed' as const;
         });
       },

@@ -62,3 +62,28 @@ test('postgres: migrations are idempotent, safe concurrently, and objects are ha
 });
 
 after(() => databases.dropAll());
+
+test('postgres: the access keys table is its owner\'s alone: another role of the server reads no secret', async () => {
+  const url = await freshDatabase();
+  const store = await openPostgresStore(url);
+  const role = `shardstore_reader_${Date.now().toString(36)}`;
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await store.accessKeys.create({ accessKey: 'SSAKTEST', secretKey: 'the-secret', name: '', createdAt: 1, admin: false });
+    await pool.query(`CREATE ROLE ${role}`);
+    const client = await pool.connect();
+    try {
+      await client.query(`SET ROLE ${role}`);
+      for (const table of ['access_keys', 'bucket_grants']) {
+        await assert.rejects(client.query(`SELECT * FROM ${table}`), /permission denied/, table);
+      }
+      await client.query('RESET ROLE');
+    } finally {
+      client.release();
+    }
+  } finally {
+    await pool.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+    await pool.end();
+    await store.close();
+  }
+});

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { IntentGoneError, KeyExistsError, LeaseLostError, NoSuchBucketError, NotFoundError } from '../../core/errors.js';
 import type { AppliedMigration, Fence, MetadataStore } from '../../domain/metadata-store.js';
-import type { AuditAction, CommitOptions, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRecord, UploadIntent } from '../../domain/records.js';
+import type { AccessKey, AuditAction, BucketAccess, BucketGrant, CommitOptions, GarbageShard, NewObject, NodeRecord, ObjectRecord, PartRecord, UploadIntent } from '../../domain/records.js';
 import { migratePostgres, postgresSchemaVersion } from './postgres-migrator.js';
 import { isPostgresOutage, retryReadsThroughOutages } from './postgres-outage.js';
 import { POSTGRES_SCHEMA_VERSION } from './postgres-migrations.js';
@@ -16,7 +16,10 @@ interface ObjectRow {
   headers: Record<string, string> | null;
 }
 interface PartRow { object_id: string; part_no: number; offset: number; size: number; data_shards: number; parity_shards: number; block_size: number }
-interface KeyRow { access_key: string; secret_key: string; name: string; created_at: number }
+interface KeyRow { access_key: string; secret_key: string; name: string; created_at: number; admin: boolean }
+interface GrantRow { access_key: string; bucket: string; access: BucketAccess }
+const toKey = (r: KeyRow): AccessKey => ({ accessKey: r.access_key, secretKey: r.secret_key, name: r.name, createdAt: r.created_at, admin: r.admin });
+const toGrant = (r: GrantRow): BucketGrant => ({ accessKey: r.access_key, bucket: r.bucket, access: r.access });
 interface ShardRow { object_id: string; part_no: number; shard_index: number; node_id: string; shard_id: string; size: number }
 
 /** bigint columns hold byte counts and ms timestamps, all far below 2^53: read them as numbers. */
@@ -223,6 +226,10 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
       },
       async expire(id, now) {
         return (await pool.query('UPDATE objects SET expires_at = $1 WHERE id = $2 AND expires_at IS NULL', [now, id])).rowCount === 1;
+      },
+      async setHeaders(object, headers) {
+        const sql = 'UPDATE objects SET headers = $1 WHERE key = $2 AND bucket = $3 AND id = $4 AND expires_at IS NULL';
+        return (await pool.query(sql, [JSON.stringify(headers), object.key, object.bucket, object.id])).rowCount === 1;
       },
       async expiredNotPurged(limit) {
         return readObjects((await pool.query<ObjectRow>('SELECT * FROM objects WHERE expires_at IS NOT NULL AND deleted_at IS NULL ORDER BY expires_at LIMIT $1', [limit])).rows);
@@ -465,19 +472,42 @@ export async function openPostgresStore(url: string, options: OpenOptions = { mi
     },
     accessKeys: {
       async create(key) {
-        await pool.query('INSERT INTO access_keys (access_key, secret_key, name, created_at) VALUES ($1, $2, $3, $4)', [key.accessKey, key.secretKey, key.name, key.createdAt]);
+        await pool.query('INSERT INTO access_keys (access_key, secret_key, name, created_at, admin) VALUES ($1, $2, $3, $4, $5)', [key.accessKey, key.secretKey, key.name, key.createdAt, key.admin]);
       },
       async find(accessKey) {
         const { rows } = await pool.query<KeyRow>('SELECT * FROM access_keys WHERE access_key = $1', [accessKey]);
-        const r = rows[0];
-        return r && { accessKey: r.access_key, secretKey: r.secret_key, name: r.name, createdAt: r.created_at };
+        return rows[0] && toKey(rows[0]);
       },
       async list() {
         const { rows } = await pool.query<KeyRow>('SELECT * FROM access_keys ORDER BY created_at, access_key');
-        return rows.map((r) => ({ accessKey: r.access_key, secretKey: r.secret_key, name: r.name, createdAt: r.created_at }));
+        return rows.map(toKey);
       },
       async remove(accessKey) {
-        return (await pool.query('DELETE FROM access_keys WHERE access_key = $1', [accessKey])).rowCount === 1;
+        return inTransaction(async (c) => {
+          await c.query('DELETE FROM bucket_grants WHERE access_key = $1', [accessKey]);
+          return (await c.query('DELETE FROM access_keys WHERE access_key = $1', [accessKey])).rowCount === 1;
+        });
+      },
+      async grant(accessKey, bucket, access) {
+        return inTransaction(async (c) => {
+          if ((await c.query('SELECT 1 FROM access_keys WHERE access_key = $1 FOR SHARE', [accessKey])).rowCount === 0) return false;
+          if (access) {
+            await c.query('INSERT INTO bucket_grants (access_key, bucket, access) VALUES ($1, $2, $3) ON CONFLICT (access_key, bucket) DO UPDATE SET access = excluded.access', [accessKey, bucket, access]);
+          } else {
+            await c.query('DELETE FROM bucket_grants WHERE access_key = $1 AND bucket = $2', [accessKey, bucket]);
+          }
+          return true;
+        });
+      },
+      async grants(accessKey) {
+        const { rows } = accessKey === undefined
+          ? await pool.query<GrantRow>('SELECT * FROM bucket_grants ORDER BY access_key COLLATE "C", bucket COLLATE "C"')
+          : await pool.query<GrantRow>('SELECT * FROM bucket_grants WHERE access_key = $1 ORDER BY bucket COLLATE "C"', [accessKey]);
+        return rows.map(toGrant);
+      },
+      async accessTo(accessKey, bucket) {
+        const { rows } = await pool.query<GrantRow>('SELECT access FROM bucket_grants WHERE access_key = $1 AND bucket = $2', [accessKey, bucket]);
+        return rows[0]?.access;
       },
     },
     buckets: s3.buckets,

@@ -298,6 +298,25 @@ export const sqliteMigrations: readonly { version: number; name: string; sql: st
       ALTER TABLE nodes ADD COLUMN drain_at INTEGER;
     `,
   },
+  {
+    version: 12,
+    name: 'access keys with rights on buckets; public-read, CORS and lifecycle settings of buckets',
+    sql: `
+      -- Keys made before rights existed could do everything: they stay administrators.
+      ALTER TABLE access_keys ADD COLUMN admin INTEGER NOT NULL DEFAULT 1;
+      CREATE TABLE bucket_grants (
+        access_key TEXT NOT NULL,
+        bucket TEXT NOT NULL,
+        access TEXT NOT NULL CHECK (access IN ('read', 'write', 'owner')),
+        PRIMARY KEY (access_key, bucket)
+      );
+      CREATE INDEX bucket_grants_by_bucket ON bucket_grants (bucket);
+      ALTER TABLE buckets ADD COLUMN public_read INTEGER NOT NULL DEFAULT 0;
+      -- The bucket's S3 settings as JSON: its CORS rules and its lifecycle rules.
+      ALTER TABLE buckets ADD COLUMN cors TEXT;
+      ALTER TABLE buckets ADD COLUMN lifecycle TEXT;
+    `,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations.at(-1)!.version;

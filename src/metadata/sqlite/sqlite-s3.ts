@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { NoSuchUploadError } from '../../core/errors.js';
 import type { BucketCatalog, Fence, MultipartUploads, ObjectCatalog } from '../../domain/metadata-store.js';
-import type { CommitOptions, GarbageShard, MultipartUpload, NewObject, ShardLocation, UploadedPart } from '../../domain/records.js';
+import type { Bucket, BucketSettings, CommitOptions, GarbageShard, MultipartUpload, NewObject, ShardLocation, UploadedPart } from '../../domain/records.js';
 import { listStart, prefixEnd } from '../key-range.js';
 
 interface UploadRow { id: string; bucket: string; key: string; content_type: string | null; headers: string; created_at: number }
@@ -29,6 +29,12 @@ const toPart = (r: PartRow): UploadedPart => ({
   scheme: { dataShards: r.data_shards, parityShards: r.parity_shards, blockSize: r.block_size },
   shards: JSON.parse(r.shards) as ShardLocation[], createdAt: r.created_at,
 });
+interface BucketRow { name: string; created_at: number; public_read: number; cors: string | null; lifecycle: string | null }
+const toBucket = (r: BucketRow): Bucket => ({
+  name: r.name, createdAt: r.created_at, publicRead: r.public_read === 1,
+  ...(r.cors === null ? {} : { cors: JSON.parse(r.cors) as BucketSettings['cors'] }),
+  ...(r.lifecycle === null ? {} : { lifecycle: JSON.parse(r.lifecycle) as BucketSettings['lifecycle'] }),
+});
 const garbageOf = (part: UploadedPart): GarbageShard[] => part.shards.map((s) => ({ nodeId: s.nodeId, shardId: s.shardId, size: s.size }));
 
 /** The S3 roles of the SQLite store: buckets, listings, multipart uploads. */
@@ -39,9 +45,14 @@ export function sqliteS3Roles(db: Database.Database, helpers: SqliteS3Helpers): 
   partShardIds(): string[];
 } {
   const q = {
-    createBucket: db.prepare('INSERT OR IGNORE INTO buckets (name, created_at) VALUES (?, ?)'),
-    findBucket: db.prepare<[string], { name: string; created_at: number }>('SELECT * FROM buckets WHERE name = ?'),
-    listBuckets: db.prepare<[], { name: string; created_at: number }>('SELECT * FROM buckets ORDER BY name'),
+    createBucket: db.prepare('INSERT OR IGNORE INTO buckets (name, created_at, public_read) VALUES (?, ?, ?)'),
+    ownerGrant: db.prepare("INSERT OR REPLACE INTO bucket_grants (access_key, bucket, access) VALUES (?, ?, 'owner')"),
+    bucketGrantsGone: db.prepare('DELETE FROM bucket_grants WHERE bucket = ?'),
+    setPublicRead: db.prepare('UPDATE buckets SET public_read = ? WHERE name = ?'),
+    setCors: db.prepare('UPDATE buckets SET cors = ? WHERE name = ?'),
+    setLifecycle: db.prepare('UPDATE buckets SET lifecycle = ? WHERE name = ?'),
+    findBucket: db.prepare<[string], BucketRow>('SELECT * FROM buckets WHERE name = ?'),
+    listBuckets: db.prepare<[], BucketRow>('SELECT * FROM buckets ORDER BY name'),
     bucketHasObjects: db.prepare<[string], { n: number }>('SELECT 1 AS n FROM objects WHERE bucket = ? AND expires_at IS NULL LIMIT 1'),
     bucketHasUploads: db.prepare<[string], { n: number }>('SELECT 1 AS n FROM multipart_uploads WHERE bucket = ? LIMIT 1'),
     deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
@@ -110,20 +121,34 @@ export function sqliteS3Roles(db: Database.Database, helpers: SqliteS3Helpers): 
     if (!q.findBucket.get(name)) return 'missing';
     if (q.bucketHasObjects.get(name) || q.bucketHasUploads.get(name)) return 'not-empty';
     q.deleteBucket.run(name);
+    q.bucketGrantsGone.run(name);
     return 'removed';
+  });
+
+  const createBucket = db.transaction((bucket: Bucket, owner: string | undefined): boolean => {
+    if (q.createBucket.run(bucket.name, bucket.createdAt, bucket.publicRead ? 1 : 0).changes !== 1) return false;
+    if (owner !== undefined) q.ownerGrant.run(owner, bucket.name);
+    return true;
   });
 
   return {
     buckets: {
-      async create(bucket) {
-        return helpers.durably(() => q.createBucket.run(bucket.name, bucket.createdAt).changes === 1);
+      async create(bucket, owner) {
+        return helpers.durably(() => createBucket(bucket, owner));
+      },
+      async setPublicRead(name, publicRead) {
+        return helpers.durably(() => q.setPublicRead.run(publicRead ? 1 : 0, name).changes === 1);
+      },
+      async configure(name, setting, value) {
+        const statement = setting === 'cors' ? q.setCors : q.setLifecycle;
+        return helpers.durably(() => statement.run(value === null ? null : JSON.stringify(value), name).changes === 1);
       },
       async find(name) {
         const r = q.findBucket.get(name);
-        return r && { name: r.name, createdAt: r.created_at };
+        return r && toBucket(r);
       },
       async list() {
-        return q.listBuckets.all().map((r) => ({ name: r.name, createdAt: r.created_at }));
+        return q.listBuckets.all().map(toBucket);
       },
       async remove(name) {
         return helpers.durably(() => removeBucket(name));

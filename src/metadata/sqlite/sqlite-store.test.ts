@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -46,3 +46,14 @@ test('sqlite: the store uses WAL on a real file', async () => {
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('sqlite: the metadata file, which holds the S3 secret keys, is readable by its owner only', async () => {
+  const file = join(dir, `private-${n++}.db`);
+  const store = openSqliteStore(file);
+  try {
+    await store.accessKeys.create({ accessKey: 'SSAKTEST', secretKey: 'the-secret', name: '', createdAt: 1, admin: false });
+    for (const f of [file, `${file}-wal`]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+  } finally {
+    await store.close();
+  }
+});

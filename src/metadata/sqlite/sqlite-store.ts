@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { IntentGoneError, KeyExistsError, LeaseLostError, NoSuchBucketError, NotFoundError } from '../../core/errors.js';
 import type { Fence, MetadataStore } from '../../domain/metadata-store.js';
-import type { AuditAction, AuditEntry, CommitOptions, GarbageShard, ShardMove, NewObject, NodeRecord, ObjectRecord, PartRecord, ShardLocation, UploadIntent } from '../../domain/records.js';
+import type { AccessKey, AuditAction, BucketAccess, BucketGrant, AuditEntry, CommitOptions, GarbageShard, ShardMove, NewObject, NodeRecord, ObjectRecord, PartRecord, ShardLocation, UploadIntent } from '../../domain/records.js';
 import { migrateSqlite, sqliteSchemaVersion } from './sqlite-migrator.js';
 import { SQLITE_SCHEMA_VERSION } from './sqlite-migrations.js';
 import { requireSchema, type OpenOptions } from '../schema-check.js';
@@ -27,6 +27,11 @@ interface AuditRow { id: number; at: number; action: AuditAction; object_id: str
  * The SQLite metadata store: one real file in WAL mode. better-sqlite3 is synchronous and answers in
  * microseconds, so the async interface resolves immediately; every multi-row change is one transaction.
  */
+interface KeyRow { access_key: string; secret_key: string; name: string; created_at: number; admin: number }
+interface GrantRow { access_key: string; bucket: string; access: BucketAccess }
+const toKey = (r: KeyRow): AccessKey => ({ accessKey: r.access_key, secretKey: r.secret_key, name: r.name, createdAt: r.created_at, admin: r.admin === 1 });
+const toGrant = (r: GrantRow): BucketGrant => ({ accessKey: r.access_key, bucket: r.bucket, access: r.access });
+
 export function openSqliteStore(file: string, options: OpenOptions = { migrate: true }): MetadataStore {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
@@ -76,6 +81,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
     objectById: db.prepare<[string], ObjectRow>('SELECT * FROM objects WHERE id = ?'),
     ownerKeyHash: db.prepare<[string], { owner_key_hash: string | null }>('SELECT owner_key_hash FROM objects WHERE id = ?'),
     expire: db.prepare('UPDATE objects SET expires_at = ? WHERE id = ? AND expires_at IS NULL'),
+    setHeaders: db.prepare('UPDATE objects SET headers = ? WHERE bucket = ? AND key = ? AND id = ? AND expires_at IS NULL'),
     expiredNotPurged: db.prepare<[number], ObjectRow>(
       'SELECT * FROM objects WHERE expires_at IS NOT NULL AND deleted_at IS NULL ORDER BY expires_at LIMIT ?',
     ),
@@ -108,10 +114,16 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
        JOIN objects o ON o.id = s.object_id
        WHERE o.expires_at IS NULL AND s.shard_id > ? ORDER BY s.shard_id LIMIT ?`,
     ),
-    insertKey: db.prepare('INSERT INTO access_keys (access_key, secret_key, name, created_at) VALUES (?, ?, ?, ?)'),
-    findKey: db.prepare<[string], { access_key: string; secret_key: string; name: string; created_at: number }>('SELECT * FROM access_keys WHERE access_key = ?'),
-    listKeys: db.prepare<[], { access_key: string; secret_key: string; name: string; created_at: number }>('SELECT * FROM access_keys ORDER BY created_at, access_key'),
+    insertKey: db.prepare('INSERT INTO access_keys (access_key, secret_key, name, created_at, admin) VALUES (?, ?, ?, ?, ?)'),
+    findKey: db.prepare<[string], KeyRow>('SELECT * FROM access_keys WHERE access_key = ?'),
+    listKeys: db.prepare<[], KeyRow>('SELECT * FROM access_keys ORDER BY created_at, access_key'),
     deleteKey: db.prepare('DELETE FROM access_keys WHERE access_key = ?'),
+    deleteKeyGrants: db.prepare('DELETE FROM bucket_grants WHERE access_key = ?'),
+    putGrant: db.prepare('INSERT INTO bucket_grants (access_key, bucket, access) VALUES (?, ?, ?) ON CONFLICT (access_key, bucket) DO UPDATE SET access = excluded.access'),
+    deleteGrant: db.prepare('DELETE FROM bucket_grants WHERE access_key = ? AND bucket = ?'),
+    allGrants: db.prepare<[], GrantRow>('SELECT * FROM bucket_grants ORDER BY access_key, bucket'),
+    keyGrants: db.prepare<[string], GrantRow>('SELECT * FROM bucket_grants WHERE access_key = ? ORDER BY bucket'),
+    accessTo: db.prepare<[string, string], GrantRow>('SELECT * FROM bucket_grants WHERE access_key = ? AND bucket = ?'),
     queueRepair: db.prepare('INSERT OR IGNORE INTO part_repairs (object_id, part_no, queued_at) VALUES (?, ?, ?)'),
     settle: db.prepare(
       `DELETE FROM part_repairs WHERE object_id = @objectId AND part_no = @partNo
@@ -303,6 +315,9 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
       async expire(id, now) {
         return group.durably(() => q.expire.run(now, id).changes === 1);
       },
+      async setHeaders(object, headers) {
+        return group.durably(() => q.setHeaders.run(JSON.stringify(headers), object.bucket, object.key, object.id).changes === 1);
+      },
       async expiredNotPurged(limit) {
         return q.expiredNotPurged.all(limit).map(readObject);
       },
@@ -426,17 +441,34 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
     },
     accessKeys: {
       async create(key) {
-        await group.durably(() => q.insertKey.run(key.accessKey, key.secretKey, key.name, key.createdAt));
+        await group.durably(() => q.insertKey.run(key.accessKey, key.secretKey, key.name, key.createdAt, key.admin ? 1 : 0));
       },
       async find(accessKey) {
         const r = q.findKey.get(accessKey);
-        return r && { accessKey: r.access_key, secretKey: r.secret_key, name: r.name, createdAt: r.created_at };
+        return r && toKey(r);
       },
       async list() {
-        return q.listKeys.all().map((r) => ({ accessKey: r.access_key, secretKey: r.secret_key, name: r.name, createdAt: r.created_at }));
+        return q.listKeys.all().map(toKey);
       },
       async remove(accessKey) {
-        return group.durably(() => q.deleteKey.run(accessKey).changes === 1);
+        return group.durably(() => db.transaction(() => {
+          q.deleteKeyGrants.run(accessKey);
+          return q.deleteKey.run(accessKey).changes === 1;
+        })());
+      },
+      async grant(accessKey, bucket, access) {
+        return group.durably(() => db.transaction(() => {
+          if (!q.findKey.get(accessKey)) return false;
+          if (access) q.putGrant.run(accessKey, bucket, access);
+          else q.deleteGrant.run(accessKey, bucket);
+          return true;
+        })());
+      },
+      async grants(accessKey) {
+        return (accessKey === undefined ? q.allGrants.all() : q.keyGrants.all(accessKey)).map(toGrant);
+      },
+      async accessTo(accessKey, bucket) {
+        return q.accessTo.get(accessKey, bucket)?.access;
       },
     },
     buckets: s3.buckets,
