@@ -47,13 +47,31 @@ export class ThrowawayPostgres {
     this.run('pg_ctl', ['-D', join(this.dir, 'data'), '-m', 'fast', '-w', 'restart']);
   }
 
-  /** `kill -9` of the postmaster, then waits for its backends to go (they notice its death). */
+  /**
+   * The database server dies at once, as in a crash of its container or host: `kill -9` of the postmaster
+   * and of every process it had started. Killing the postmaster alone races its fork of a new backend: a
+   * child caught between fork and closing its inherited sockets can outlive it, keep serving its session,
+   * and hold the listening port so that connects hang and the next start fails — a fault of the harness,
+   * not the outage under test.
+   */
   async killHard(): Promise<void> {
     const pidFile = join(this.dir, 'data', 'postmaster.pid');
     const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
     process.kill(pid, 'SIGKILL');
     const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && this.backends().length > 0) await new Promise((r) => setTimeout(r, 100));
+    for (;;) {
+      const left = this.backends();
+      if (left.length === 0) return;
+      if (Date.now() > deadline) throw new Error(`PostgreSQL processes ${left.join(', ')} outlived kill -9`);
+      for (const p of left) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   destroy(): void {
