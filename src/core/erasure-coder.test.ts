@@ -41,6 +41,28 @@ test('any k of k + m shards rebuild the data (Reed-Solomon)', async () => {
   );
 });
 
+test('reconstruct with a wanted block rebuilds it exactly while another absent block is not asked for', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 1, max: 7 }), async (target, offset) => {
+      const k = 6;
+      const m = 2;
+      const bs = 64;
+      const other = (target + offset) % (k + m);
+      const coder = createErasureCoder({ dataShards: k, parityShards: m });
+      const data = randomBytes(k * bs);
+      const parity = Buffer.alloc(m * bs);
+      await coder.encode(data, parity);
+      const blockOf = (buf: { data: Buffer; parity: Buffer }, i: number) => (i < k ? buf.data.subarray(i * bs, (i + 1) * bs) : buf.parity.subarray((i - k) * bs, (i - k + 1) * bs));
+      const damaged = { data: Buffer.from(data), parity: Buffer.from(parity) };
+      for (const i of [target, other]) blockOf(damaged, i).fill(0xee);
+      const present = Array.from({ length: k + m }, (_, i) => i !== target && i !== other);
+      await coder.reconstruct(damaged.data, damaged.parity, present, [target]);
+      assert.ok(blockOf(damaged, target).equals(blockOf({ data, parity }, target)), `block ${target} rebuilt with block ${other} absent too`);
+    }),
+    { numRuns: 40 },
+  );
+});
+
 test('more than m lost shards cannot be rebuilt', async () => {
   const coder = createErasureCoder({ dataShards: 4, parityShards: 2 });
   const data = randomBytes(4 * 64);

@@ -10,9 +10,11 @@ export interface ErasureCoder {
   encode(data: Buffer, parity: Buffer): Promise<void>;
   /**
    * Rebuilds the blocks whose `present[i]` is false (i < k: data, i >= k: parity) in place from any
-   * k present ones.
+   * k present ones. With `wanted`, only those are promised: the others absent may be left as they were (the
+   * solver computes one only when another needs it). A degraded read needs the data blocks and a rebuilding
+   * node one block; each extra block computed costs a pass over the stripe.
    */
-  reconstruct(data: Buffer, parity: Buffer, present: readonly boolean[]): Promise<void>;
+  reconstruct(data: Buffer, parity: Buffer, present: readonly boolean[], wanted?: readonly number[]): Promise<void>;
 }
 
 interface RonomonModule {
@@ -66,12 +68,13 @@ export function createErasureCoder(scheme: Pick<ErasureScheme, 'dataShards' | 'p
       if (m === 0) return;
       await run(allData, allParity, data, parity);
     },
-    async reconstruct(data, parity, present) {
+    async reconstruct(data, parity, present, wanted) {
+      const wants = wanted ? new Set(wanted) : undefined;
       let sources = 0;
       let targets = 0;
       for (let i = 0; i < k + m; i++) {
         if (present[i]) sources |= 1 << i;
-        else targets |= 1 << i;
+        else if (!wants || wants.has(i)) targets |= 1 << i;
       }
       if (targets === 0) return;
       if (m === 0 || present.filter(Boolean).length < k) {

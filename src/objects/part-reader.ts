@@ -171,7 +171,9 @@ export class PartReader {
       present.push(block !== undefined);
       if (block) block.copy(i < k ? this.rebuildData : this.rebuildParity, (i < k ? i : i - k) * bs);
     }
-    await this.svc.coderFor(this.scheme).reconstruct(this.rebuildData, this.rebuildParity, present);
+    // Only the absent data blocks: the reader returns data, and an absent parity block would be a wasted pass.
+    const absentData = [...Array(k).keys()].filter((i) => !present[i]);
+    await this.svc.coderFor(this.scheme).reconstruct(this.rebuildData, this.rebuildParity, present, absentData);
     return [...Array(k).keys()].map((i) => this.rebuildData!.subarray(i * bs, (i + 1) * bs));
   }
 }

@@ -39,6 +39,7 @@ export async function rebuildShard(request: RebuildRequest, deps: RebuildDeps): 
   const data = Buffer.alloc(k * bs);
   const parity = Buffer.alloc(m * bs);
   const coder = deps.coder(request.scheme);
+  const wanted = [request.index];
   const started = Date.now();
   const frameBytes = bs + CHECKSUM_BYTES;
   async function* frames(): AsyncGenerator<Buffer> {
@@ -49,7 +50,7 @@ export async function rebuildShard(request: RebuildRequest, deps: RebuildDeps): 
         if (!block) throw new RebuildSourcesError(`${where} ended after ${s} of ${request.stripes} stripes`);
         block.copy(index < k ? data : parity, (index < k ? index : index - k) * bs);
       });
-      await coder.reconstruct(data, parity, present);
+      await coder.reconstruct(data, parity, present, wanted);
       const block = request.index < k ? data.subarray(request.index * bs, (request.index + 1) * bs) : parity.subarray((request.index - k) * bs, (request.index - k + 1) * bs);
       // Copies of its own (the shard writer may hold several before they reach the disk), in pieces below the
       // processes' 128 KiB mmap threshold: a whole block's copy would be a fresh mapping faulted in page by page.
