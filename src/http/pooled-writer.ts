@@ -12,10 +12,88 @@ const OUTPUT_BUFFER_BYTES = 256 * 1024;
 const outputBuffers = new BufferPool(OUTPUT_BUFFER_BYTES, 16);
 
 /**
+ * The machinery both writers share: up to `buffers` buffers of one pool per response; one is written and
+ * reused only when the socket has taken it (the write callback), and waiting for a free one is the
+ * backpressure. Over TLS, pieces the TLS layer allocates cheaply (src/platform/tls-writes.ts).
+ */
+class PooledOutput {
+  private readonly free: Buffer[] = [];
+  private created = 0;
+  private waiting: (() => void) | undefined;
+  private failure: Error | undefined;
+  private finished = false;
+  /** Acquired and not yet handed to the socket. */
+  private readonly ours = new Set<Buffer>();
+  private readonly encrypted: boolean;
+  private readonly onClose = () => {
+    this.failure ??= new Error('the client closed the connection');
+    this.wake();
+  };
+  written = 0;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly pool: BufferPool,
+    private readonly buffers: number,
+  ) {
+    res.once('close', this.onClose);
+    this.encrypted = (res.socket as TLSSocket | null)?.encrypted === true;
+  }
+
+  async acquire(): Promise<Buffer> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const b = this.free.pop() ?? (this.created < this.buffers ? (this.created++, this.pool.acquire()) : undefined);
+      if (b) {
+        this.ours.add(b);
+        return b;
+      }
+      await new Promise<void>((resolve) => (this.waiting = resolve));
+    }
+  }
+
+  /** Hands `buffer[0, length)` to the socket; the buffer comes back when it has been taken. */
+  write(buffer: Buffer, length: number): void {
+    this.ours.delete(buffer);
+    this.written += length;
+    const taken = (error?: Error | null) => {
+      if (error) this.failure ??= error;
+      // A write the socket takes after this response's loop ended: the buffer goes straight back.
+      if (this.finished) return this.pool.release(buffer);
+      this.free.push(buffer);
+      this.wake();
+    };
+    const view = buffer.subarray(0, length);
+    if (this.encrypted) writeInPieces(this.res, view, taken);
+    else this.res.write(view, taken);
+  }
+
+  /** Throws what ended the response early, if anything did. */
+  check(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  /** The buffers not waiting on the socket go back now; those it still holds, when it has taken them. */
+  finish(): void {
+    this.res.off('close', this.onClose);
+    this.finished = true;
+    for (const b of this.free.splice(0)) this.pool.release(b);
+    for (const b of this.ours) this.pool.release(b);
+    this.ours.clear();
+  }
+
+  private wake(): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.();
+  }
+}
+
+/**
  * Writes a stream of views of reused buffers (each valid only until the next is requested) to an HTTP
  * response through a few recycled output buffers: each view is copied before the next is asked for; a
- * full buffer is written and reused only when the socket has taken it (the write callback). At most
- * `buffers` × `bufferSize` bytes wait for the client, and waiting for a free buffer is the backpressure.
+ * full buffer is written and reused only when the socket has taken it. At most `buffers` × `bufferSize`
+ * bytes wait for the client.
  */
 export async function writePooled(
   res: ServerResponse,
@@ -23,59 +101,10 @@ export async function writePooled(
   bufferSize = OUTPUT_BUFFER_BYTES,
   buffers = 4,
 ): Promise<number> {
-  const free: Buffer[] = [];
-  let created = 0;
-  let waiting: (() => void) | undefined;
-  let failure: Error | undefined;
-  let finished = false;
-  const release = (b: Buffer) => {
-    // A write the socket takes after this response's loop ended: the buffer goes straight back.
-    if (finished) return outputBuffers.release(b);
-    free.push(b);
-    const w = waiting;
-    waiting = undefined;
-    w?.();
-  };
-  const acquire = async (): Promise<Buffer> => {
-    for (;;) {
-      if (failure) throw failure;
-      const b = free.pop();
-      if (b) return b;
-      if (created < buffers) {
-        created++;
-        return bufferSize === outputBuffers.bufferSize ? outputBuffers.acquire() : Buffer.allocUnsafe(bufferSize);
-      }
-      await new Promise<void>((resolve) => (waiting = resolve));
-    }
-  };
-  const onClose = () => {
-    failure ??= new Error('the client closed the connection');
-    const w = waiting;
-    waiting = undefined;
-    w?.();
-  };
-  res.once('close', onClose);
-
-  // Over TLS, pieces the TLS layer allocates cheaply (src/platform/tls-writes.ts).
-  const encrypted = (res.socket as TLSSocket | null)?.encrypted === true;
-  let current = await acquire();
-  /** `current` has not been handed to the socket. */
-  let currentOurs = true;
-  let filled = 0;
-  let written = 0;
-  const flush = () => {
-    const out = current;
-    currentOurs = false;
-    const view = out.subarray(0, filled);
-    written += filled;
-    const taken = (error?: Error | null) => {
-      if (error) failure ??= error;
-      release(out);
-    };
-    if (encrypted) writeInPieces(res, view, taken);
-    else res.write(view, taken);
-  };
+  const out = new PooledOutput(res, bufferSize === outputBuffers.bufferSize ? outputBuffers : new BufferPool(bufferSize, 0), buffers);
   try {
+    let current = await out.acquire();
+    let filled = 0;
     for await (const chunk of chunks) {
       let at = 0;
       while (at < chunk.length) {
@@ -83,21 +112,44 @@ export async function writePooled(
         filled += n;
         at += n;
         if (filled === bufferSize) {
-          flush();
-          current = await acquire();
-          currentOurs = true;
+          out.write(current, filled);
+          current = await out.acquire();
           filled = 0;
         }
       }
     }
-    if (filled > 0) flush();
-    if (failure) throw failure;
-    return written;
+    if (filled > 0) out.write(current, filled);
+    out.check();
+    return out.written;
   } finally {
-    res.off('close', onClose);
-    finished = true;
-    // The buffers not waiting on the socket go back now; those it still holds, when it has taken them.
-    for (const b of free.splice(0)) outputBuffers.release(b);
-    if (currentOurs) outputBuffers.release(current);
+    out.finish();
+  }
+}
+
+/**
+ * Writes `length` bytes to an HTTP response straight from buffers that `fill` reads into (a file's bytes,
+ * read into the pool's buffers and written from them): no copy, and no fresh buffer per piece for the
+ * garbage collector. `fill(buffer, offset, n)` puts the next `n` bytes (n ≤ buffer.length) into `buffer`.
+ */
+export async function writeFilled(
+  res: ServerResponse,
+  length: number,
+  fill: (buffer: Buffer, offset: number, n: number) => Promise<void>,
+  pool: BufferPool,
+  buffers = 4,
+): Promise<number> {
+  const out = new PooledOutput(res, pool, buffers);
+  try {
+    for (let at = 0; at < length; ) {
+      const buffer = await out.acquire();
+      const n = Math.min(buffer.length, length - at);
+      await fill(buffer, at, n);
+      out.write(buffer, n);
+      at += n;
+    }
+    out.check();
+    return out.written;
+  } finally {
+    out.finish();
   }
 }

@@ -6,11 +6,16 @@ import { CHECKSUM_BYTES } from '../core/erasure-scheme.js';
 import { acceptRawBodies, readJsonBody } from '../http/raw-body.js';
 import { parseRangeHeader } from '../core/byte-range.js';
 import { RangeNotSatisfiableError } from '../core/errors.js';
-import { ShardExistsError, ShardMissingError, type ShardFiles, type ShardReader } from './shard-files.js';
+import { SHARD_READ_PIECE, ShardExistsError, ShardMissingError, type ShardFiles, type ShardReader } from './shard-files.js';
+import { BufferPool } from '../streams/buffer-pool.js';
+import { writeFilled } from '../http/pooled-writer.js';
 import { InsufficientStorageError, isDiskFull, type DiskRoom } from './disk-room.js';
 
 /** Reads up to this many bytes are answered from one buffer rather than streamed. */
 const SMALL_READ = 256 * 1024;
+
+/** The read buffers of large shard reads, shared by every response of the process (4 per response). */
+const readBuffers = new BufferPool(SHARD_READ_PIECE, 64);
 
 export interface NodeRouteDeps {
   shards: ShardFiles;
@@ -108,13 +113,34 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRouteDeps): v
       // Small reads (every shard of a small object) as one buffer: cheaper than a stream's machinery.
       if (length <= SMALL_READ) return reply.send(await shard.read(start, length));
       handedOver = true;
-      return reply.send(shard.stream(start, start + length - 1));
+      return await sendLarge(request, reply, shard, start, length);
     } catch (error) {
       if (error instanceof ShardMissingError) return fail(reply, 404, 'NO_SUCH_SHARD', error.message);
       throw error;
     } finally {
       if (!handedOver) await shard.close();
     }
+  };
+
+  /**
+   * A large read, written by hand from recycled buffers the file is read into: a fresh buffer per 64 KiB
+   * piece made V8 run a full mark-compact every few hundred milliseconds on nodes serving rebuilds
+   * (docs/BENCHMARKS.md). Headers are out once this starts, so a failure can only cut the connection.
+   */
+  const sendLarge = async (request: FastifyRequest, reply: FastifyReply, shard: ShardReader, start: number, length: number) => {
+    reply.hijack();
+    const raw = reply.raw;
+    try {
+      raw.writeHead(reply.statusCode, reply.getHeaders() as Record<string, string | number>);
+      await writeFilled(raw, length, async (buffer, offset, n) => void (await shard.read(start + offset, n, buffer)), readBuffers);
+      raw.end();
+    } catch (error) {
+      if (!raw.destroyed) request.log.warn({ err: (error as Error).message }, 'shard read interrupted');
+      raw.destroy();
+    } finally {
+      await shard.close();
+    }
+    return reply;
   };
 
   app.get(nodeRoutes.shard(':id'), (request, reply) => sendShard(request, reply, false));

@@ -123,9 +123,14 @@ test('small shards become volume records: no file, readable, listed, deleted, co
   const reader = await files.openForRead(small);
   assert.equal(reader.size, 700);
   assert.ok((await reader.read(100, 50)).equals(smallData.subarray(100, 150)));
-  const streamed: Buffer[] = [];
-  for await (const chunk of reader.stream(0, 699)) streamed.push(chunk as Buffer);
-  assert.ok(Buffer.concat(streamed).equals(smallData));
+  // Read into the caller's buffer, as large reads are sent (from a volume as from a file of its own).
+  const into = Buffer.alloc(1024, 0xee);
+  const got = await reader.read(0, 700, into);
+  assert.ok(got.equals(smallData) && got.buffer === into.buffer && into.subarray(0, 700).equals(smallData), 'a volume shard read into the given buffer');
+  const largeReader = await files.openForRead(large);
+  const largeGot = await largeReader.read(10, 1000, into);
+  assert.ok(largeGot.buffer === into.buffer && into.subarray(0, 1000).equals(largeData.subarray(10, 1010)), 'a file shard read into the given buffer');
+  await largeReader.close();
   assert.equal(await files.delete(small), true);
   assert.ok((await reader.read(0, 700)).equals(smallData), 'an open small shard outlives its delete too');
   await reader.close();

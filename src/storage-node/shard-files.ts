@@ -13,11 +13,14 @@ export interface ShardReader {
   size: number;
   /** The bytes [start, start + length); read into `into` (at least `length` long) when given. */
   read(start: number, length: number, into?: Buffer): Promise<Buffer>;
-  stream(start: number, end: number): Readable;
   close(): Promise<void>;
 }
 
-/** See `ShardFilesOptions.readChunkBytes`; the same as TLS_WRITE_PIECE, so that TLS writes need no cutting. */
+/**
+ * The size of the pieces a large shard is read and sent in (64 KiB), the same as TLS_WRITE_PIECE so that TLS
+ * writes need no cutting. Below the processes' 128 KiB mmap threshold (docs/decisions/0002-flat-gateway-memory.md);
+ * 1 MiB pieces were each a fresh mapping faulted in page by page, which cost the nodes twice the CPU per GiB of a GET.
+ */
 export const SHARD_READ_PIECE = 64 * 1024;
 
 export interface ShardFilesOptions {
@@ -25,14 +28,8 @@ export interface ShardFilesOptions {
   smallShardBytes?: number;
   maxVolumeBytes?: number;
   onError?: (error: Error, what: string) => void;
-  /** Told how many bytes went through a large shard's write or read (the node's minor-GC pacing). */
+  /** Told how many bytes went through a large shard's write (the node's minor-GC pacing). */
   onBytes?: (bytes: number) => void;
-  /**
-   * The size of the pieces a large shard is read and sent in (64 KiB). Below the processes' 128 KiB mmap
-   * threshold (docs/decisions/0002-flat-gateway-memory.md) each comes from malloc's reused arena; 1 MiB pieces
-   * were each a fresh mapping faulted in page by page, which cost the nodes twice the CPU per GiB of a GET.
-   */
-  readChunkBytes?: number;
 }
 
 /**
@@ -49,7 +46,6 @@ export class ShardFiles {
   readonly volumes: VolumeStore;
   private readonly smallShardBytes: number;
   private readonly onBytes: (bytes: number) => void;
-  private readonly readChunkBytes: number;
   private fileBytes = 0;
   private fileCount = 0;
 
@@ -61,7 +57,6 @@ export class ShardFiles {
     this.tmpDir = join(root, 'tmp');
     this.smallShardBytes = options.smallShardBytes ?? SMALL_SHARD_BYTES;
     this.onBytes = options.onBytes ?? (() => undefined);
-    this.readChunkBytes = options.readChunkBytes ?? SHARD_READ_PIECE;
     this.volumes = new VolumeStore(join(root, 'volumes'), { maxVolumeBytes: options.maxVolumeBytes, onError: options.onError });
   }
 
@@ -200,23 +195,22 @@ export class ShardFiles {
     return {
       size,
       read: (start, length, into) => readFully(handle, start, length, shardId, size, into),
-      // The stream closes the handle when it ends or is destroyed.
-      stream: (start, end) => handle.createReadStream({ start, end, highWaterMark: this.readChunkBytes }).on('data', (chunk: Buffer | string) => this.onBytes(chunk.length)),
       close: () => handle.close(),
     };
   }
 
   private volumeReader(shardId: string, entry: VolumeEntry): ShardReader {
-    const read = async (start: number, length: number): Promise<Buffer> => {
+    const read = async (start: number, length: number, into?: Buffer): Promise<Buffer> => {
       // undefined: the volume was compacted meanwhile; the shard (if it still exists) has a new place.
       const bytes = (await this.volumes.readEntry(shardId, entry, start, length)) ?? (await this.volumes.read(shardId, start, length));
       if (!bytes) throw new ShardMissingError(`no shard ${shardId}`);
-      return bytes;
+      if (!into) return bytes;
+      bytes.copy(into, 0, 0, length);
+      return into.subarray(0, length);
     };
     return {
       size: entry.size,
       read,
-      stream: (start, end) => Readable.from((async function* () { yield await read(start, end - start + 1); })()),
       close: () => Promise.resolve(),
     };
   }
