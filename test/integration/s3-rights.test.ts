@@ -4,21 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
   CopyObjectCommand, CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, GetObjectTaggingCommand,
-  GetBucketLifecycleConfigurationCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketCorsCommand, PutObjectCommand, S3Client, S3ServiceException,
+  GetBucketLifecycleConfigurationCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketCorsCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
+import { s3Outcome } from '../helpers/s3-outcome.js';
 import { CLI, LocalCluster } from '../helpers/local-cluster.js';
 import { RUNTIME_FLAGS } from '../../src/processes/runtime-flags.js';
-
-/** The S3 error a call fails with, or 'ok'. */
-async function outcome(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'ok';
-  } catch (error) {
-    assert.ok(error instanceof S3ServiceException, `expected an S3 error, got ${String(error)}`);
-    return `${error.$metadata.httpStatusCode} ${error.name}`;
-  }
-}
 
 describe('S3 access keys with rights per bucket, and public-read buckets', () => {
   let cluster: LocalCluster;
@@ -58,21 +48,21 @@ describe('S3 access keys with rights per bucket, and public-read buckets', () =>
     const get = () => alice.s3.send(new GetObjectCommand({ Bucket: 'team', Key: 'plan.txt' }));
     const put = () => alice.s3.send(new PutObjectCommand({ Bucket: 'team', Key: 'alice.txt', Body: 'mine' }));
     assert.deepEqual((await alice.s3.send(new ListBucketsCommand({}))).Buckets ?? [], []);
-    assert.equal(await outcome(get()), '403 AccessDenied');
-    assert.equal(await outcome(alice.s3.send(new ListObjectsV2Command({ Bucket: 'team' }))), '403 AccessDenied');
-    assert.equal(await outcome(put()), '403 AccessDenied');
-    assert.equal(await outcome(alice.s3.send(new GetObjectCommand({ Bucket: 'nowhere', Key: 'x' }))), '404 NoSuchBucket');
+    assert.equal(await s3Outcome(get()), '403 AccessDenied');
+    assert.equal(await s3Outcome(alice.s3.send(new ListObjectsV2Command({ Bucket: 'team' }))), '403 AccessDenied');
+    assert.equal(await s3Outcome(put()), '403 AccessDenied');
+    assert.equal(await s3Outcome(alice.s3.send(new GetObjectCommand({ Bucket: 'nowhere', Key: 'x' }))), '404 NoSuchBucket');
 
     assert.match(cli('keys', 'allow', alice.key, 'team', 'read'), /read on team/);
     assert.deepEqual((await alice.s3.send(new ListBucketsCommand({}))).Buckets!.map((b) => b.Name), ['team']);
     assert.equal(await (await get()).Body!.transformToString(), 'the plan');
-    assert.equal(await outcome(alice.s3.send(new GetObjectTaggingCommand({ Bucket: 'team', Key: 'plan.txt' }))), 'ok');
-    assert.equal(await outcome(put()), '403 AccessDenied', 'read is not write');
+    assert.equal(await s3Outcome(alice.s3.send(new GetObjectTaggingCommand({ Bucket: 'team', Key: 'plan.txt' }))), 'ok');
+    assert.equal(await s3Outcome(put()), '403 AccessDenied', 'read is not write');
 
     cli('keys', 'allow', alice.key, 'team', 'write');
-    assert.equal(await outcome(put()), 'ok');
-    assert.equal(await outcome(alice.s3.send(new DeleteObjectCommand({ Bucket: 'team', Key: 'alice.txt' }))), 'ok');
-    assert.equal(await outcome(alice.s3.send(new DeleteBucketCommand({ Bucket: 'team' }))), '403 AccessDenied', 'write is not owner');
+    assert.equal(await s3Outcome(put()), 'ok');
+    assert.equal(await s3Outcome(alice.s3.send(new DeleteObjectCommand({ Bucket: 'team', Key: 'alice.txt' }))), 'ok');
+    assert.equal(await s3Outcome(alice.s3.send(new DeleteBucketCommand({ Bucket: 'team' }))), '403 AccessDenied', 'write is not owner');
 
     // A bucket a key creates is its own; others (but administrators) see nothing of it.
     const bob = keyClient('bob');
@@ -81,24 +71,24 @@ describe('S3 access keys with rights per bucket, and public-read buckets', () =>
     assert.deepEqual((await alice.s3.send(new ListBucketsCommand({}))).Buckets!.map((b) => b.Name), ['alice-own', 'team']);
     assert.deepEqual((await bob.s3.send(new ListBucketsCommand({}))).Buckets ?? [], []);
     assert.ok((await admin.send(new ListBucketsCommand({}))).Buckets!.some((b) => b.Name === 'alice-own'));
-    assert.equal(await outcome(bob.s3.send(new CreateBucketCommand({ Bucket: 'alice-own' }))), '409 BucketAlreadyExists');
-    assert.equal(await outcome(alice.s3.send(new CreateBucketCommand({ Bucket: 'alice-own' }))), '409 BucketAlreadyOwnedByYou');
-    assert.equal(await outcome(bob.s3.send(new GetObjectCommand({ Bucket: 'alice-own', Key: 'secret.txt' }))), '403 AccessDenied');
+    assert.equal(await s3Outcome(bob.s3.send(new CreateBucketCommand({ Bucket: 'alice-own' }))), '409 BucketAlreadyExists');
+    assert.equal(await s3Outcome(alice.s3.send(new CreateBucketCommand({ Bucket: 'alice-own' }))), '409 BucketAlreadyOwnedByYou');
+    assert.equal(await s3Outcome(bob.s3.send(new GetObjectCommand({ Bucket: 'alice-own', Key: 'secret.txt' }))), '403 AccessDenied');
     // Copying needs read on the source as well as write on the target.
     await bob.s3.send(new CreateBucketCommand({ Bucket: 'bob-own' }));
-    assert.equal(await outcome(bob.s3.send(new CopyObjectCommand({ Bucket: 'bob-own', Key: 'stolen.txt', CopySource: 'alice-own/secret.txt' }))), '403 AccessDenied');
+    assert.equal(await s3Outcome(bob.s3.send(new CopyObjectCommand({ Bucket: 'bob-own', Key: 'stolen.txt', CopySource: 'alice-own/secret.txt' }))), '403 AccessDenied');
     cli('keys', 'allow', bob.key, 'alice-own', 'read');
-    assert.equal(await outcome(bob.s3.send(new CopyObjectCommand({ Bucket: 'bob-own', Key: 'shared.txt', CopySource: 'alice-own/secret.txt' }))), 'ok');
+    assert.equal(await s3Outcome(bob.s3.send(new CopyObjectCommand({ Bucket: 'bob-own', Key: 'shared.txt', CopySource: 'alice-own/secret.txt' }))), 'ok');
 
     const listed = JSON.parse(cli('keys', 'list', '--json')) as { accessKey: string; admin: boolean; buckets: Record<string, string> }[];
     assert.deepEqual(listed.find((k) => k.accessKey === bob.key)!.buckets, { 'alice-own': 'read', 'bob-own': 'owner' });
     assert.equal(listed.find((k) => k.accessKey === cluster.state.s3.accessKey)!.admin, true, 'the local cluster\'s key is an administrator');
 
     cli('keys', 'deny', bob.key, 'alice-own');
-    assert.equal(await outcome(bob.s3.send(new GetObjectCommand({ Bucket: 'alice-own', Key: 'secret.txt' }))), '403 AccessDenied');
+    assert.equal(await s3Outcome(bob.s3.send(new GetObjectCommand({ Bucket: 'alice-own', Key: 'secret.txt' }))), '403 AccessDenied');
     // The owner deletes its bucket once empty.
     await alice.s3.send(new DeleteObjectCommand({ Bucket: 'alice-own', Key: 'secret.txt' }));
-    assert.equal(await outcome(alice.s3.send(new DeleteBucketCommand({ Bucket: 'alice-own' }))), 'ok');
+    assert.equal(await s3Outcome(alice.s3.send(new DeleteBucketCommand({ Bucket: 'alice-own' }))), 'ok');
   });
 
   test('a public-read bucket serves its objects to anyone, and nothing else; off again, it is private', async () => {
@@ -144,14 +134,14 @@ describe('S3 access keys with rights per bucket, and public-read buckets', () =>
 
     await admin.send(new CreateBucketCommand({ Bucket: 'shop' }));
     const put = () => app.send(new PutObjectCommand({ Bucket: 'shop', Key: 'cart.json', Body: '{}' }));
-    assert.equal(await outcome(put()), '403 AccessDenied');
+    assert.equal(await s3Outcome(put()), '403 AccessDenied');
     assert.deepEqual(await json(await send('PUT', `/_keys/${String(made['accessKey'])}/buckets/shop`, { access: 'write' }), 200), { accessKey: made['accessKey'], bucket: 'shop', access: 'write' });
-    assert.equal(await outcome(put()), 'ok');
+    assert.equal(await s3Outcome(put()), 'ok');
     const cors = () => app.send(new PutBucketCorsCommand({ Bucket: 'shop', CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }] } }));
-    assert.equal(await outcome(cors()), '403 AccessDenied', 'CORS rules are the owner\'s to set');
-    assert.equal(await outcome(app.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'shop' }))), '403 AccessDenied');
+    assert.equal(await s3Outcome(cors()), '403 AccessDenied', 'CORS rules are the owner\'s to set');
+    assert.equal(await s3Outcome(app.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'shop' }))), '403 AccessDenied');
     await json(await send('PUT', `/_keys/${String(made['accessKey'])}/buckets/shop`, { access: 'owner' }), 200);
-    assert.equal(await outcome(cors()), 'ok');
+    assert.equal(await s3Outcome(cors()), 'ok');
 
     const listed = (await (await send('GET', '/_keys')).json()) as { accessKey: string; secretKey?: string; buckets: Record<string, string> }[];
     const entry = listed.find((k) => k.accessKey === made['accessKey'])!;
@@ -168,12 +158,12 @@ describe('S3 access keys with rights per bucket, and public-read buckets', () =>
     await json(await send('POST', '/_keys', '{not json'), 400);
     await json(await send('POST', '/_keys', { admin: 'yes' }), 400);
     await json(await send('PUT', '/_buckets/nope/public-read', { publicRead: true }), 404);
-    assert.equal(await outcome(put()), 'ok', 'still an owner');
+    assert.equal(await s3Outcome(put()), 'ok', 'still an owner');
 
     await json(await send('DELETE', `/_keys/${String(made['accessKey'])}/buckets/shop`), 204);
-    assert.equal(await outcome(put()), '403 AccessDenied');
+    assert.equal(await s3Outcome(put()), '403 AccessDenied');
     await json(await send('DELETE', `/_keys/${String(made['accessKey'])}`), 204);
-    assert.equal(await outcome(put()), '403 InvalidAccessKeyId');
+    assert.equal(await s3Outcome(put()), '403 InvalidAccessKeyId');
     await json(await send('DELETE', `/_keys/${String(made['accessKey'])}`), 404);
   });
 });

@@ -7,26 +7,17 @@ import { once } from 'node:events';
 import {
   CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketCorsCommand, DeleteBucketLifecycleCommand, GetBucketCorsCommand,
   GetBucketLifecycleConfigurationCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, ListMultipartUploadsCommand,
-  PutBucketCorsCommand, PutBucketLifecycleConfigurationCommand, PutObjectCommand, S3Client, S3ServiceException,
+  PutBucketCorsCommand, PutBucketLifecycleConfigurationCommand, PutObjectCommand, S3Client,
   GetBucketVersioningCommand, PutBucketVersioningCommand, ListObjectVersionsCommand, PutBucketAclCommand, PutBucketTaggingCommand,
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { s3Outcome } from '../helpers/s3-outcome.js';
 import { LocalCluster, waitUntil } from '../helpers/local-cluster.js';
 import { pause } from '../helpers/wait.js';
 import { openMetadataStore } from '../../src/metadata/open-store.js';
 import { enforceLifecycle } from '../../src/jobs/lifecycle-pass.js';
 import { AuditRecorder } from '../../src/objects/audit-recorder.js';
 import { silentLog } from '../helpers/memory-cluster.js';
-
-async function outcome(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'ok';
-  } catch (error) {
-    assert.ok(error instanceof S3ServiceException, `expected an S3 error, got ${String(error)}`);
-    return `${error.$metadata.httpStatusCode} ${error.name}`;
-  }
-}
 
 /** A form as a browser sends it: the policy's fields, then the file last. */
 function formOf(fields: Record<string, string>, file: Buffer, filename = 'photo.png', type = 'image/png'): FormData {
@@ -53,7 +44,7 @@ describe('S3 for web applications: CORS, browser uploads with a signed policy, l
 
   test('CORS rules: Put/Get/Delete through the SDK, preflights answered from them, headers on actual responses and errors', async () => {
     const url = cluster.state.s3.url;
-    assert.equal(await outcome(s3.send(new GetBucketCorsCommand({ Bucket: 'site' }))), '404 NoSuchCORSConfiguration');
+    assert.equal(await s3Outcome(s3.send(new GetBucketCorsCommand({ Bucket: 'site' }))), '404 NoSuchCORSConfiguration');
     const preflight = (origin: string, method: string, headers?: string) =>
       fetch(`${url}/site/a.txt`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method, ...(headers ? { 'access-control-request-headers': headers } : {}) } });
     assert.equal((await preflight('https://app.example', 'PUT')).status, 403, 'no rules: no cross-origin access');
@@ -98,8 +89,8 @@ describe('S3 for web applications: CORS, browser uploads with a signed policy, l
     assert.equal(denied.headers.get('access-control-allow-origin'), null, 'DELETE is in no rule');
 
     await s3.send(new DeleteBucketCorsCommand({ Bucket: 'site' }));
-    assert.equal(await outcome(s3.send(new GetBucketCorsCommand({ Bucket: 'site' }))), '404 NoSuchCORSConfiguration');
-    assert.equal(await outcome(s3.send(new PutBucketCorsCommand({ Bucket: 'site', CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['PATCH'] }] } }))), '400 InvalidRequest');
+    assert.equal(await s3Outcome(s3.send(new GetBucketCorsCommand({ Bucket: 'site' }))), '404 NoSuchCORSConfiguration');
+    assert.equal(await s3Outcome(s3.send(new PutBucketCorsCommand({ Bucket: 'site', CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['PATCH'] }] } }))), '400 InvalidRequest');
   });
 
   test('presigned POST from the SDK: a form upload within its policy is stored; one outside is refused and stores nothing', async () => {
@@ -140,7 +131,7 @@ describe('S3 for web applications: CORS, browser uploads with a signed policy, l
     const anonymous = await fetch(open.url, { method: 'POST', body: formOf({ key: 'user/42/x' }, randomBytes(50)) });
     assert.equal(anonymous.status, 403, 'no policy, no signature: anonymous, and the bucket takes no anonymous writes');
     for (const name of ['big.png', 'small.png', 'x']) {
-      assert.equal(await outcome(s3.send(new HeadObjectCommand({ Bucket: 'site', Key: `user/42/${name}` }))), '404 NotFound', `${name} was not stored`);
+      assert.equal(await s3Outcome(s3.send(new HeadObjectCommand({ Bucket: 'site', Key: `user/42/${name}` }))), '404 NotFound', `${name} was not stored`);
     }
 
     // success_action_redirect: 303 to the page with bucket, key and ETag.
@@ -184,12 +175,12 @@ describe('S3 for web applications: CORS, browser uploads with a signed policy, l
     } finally {
       socket.destroy();
     }
-    assert.equal(await outcome(s3.send(new HeadObjectCommand({ Bucket: 'site', Key: 'user/7/big.bin' }))), '404 NotFound', 'nothing stored');
+    assert.equal(await s3Outcome(s3.send(new HeadObjectCommand({ Bucket: 'site', Key: 'user/7/big.bin' }))), '404 NotFound', 'nothing stored');
   });
 
   test('lifecycle rules: Put/Get/Delete through the SDK; enforced at the midnight after their days, with the cleaner\'s time shifted', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'logs' }));
-    assert.equal(await outcome(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'logs' }))), '404 NoSuchLifecycleConfiguration');
+    assert.equal(await s3Outcome(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'logs' }))), '404 NoSuchLifecycleConfiguration');
     await s3.send(new PutBucketLifecycleConfigurationCommand({
       Bucket: 'logs',
       LifecycleConfiguration: {
@@ -207,7 +198,7 @@ describe('S3 for web applications: CORS, browser uploads with a signed policy, l
     assert.equal(rules[0]!.Filter?.Prefix, 'app/');
     assert.deepEqual(rules[1]!.Filter?.Tag, { Key: 'tier', Value: 'scratch' });
     assert.deepEqual(rules[2]!.Filter?.And, { Prefix: 'keep/', Tags: [{ Key: 'a', Value: 'b' }] });
-    const refusal = (Rules: unknown) => outcome(s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: 'logs', LifecycleConfiguration: { Rules } as never })));
+    const refusal = (Rules: unknown) => s3Outcome(s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: 'logs', LifecycleConfiguration: { Rules } as never })));
     assert.equal(await refusal([{ ID: 'x', Status: 'Enabled', Filter: { Prefix: '' } }]), '400 InvalidArgument', 'no action');
     assert.equal(await refusal([{ ID: 'x', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: 0 } }]), '400 InvalidArgument');
     assert.equal(await refusal([{ ID: 'x', Status: 'Enabled', Filter: { Prefix: '' }, Transitions: [{ Days: 30, StorageClass: 'GLACIER' }] }]), '501 NotImplemented');
@@ -230,23 +221,23 @@ describe('S3 for web applications: CORS, browser uploads with a signed policy, l
     } finally {
       await metadata.close();
     }
-    for (const key of ['app/1.log', 'app/2.log', 'tmp/1']) assert.equal(await outcome(s3.send(new HeadObjectCommand({ Bucket: 'logs', Key: key }))), '404 NotFound', key);
-    assert.equal(await outcome(s3.send(new HeadObjectCommand({ Bucket: 'logs', Key: 'keep/1.log' }))), 'ok', 'its rule is disabled');
+    for (const key of ['app/1.log', 'app/2.log', 'tmp/1']) assert.equal(await s3Outcome(s3.send(new HeadObjectCommand({ Bucket: 'logs', Key: key }))), '404 NotFound', key);
+    assert.equal(await s3Outcome(s3.send(new HeadObjectCommand({ Bucket: 'logs', Key: 'keep/1.log' }))), 'ok', 'its rule is disabled');
     assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'logs' }))).Uploads, undefined, `${upload.UploadId} was aborted`);
     // The gateway's cleaner then frees the expired objects' shards, as after a DELETE.
     const pass = (await (await cluster.admin('/_gc', { method: 'POST' })).json()) as { purged: number; freedShards: number };
     assert.equal(pass.purged, 3);
 
     await s3.send(new DeleteBucketLifecycleCommand({ Bucket: 'logs' }));
-    assert.equal(await outcome(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'logs' }))), '404 NoSuchLifecycleConfiguration');
+    assert.equal(await s3Outcome(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'logs' }))), '404 NoSuchLifecycleConfiguration');
   });
 
   test('what is not implemented says so: versioning (never enabled), ACLs, bucket tagging', async () => {
     const versioning = await s3.send(new GetBucketVersioningCommand({ Bucket: 'site' }));
     assert.equal(versioning.Status, undefined, 'a bucket never versioned');
-    assert.equal(await outcome(s3.send(new PutBucketVersioningCommand({ Bucket: 'site', VersioningConfiguration: { Status: 'Enabled' } }))), '501 NotImplemented');
-    assert.equal(await outcome(s3.send(new ListObjectVersionsCommand({ Bucket: 'site' }))), '501 NotImplemented');
-    assert.equal(await outcome(s3.send(new PutBucketAclCommand({ Bucket: 'site', ACL: 'public-read' }))), '501 NotImplemented');
-    assert.equal(await outcome(s3.send(new PutBucketTaggingCommand({ Bucket: 'site', Tagging: { TagSet: [{ Key: 'a', Value: 'b' }] } }))), '501 NotImplemented');
+    assert.equal(await s3Outcome(s3.send(new PutBucketVersioningCommand({ Bucket: 'site', VersioningConfiguration: { Status: 'Enabled' } }))), '501 NotImplemented');
+    assert.equal(await s3Outcome(s3.send(new ListObjectVersionsCommand({ Bucket: 'site' }))), '501 NotImplemented');
+    assert.equal(await s3Outcome(s3.send(new PutBucketAclCommand({ Bucket: 'site', ACL: 'public-read' }))), '501 NotImplemented');
+    assert.equal(await s3Outcome(s3.send(new PutBucketTaggingCommand({ Bucket: 'site', Tagging: { TagSet: [{ Key: 'a', Value: 'b' }] } }))), '501 NotImplemented');
   });
 });
