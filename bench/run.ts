@@ -144,7 +144,7 @@ try {
 const cluster = await LocalCluster.start(8, TLS ? ['--tls'] : []);
 // curl checks the gateway's certificate against the cluster's CA (LocalCluster makes this process trust it).
 if (cluster.state.caFile) process.env.CURL_CA_BUNDLE = cluster.state.caFile;
-interface FirstByteMedians { ms: number; lookupMs: number; firstStripeMs: number }
+interface FirstByteMedians { ms: number; lookupMs: number; firstBlockMs: number }
 let extra: { ttfbColdMs: number; ttfbWarmMs: number; ttfbCold: FirstByteMedians; ttfbWarm: FirstByteMedians; degradedGetMBs: number };
 try {
   rows.push(await measure(`Shardstore 6+2 on 8 nodes${TLS ? ', TLS' : ''}`, cluster.url, 'bench/', 'POST', () => undefined, {
@@ -167,7 +167,7 @@ try {
   const medians = (samples: FirstByte[]): FirstByteMedians => ({
     ms: median(samples.map((s) => s.ms)),
     lookupMs: median(samples.map((s) => s.server.lookup ?? NaN)),
-    firstStripeMs: median(samples.map((s) => s.server['first-stripe'] ?? NaN)),
+    firstBlockMs: median(samples.map((s) => s.server['first-block'] ?? NaN)),
   });
   // Two nodes down (m = 2): every read rebuilds their shards from parity.
   cluster.killNode(0);
@@ -206,7 +206,7 @@ console.log(
     `largest node RSS ${mem.nodeRss.toFixed(0)} MiB (PSS ${mem.nodePss.toFixed(0)}, anonymous ${mem.nodeAnon.toFixed(0)})`,
 );
 console.log(`time to first byte of the large GET: ${extra.ttfbColdMs.toFixed(1)} ms cold (median of 3, page cache dropped before each), ${extra.ttfbWarmMs.toFixed(1)} ms warm (median of 5)`);
-const inside = (m: FirstByteMedians) => `request to object record ${m.lookupMs.toFixed(1)} ms, first stripe from the nodes ${m.firstStripeMs.toFixed(1)} ms`;
+const inside = (m: FirstByteMedians) => `request to object record ${m.lookupMs.toFixed(1)} ms, first block verified ${m.firstBlockMs.toFixed(1)} ms`;
 console.log(`  inside the gateway (its Server-Timing, medians): cold ${inside(extra.ttfbCold)}; warm ${inside(extra.ttfbWarm)}`);
 console.log(`degraded large GET (2 of 8 nodes killed): ${extra.degradedGetMBs.toFixed(0)} MB/s = ${(extra.degradedGetMBs / ours.getMBs).toFixed(2)} of the healthy GET`);
 

@@ -14,6 +14,24 @@ const READ_CLOSED = new Error('the read was closed');
 /** Stripes in a shard read's first ranged request; the second asks for the rest. */
 const FIRST_REQUEST_STRIPES = 1;
 
+/** A stripe being read: its wanted data blocks one by one, or all of them. */
+export interface StripeRead {
+  block(index: number): Promise<Buffer>;
+  readonly all: Promise<readonly (Buffer | undefined)[]>;
+}
+
+function settleLater<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Settled for a reader that may have stopped listening: its rejection is not an unhandled one.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
 interface Source {
   readonly shard: ShardLocation;
   readonly reader: Promise<BlockReader>;
@@ -48,23 +66,97 @@ export class PartReader {
   }
 
   /**
-   * The k data blocks of stripe `s`. Stripes must be read in order, and the blocks are reused buffers:
-   * valid only until the next call.
+   * The k data blocks of stripe `s`, all verified or rebuilt. Stripes must be read in order, and the
+   * blocks are reused buffers: valid only until the next stripe is started.
    */
   async readStripe(s: number): Promise<Buffer[]> {
+    const blocks = await this.startStripe(s).all;
+    return blocks as Buffer[];
+  }
+
+  /**
+   * Starts reading stripe `s` for the data blocks `wanted` (all k unless told). Each wanted block can be
+   * awaited on its own and settles as soon as it is verified, so a reader may send block 0 while the
+   * others are still on their way; `all` settles once every wanted block is in, and only then may the next
+   * stripe start. A healthy read asks only the shards it wants (a small range reads one node, not k); a
+   * failure brings in k shards and rebuilds what is missing. The blocks are valid until the next stripe.
+   * `leadAlone` asks for the first wanted block before the others (the first stripe of a long read).
+   */
+  startStripe(s: number, wanted: readonly number[] = this.allData, leadAlone = false): StripeRead {
+    const pending = new Map(wanted.map((i) => [i, settleLater<Buffer>()]));
+    const settle = (i: number, block: Buffer) => pending.get(i)?.resolve(block);
+    const all = this.collect(s, wanted, leadAlone, settle).then(
+      (blocks) => {
+        for (const i of wanted) settle(i, blocks[i]!);
+        return blocks;
+      },
+      (error: unknown) => {
+        for (const p of pending.values()) p.reject(error);
+        throw error;
+      },
+    );
+    // A reader that stops early (the client went away) need not await what it no longer wants.
+    all.catch(() => undefined);
+    return {
+      block: (i) => {
+        const p = pending.get(i);
+        if (!p) throw new Error(`block ${i} of stripe ${s} was not asked for`);
+        return p.promise;
+      },
+      all,
+    };
+  }
+
+  private get allData(): number[] {
+    return [...Array(this.scheme.dataShards).keys()];
+  }
+
+  /** Reads stripe `s` until every wanted data block is in (rebuilding if it must); `arrived` hears each as it comes. */
+  private async collect(s: number, wanted: readonly number[], leadAlone: boolean, arrived: (index: number, block: Buffer) => void): Promise<(Buffer | undefined)[]> {
     const { dataShards: k } = this.scheme;
     const got = new Map<number, Buffer>();
-    while (got.size < k) {
-      const wanted = this.pickSources(k - got.size, got, s);
-      const results = await Promise.allSettled(wanted.map((i) => this.nextBlock(i, s)));
+    const readRound = async (indexes: number[]) => {
+      const results = await Promise.allSettled(
+        indexes.map((i) =>
+          this.nextBlock(i, s).then((block) => {
+            got.set(i, block);
+            if (i < k) arrived(i, block);
+          }),
+        ),
+      );
       results.forEach((r, j) => {
-        const index = wanted[j]!;
-        if (r.status === 'fulfilled') got.set(index, r.value);
-        else this.drop(index, r.reason);
+        if (r.status === 'rejected') this.drop(indexes[j]!, r.reason);
       });
+    };
+    if (leadAlone && this.active.size === 0 && wanted.length > 1) {
+      // The first wanted block alone, the others once it is in: asked together, k node processes and the
+      // gateway share the cores, and the first byte waits for the slowest of them.
+      await readRound(this.openWanted(wanted.slice(0, 1), s));
     }
-    if ([...Array(k).keys()].every((i) => got.has(i))) return [...Array(k).keys()].map((i) => got.get(i)!);
-    return this.rebuild(got);
+    // Every open shard moves on with the stripes, wanted or not, so that its next block is this stripe's.
+    await readRound(this.openWanted(wanted, s).filter((i) => !got.has(i)));
+    const complete = () => wanted.every((i) => got.has(i));
+    if (!complete()) {
+      while (got.size < k) await readRound(this.pickSources(k - got.size, got, s));
+    }
+    if (complete()) return [...Array(k).keys()].map((i) => got.get(i));
+    return this.rebuild(got, wanted);
+  }
+
+  /** The open shards and the wanted data shards that can be opened (a healthy stripe reads just these). */
+  private openWanted(wanted: readonly number[], s: number): number[] {
+    const indexes = new Set(this.active.keys());
+    for (const i of wanted) {
+      if (indexes.has(i) || this.unusable.has(i)) continue;
+      const shard = this.part.shards.find((x) => x.index === i);
+      if (!shard || !this.svc.nodes.isUp(shard.nodeId)) {
+        this.unusable.add(i);
+        continue;
+      }
+      this.open(shard, s);
+      indexes.add(i);
+    }
+    return [...indexes];
   }
 
   close(): void {
@@ -160,7 +252,7 @@ export class PartReader {
     source.reader.then((r) => r.close()).catch(() => undefined);
   }
 
-  private async rebuild(got: Map<number, Buffer>): Promise<Buffer[]> {
+  private async rebuild(got: Map<number, Buffer>, wanted: readonly number[]): Promise<Buffer[]> {
     const { dataShards: k, parityShards: m, blockSize: bs } = this.scheme;
     // Allocated on the first degraded stripe and reused for the rest of the read.
     this.rebuildData ??= Buffer.alloc(k * bs);
@@ -171,8 +263,8 @@ export class PartReader {
       present.push(block !== undefined);
       if (block) block.copy(i < k ? this.rebuildData : this.rebuildParity, (i < k ? i : i - k) * bs);
     }
-    // Only the absent data blocks: the reader returns data, and an absent parity block would be a wasted pass.
-    const absentData = [...Array(k).keys()].filter((i) => !present[i]);
+    // Only the absent data blocks wanted: an absent parity block, or data block not asked for, would be a wasted pass.
+    const absentData = wanted.filter((i) => !present[i]);
     await this.svc.coderFor(this.scheme).reconstruct(this.rebuildData, this.rebuildParity, present, absentData);
     return [...Array(k).keys()].map((i) => this.rebuildData!.subarray(i * bs, (i + 1) * bs));
   }

@@ -20,9 +20,17 @@ export async function* readObject(
 ): AsyncGenerator<Buffer> {
   if (object.size === 0) return;
   const want: ByteRange = range ?? { start: 0, end: object.size - 1 };
-  for (const part of object.parts) {
+  const parts = object.parts.filter((part) => part.size > 0 && part.offset + part.size - 1 >= want.start && part.offset <= want.end);
+  // Bytes go out as soon as their block is verified, before the other shards have answered: an object
+  // that the live nodes cannot serve is refused here, before any byte, instead of cut off midway.
+  for (const part of parts) {
+    const live = part.shards.filter((shard) => svc.nodes.isUp(shard.nodeId)).length;
+    if (live < part.scheme.dataShards) {
+      throw new ShardUnavailableError(`part ${part.partNo} has ${live} shards on live nodes; ${part.scheme.dataShards} are needed to read it`);
+    }
+  }
+  for (const part of parts) {
     const partEnd = part.offset + part.size - 1;
-    if (part.size === 0 || partEnd < want.start || part.offset > want.end) continue;
     const local: ByteRange = { start: Math.max(want.start, part.offset) - part.offset, end: Math.min(want.end, partEnd) - part.offset };
     yield* readPart(svc, object.id, part, local, signal);
   }
@@ -41,16 +49,24 @@ async function* readPart(svc: ReadServices, objectId: string, initial: PartRecor
     const reader = new PartReader(svc, part, last, signal);
     try {
       for (let s = first; s <= last; s++) {
-        const blocks = await reader.readStripe(s);
         const stripeStart = s * stripeBytes;
-        for (let i = 0; i < blocks.length; i++) {
+        // The data blocks of this stripe that hold wanted bytes: all k inside a long read, fewer at its ends.
+        const from = Math.max(next, stripeStart);
+        const to = Math.min(local.end, stripeStart + stripeBytes - 1);
+        const wanted = blockIndexes(Math.floor((from - stripeStart) / bs), Math.floor((to - stripeStart) / bs));
+        // A long read's first block is asked for alone: its first byte need not wait for k nodes at once.
+        const stripe = reader.startStripe(s, wanted, s === first && first < last);
+        // Each block goes out as soon as it is verified, not once the whole stripe is in: the first byte of
+        // a GET waits for one shard, not for the slowest of k.
+        for (const i of wanted) {
+          const block = await stripe.block(i);
           const blockStart = stripeStart + i * bs;
-          const from = Math.max(next, blockStart);
-          const to = Math.min(local.end, blockStart + bs - 1);
-          if (from > to) continue;
-          next = to + 1;
-          yield blocks[i]!.subarray(from - blockStart, to - blockStart + 1);
+          const end = Math.min(local.end, blockStart + bs - 1);
+          const start = next;
+          next = end + 1;
+          yield block.subarray(start - blockStart, end - blockStart + 1);
         }
+        await stripe.all;
       }
       return;
     } catch (error) {
@@ -66,6 +82,9 @@ async function* readPart(svc: ReadServices, objectId: string, initial: PartRecor
     }
   }
 }
+
+/** The integers first..last. */
+const blockIndexes = (first: number, last: number): number[] => Array.from({ length: last - first + 1 }, (_, j) => first + j);
 
 export const responseLength = (object: ObjectRecord, range: ByteRange | undefined): number =>
   range ? rangeLength(range) : object.size;

@@ -18,6 +18,10 @@ export class MemoryShardStore implements ShardStore {
   private readonly temp = new Map<string, { bytes: number; at: number }>();
   /** While true, every call fails as an unreachable node's would. */
   down = false;
+  /** Shard reads asked of this node, for tests. */
+  reads = 0;
+  /** While set, shard reads wait for it: a slow node. */
+  stall: Promise<void> | undefined;
 
   constructor(
     readonly id: string,
@@ -62,6 +66,8 @@ export class MemoryShardStore implements ShardStore {
 
   async get(shardId: string, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
     this.reachable();
+    this.reads++;
+    if (this.stall) await this.stall;
     signal.throwIfAborted();
     const held = this.shards.get(shardId);
     if (!held) throw new ShardMissingError(`node ${this.url} could not serve shard ${shardId}: 404`);

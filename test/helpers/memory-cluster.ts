@@ -46,7 +46,9 @@ export const silentLog = pino({ level: 'silent' });
  * the object use cases and the jobs run on it in milliseconds, with faults and time under the test's hand.
  * (`Date.now` still stamps records written by the metadata store; the jobs' clocks are the fake one.)
  */
-export async function memoryCluster(options: { nodes?: number; scheme?: ErasureScheme; capacity?: number; machines?: readonly string[] } = {}): Promise<MemoryCluster> {
+export async function memoryCluster(
+  options: { nodes?: number; scheme?: ErasureScheme; capacity?: number; machines?: readonly string[]; readTimeoutMs?: number } = {},
+): Promise<MemoryCluster> {
   const clock = new FakeClock();
   const metadata = openSqliteStore(':memory:');
   const pool = new MemoryNodePool(clock.now);
@@ -77,7 +79,7 @@ export async function memoryCluster(options: { nodes?: number; scheme?: ErasureS
     onShardReadFailure: () => undefined,
     digests,
     maxObjectSize: 1024 ** 3,
-    readTimeoutMs: 2000,
+    readTimeoutMs: options.readTimeoutMs ?? 2000,
   };
   const useCases = createUseCases(svc);
   const caller: Caller = { client: '127.0.0.1', bytesIn: () => 0 };

@@ -61,7 +61,7 @@ describe('path API on a real 8-node cluster (6+2)', () => {
     const q = await get('images/ololo/file.jpg?version=12');
     assert.ok(Buffer.from(await q.arrayBuffer()).equals(data));
     // Where the time to the first byte went, for browsers' developer tools and the benchmark.
-    assert.match(q.headers.get('server-timing') ?? '', /^lookup;dur=\d+\.\d, first-stripe;dur=\d+\.\d$/);
+    assert.match(q.headers.get('server-timing') ?? '', /^lookup;dur=\d+\.\d, first-block;dur=\d+\.\d$/);
     const head = await fetch(`${cluster.url}/images/ololo/file.jpg`, { method: 'HEAD' });
     assert.equal(head.status, 200);
     assert.equal(head.headers.get('content-length'), String(data.length));

@@ -1,0 +1,168 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { ShardUnavailableError } from '../core/errors.js';
+import { memoryCluster, type MemoryCluster } from '../../test/helpers/memory-cluster.js';
+
+const BLOCK = 4096;
+const STRIPE = 6 * BLOCK;
+
+const readsAsked = (c: MemoryCluster) => c.pool.stores().reduce((sum, s) => sum + s.reads, 0);
+const resetReads = (c: MemoryCluster) => c.pool.stores().forEach((s) => (s.reads = 0));
+
+async function readRange(c: MemoryCluster, key: string, start: number, end: number): Promise<Buffer> {
+  const object = await c.useCases.objects.findLive('_paths', key);
+  const chunks: Buffer[] = [];
+  for await (const chunk of c.useCases.objects.read(object!, { start, end }, new AbortController().signal)) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+/** `promise`, or a failure naming `what` after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A store's reads wait until the returned function is called. */
+function stallNode(c: MemoryCluster, nodeId: string): () => void {
+  let release!: () => void;
+  c.pool.node(nodeId).stall = new Promise<void>((resolve) => (release = resolve));
+  return () => {
+    c.pool.node(nodeId).stall = undefined;
+    release();
+  };
+}
+
+test('reads: a range inside one block asks one node; a range over some blocks of a stripe asks only their nodes', async () => {
+  const c = await memoryCluster();
+  try {
+    const body = randomBytes(3 * STRIPE);
+    await c.put('r.bin', body);
+    resetReads(c);
+    assert.deepEqual(await readRange(c, 'r.bin', 10, 100), body.subarray(10, 101));
+    assert.equal(readsAsked(c), 1, 'bytes of block 0 come from shard 0 alone');
+    resetReads(c);
+    assert.deepEqual(await readRange(c, 'r.bin', STRIPE + 2 * BLOCK + 5, STRIPE + 3 * BLOCK + 7), body.subarray(STRIPE + 2 * BLOCK + 5, STRIPE + 3 * BLOCK + 8));
+    assert.equal(readsAsked(c), 2, 'blocks 2 and 3 of a stripe come from shards 2 and 3');
+  } finally {
+    await c.close();
+  }
+});
+
+test('reads: a small range whose shard is lost is rebuilt from k others; one with its bytes corrupt too', async () => {
+  const c = await memoryCluster();
+  try {
+    const body = randomBytes(2 * STRIPE);
+    const object = await c.put('lost.bin', body);
+    const shards = object.parts[0]!.shards;
+    c.pool.stop(shards[0]!.nodeId);
+    assert.deepEqual(await readRange(c, 'lost.bin', 100, 200), body.subarray(100, 201));
+    c.pool.start(shards[0]!.nodeId);
+    c.pool.node(shards[1]!.nodeId).corrupt(shards[1]!.shardId, 10);
+    assert.deepEqual(await readRange(c, 'lost.bin', BLOCK + 1, BLOCK + 50), body.subarray(BLOCK + 1, BLOCK + 51), 'a corrupt block is rebuilt, not served');
+  } finally {
+    await c.close();
+  }
+});
+
+test('reads: any range of any object reads exact, with up to m nodes down (property)', async () => {
+  const c = await memoryCluster();
+  try {
+    const body = randomBytes(3 * STRIPE + 777);
+    const object = await c.put('any.bin', body);
+    const holders = object.parts[0]!.shards.map((s) => s.nodeId);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: body.length - 1 }),
+        fc.integer({ min: 1, max: body.length }),
+        fc.subarray(holders, { maxLength: 2 }),
+        async (start, length, down) => {
+          const end = Math.min(body.length - 1, start + length - 1);
+          for (const id of down) c.pool.stop(id);
+          try {
+            assert.deepEqual(await readRange(c, 'any.bin', start, end), body.subarray(start, end + 1));
+          } finally {
+            for (const id of down) c.pool.start(id);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  } finally {
+    await c.close();
+  }
+});
+
+// A stalled shard is waited for, not timed out: a read that waits for the whole stripe would hang here.
+const patient = { readTimeoutMs: 600_000 };
+
+test('reads: the first block is handed on while the other shards of its stripe are still on their way', { timeout: 20_000 }, async () => {
+  const c = await memoryCluster(patient);
+  try {
+    const body = randomBytes(STRIPE + 1000);
+    const object = await c.put('first.bin', body);
+    const release = stallNode(c, object.parts[0]!.shards[3]!.nodeId);
+    const reading = c.useCases.objects.read(object, undefined, new AbortController().signal)[Symbol.asyncIterator]();
+    let first: Buffer;
+    try {
+      // Copied at once: a read's blocks are reused buffers.
+      first = Buffer.from((await within(reading.next(), 10_000, 'block 0 while shard 3 stalls')).value as Buffer);
+    } finally {
+      release();
+    }
+    assert.ok(first.equals(body.subarray(0, BLOCK)));
+    const chunks = [first];
+    for (let r = await reading.next(); !r.done; r = await reading.next()) chunks.push(Buffer.from(r.value));
+    assert.ok(Buffer.concat(chunks).equals(body));
+  } finally {
+    await c.close();
+  }
+});
+
+test('reads: a long read asks for its first block alone, and for the rest of the stripe once it is in', { timeout: 20_000 }, async () => {
+  const c = await memoryCluster(patient);
+  try {
+    const body = randomBytes(4 * STRIPE);
+    const object = await c.put('lead.bin', body);
+    resetReads(c);
+    const release = stallNode(c, object.parts[0]!.shards[0]!.nodeId);
+    const reading = c.useCases.objects.read(object, undefined, new AbortController().signal)[Symbol.asyncIterator]();
+    const first = reading.next();
+    let askedMeanwhile: number;
+    try {
+      await new Promise((resolve) => setImmediate(resolve));
+      askedMeanwhile = readsAsked(c);
+    } finally {
+      release();
+    }
+    assert.equal(askedMeanwhile, 1, 'only shard 0 is asked while its block is awaited');
+    const chunks = [Buffer.from(((await first).value as Buffer))];
+    for (let r = await reading.next(); !r.done; r = await reading.next()) chunks.push(Buffer.from(r.value));
+    assert.ok(Buffer.concat(chunks).equals(body));
+    assert.ok(readsAsked(c) >= 6, 'the other shards are read once the first block is in');
+  } finally {
+    await c.close();
+  }
+});
+
+test('reads: an object whose shards are mostly on nodes known to be down is refused before any byte', async () => {
+  const c = await memoryCluster();
+  try {
+    const object = await c.put('gone.bin', randomBytes(2 * STRIPE));
+    const holders = object.parts[0]!.shards.map((s) => s.nodeId);
+    // The first block's node is up: without the check up front, its bytes would go out before the failure.
+    for (const id of holders.slice(1, 4)) c.pool.stop(id);
+    resetReads(c);
+    const reading = c.useCases.objects.read(object, undefined, new AbortController().signal)[Symbol.asyncIterator]();
+    await assert.rejects(reading.next(), ShardUnavailableError);
+    assert.equal(readsAsked(c), 0, 'no shard was read');
+  } finally {
+    await c.close();
+  }
+});
