@@ -13,6 +13,7 @@ import { headerText } from '../../http/header-text.js';
 import { clientSignal } from '../../http/client-signal.js';
 import { declaredLength } from '../../http/declared-length.js';
 import { firstFormFile, isMultipart } from '../../http/multipart-file.js';
+import { newObjectId } from '../../core/ids.js';
 import { sendObject } from '../object-response.js';
 import { countedBody } from '../counted-body.js';
 import { callerOf } from '../caller.js';
@@ -26,7 +27,9 @@ export function registerFilestoreRoutes(app: FastifyInstance, objects: ObjectSto
   acceptRawBodies(app);
 
   app.post('/filestore', async (request, reply) => {
-    const id = randomUUID();
+    // The file's GUID is its object id (time-ordered, docs/decisions/0015-time-ordered-object-ids.md); the
+    // owner key is a secret, so all random.
+    const id = newObjectId();
     const ownerKey = randomUUID();
     const signal = clientSignal(request, reply);
     const query = request.query as { name?: string };
