@@ -369,7 +369,10 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
     },
     intents: {
       async create(intent: UploadIntent, fence) {
-        fencedTx(fence, () => q.insertIntent.run(intent.id, intent.bucket, intent.key, intent.createdAt, intent.updatedAt ?? intent.createdAt, JSON.stringify(intent.shards)));
+        const insert = () => q.insertIntent.run(intent.id, intent.bucket, intent.key, intent.createdAt, intent.updatedAt ?? intent.createdAt, JSON.stringify(intent.shards));
+        // An upload's intent shares a transaction with the others of its turn; a background pass's checks its fence.
+        if (fence) fencedTx(fence, insert);
+        else await group.soon(insert);
       },
       async touch(id, now) {
         q.touchIntent.run(now, id);
