@@ -1,14 +1,8 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { redactCredentials } from './redact-credentials.js';
 
 export type { Logger };
-
-/** Fields that may hold a credential: whatever logs them by mistake prints `[redacted]` instead. */
-export const REDACTED_PATHS = [
-  'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization',
-  'secret', '*.secret', 'nodeSecret', '*.nodeSecret', 'adminToken', '*.adminToken', 'token', '*.token',
-  'ownerKey', '*.ownerKey', 'owner_key', '*.owner_key',
-];
 
 /**
  * JSON lines for machines (files, containers, log shippers); on a terminal, or with
@@ -28,7 +22,8 @@ export function createLogger(name: string, level: string = process.env.LOG_LEVEL
     level,
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // Credentials logged by mistake print `[redacted]`, in a line's fields and in a child logger's bindings.
+    formatters: { log: redactCredentials, bindings: redactCredentials },
   };
   return destination ? pino(options, destination) : pino(options);
 }
