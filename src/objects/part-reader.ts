@@ -14,22 +14,53 @@ const READ_CLOSED = new Error('the read was closed');
 /** Stripes in a shard read's first ranged request; the second asks for the rest. */
 const FIRST_REQUEST_STRIPES = 1;
 
-/** A stripe being read: its wanted data blocks one by one, or all of them. */
-export interface StripeRead {
-  block(index: number): Promise<Buffer>;
-  readonly all: Promise<readonly (Buffer | undefined)[]>;
-}
+/**
+ * A stripe being read: its wanted data blocks one by one as they are verified (`ready` when in, else
+ * `block`), or all of them (`all`). A promise is made only for a block asked for before it is in: a small
+ * object's GET, whose blocks mostly arrive together, should not pay one per block.
+ */
+export class StripeRead {
+  private readonly got: (Buffer | undefined)[] = [];
+  private waiting: { index: number; resolve: (block: Buffer) => void; reject: (reason: unknown) => void } | undefined;
+  private failure: { reason: unknown } | undefined;
+  /** Settles once every wanted block is in (valid until the next stripe starts). */
+  all: Promise<readonly (Buffer | undefined)[]> = Promise.resolve([]);
 
-function settleLater<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Settled for a reader that may have stopped listening: its rejection is not an unhandled one.
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
+  constructor(private readonly wanted: readonly number[]) {}
+
+  /** Block `index` if it is in. */
+  ready(index: number): Buffer | undefined {
+    return this.got[index];
+  }
+
+  /** Block `index` once it is in; one block is waited for at a time. */
+  block(index: number): Promise<Buffer> {
+    const block = this.got[index];
+    if (block) return Promise.resolve(block);
+    if (this.failure) return Promise.reject(this.failure.reason);
+    if (!this.wanted.includes(index)) return Promise.reject(new Error(`block ${index} was not asked for`));
+    return new Promise((resolve, reject) => (this.waiting = { index, resolve, reject }));
+  }
+
+  arrived(index: number, block: Buffer): void {
+    if (this.got[index]) return;
+    this.got[index] = block;
+    if (this.waiting?.index !== index) return;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting.resolve(block);
+  }
+
+  completed(blocks: readonly (Buffer | undefined)[]): void {
+    for (const i of this.wanted) this.arrived(i, blocks[i]!);
+  }
+
+  failed(reason: unknown): void {
+    this.failure = { reason };
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.reject(reason);
+  }
 }
 
 interface Source {
@@ -83,28 +114,20 @@ export class PartReader {
    * `leadAlone` asks for the first wanted block before the others (the first stripe of a long read).
    */
   startStripe(s: number, wanted: readonly number[] = this.allData, leadAlone = false): StripeRead {
-    const pending = new Map(wanted.map((i) => [i, settleLater<Buffer>()]));
-    const settle = (i: number, block: Buffer) => pending.get(i)?.resolve(block);
-    const all = this.collect(s, wanted, leadAlone, settle).then(
+    const read = new StripeRead(wanted);
+    read.all = this.collect(s, wanted, leadAlone, (i, block) => read.arrived(i, block)).then(
       (blocks) => {
-        for (const i of wanted) settle(i, blocks[i]!);
+        read.completed(blocks);
         return blocks;
       },
       (error: unknown) => {
-        for (const p of pending.values()) p.reject(error);
+        read.failed(error);
         throw error;
       },
     );
     // A reader that stops early (the client went away) need not await what it no longer wants.
-    all.catch(() => undefined);
-    return {
-      block: (i) => {
-        const p = pending.get(i);
-        if (!p) throw new Error(`block ${i} of stripe ${s} was not asked for`);
-        return p.promise;
-      },
-      all,
-    };
+    read.all.catch(() => undefined);
+    return read;
   }
 
   private get allData(): number[] {

@@ -59,7 +59,7 @@ async function* readPart(svc: ReadServices, objectId: string, initial: PartRecor
         // Each block goes out as soon as it is verified, not once the whole stripe is in: the first byte of
         // a GET waits for one shard, not for the slowest of k.
         for (const i of wanted) {
-          const block = await stripe.block(i);
+          const block = stripe.ready(i) ?? (await stripe.block(i));
           const blockStart = stripeStart + i * bs;
           const end = Math.min(local.end, blockStart + bs - 1);
           const start = next;
