@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 interface Pending {
   readonly work: () => unknown;
   readonly resolve: (value: unknown) => void;
@@ -26,8 +28,23 @@ export class GroupCommit {
   /** Durable batches committed and writes in them, and the writes committed without an fsync, for tests and metrics. */
   readonly stats = { batches: 0, writes: 0, soon: 0 };
 
+  /** Made once: better-sqlite3 builds four wrapper functions for every transaction function it makes. */
+  private readonly inSavepoint: (work: () => unknown) => unknown;
+  private readonly batchTransaction: Database.Transaction<(batch: readonly Pending[], outcomes: Outcome[]) => void>;
+
   constructor(private readonly db: Database.Database) {
     db.pragma('synchronous = NORMAL');
+    // A transaction function called inside a transaction is a savepoint in better-sqlite3.
+    this.inSavepoint = db.transaction((work: () => unknown) => work());
+    this.batchTransaction = db.transaction((batch: readonly Pending[], outcomes: Outcome[]) => {
+      for (const item of batch) {
+        try {
+          outcomes.push({ ok: true, value: this.inSavepoint(item.work) });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+      }
+    });
   }
 
   /** Runs `work` in this turn's durable batch; settles once the batch is fsynced. */
@@ -74,20 +91,9 @@ export class GroupCommit {
 
   /** One transaction, each write in a savepoint of its own; settles every write. False if the commit failed. */
   private commit(batch: readonly Pending[]): boolean {
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const outcomes: Outcome[] = [];
     try {
-      this.db
-        .transaction(() => {
-          for (const item of batch) {
-            try {
-              // A transaction function called inside a transaction is a savepoint in better-sqlite3.
-              outcomes.push({ ok: true, value: this.db.transaction(item.work)() });
-            } catch (error) {
-              outcomes.push({ ok: false, error });
-            }
-          }
-        })
-        .immediate();
+      this.batchTransaction.immediate(batch, outcomes);
     } catch (error) {
       // The batch's commit itself failed (disk full, I/O error): none of its writes happened.
       for (const item of batch) item.reject(error);
