@@ -166,3 +166,22 @@ test('reads: an object whose shards are mostly on nodes known to be down is refu
     await c.close();
   }
 });
+
+test('reads: a node that stalls past the read timeout is read around, from parity', { timeout: 20_000 }, async () => {
+  const c = await memoryCluster({ readTimeoutMs: 200 });
+  try {
+    const body = randomBytes(2 * STRIPE + 99);
+    const object = await c.put('slow.bin', body);
+    const release = stallNode(c, object.parts[0]!.shards[2]!.nodeId);
+    try {
+      const found = await c.useCases.objects.findLive('_paths', 'slow.bin');
+      const chunks: Buffer[] = [];
+      for await (const chunk of c.useCases.objects.read(found!, undefined, new AbortController().signal)) chunks.push(Buffer.from(chunk));
+      assert.ok(Buffer.concat(chunks).equals(body));
+    } finally {
+      release();
+    }
+  } finally {
+    await c.close();
+  }
+});
