@@ -4,30 +4,13 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { ShardUnavailableError } from '../core/errors.js';
 import { memoryCluster, type MemoryCluster } from '../../test/helpers/memory-cluster.js';
+import { within } from '../../test/helpers/wait.js';
 
 const BLOCK = 4096;
 const STRIPE = 6 * BLOCK;
 
 const readsAsked = (c: MemoryCluster) => c.pool.stores().reduce((sum, s) => sum + s.reads, 0);
 const resetReads = (c: MemoryCluster) => c.pool.stores().forEach((s) => (s.reads = 0));
-
-async function readRange(c: MemoryCluster, key: string, start: number, end: number): Promise<Buffer> {
-  const object = await c.useCases.objects.findLive('_paths', key);
-  const chunks: Buffer[] = [];
-  for await (const chunk of c.useCases.objects.read(object!, { start, end }, new AbortController().signal)) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks);
-}
-
-/** `promise`, or a failure naming `what` after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** A store's reads wait until the returned function is called. */
 function stallNode(c: MemoryCluster, nodeId: string): () => void {
@@ -45,10 +28,10 @@ test('reads: a range inside one block asks one node; a range over some blocks of
     const body = randomBytes(3 * STRIPE);
     await c.put('r.bin', body);
     resetReads(c);
-    assert.deepEqual(await readRange(c, 'r.bin', 10, 100), body.subarray(10, 101));
+    assert.deepEqual(await c.read('_paths', 'r.bin', { start: 10, end: 100 }), body.subarray(10, 101));
     assert.equal(readsAsked(c), 1, 'bytes of block 0 come from shard 0 alone');
     resetReads(c);
-    assert.deepEqual(await readRange(c, 'r.bin', STRIPE + 2 * BLOCK + 5, STRIPE + 3 * BLOCK + 7), body.subarray(STRIPE + 2 * BLOCK + 5, STRIPE + 3 * BLOCK + 8));
+    assert.deepEqual(await c.read('_paths', 'r.bin', { start: STRIPE + 2 * BLOCK + 5, end: STRIPE + 3 * BLOCK + 7 }), body.subarray(STRIPE + 2 * BLOCK + 5, STRIPE + 3 * BLOCK + 8));
     assert.equal(readsAsked(c), 2, 'blocks 2 and 3 of a stripe come from shards 2 and 3');
   } finally {
     await c.close();
@@ -62,10 +45,10 @@ test('reads: a small range whose shard is lost is rebuilt from k others; one wit
     const object = await c.put('lost.bin', body);
     const shards = object.parts[0]!.shards;
     c.pool.stop(shards[0]!.nodeId);
-    assert.deepEqual(await readRange(c, 'lost.bin', 100, 200), body.subarray(100, 201));
+    assert.deepEqual(await c.read('_paths', 'lost.bin', { start: 100, end: 200 }), body.subarray(100, 201));
     c.pool.start(shards[0]!.nodeId);
     c.pool.node(shards[1]!.nodeId).corrupt(shards[1]!.shardId, 10);
-    assert.deepEqual(await readRange(c, 'lost.bin', BLOCK + 1, BLOCK + 50), body.subarray(BLOCK + 1, BLOCK + 51), 'a corrupt block is rebuilt, not served');
+    assert.deepEqual(await c.read('_paths', 'lost.bin', { start: BLOCK + 1, end: BLOCK + 50 }), body.subarray(BLOCK + 1, BLOCK + 51), 'a corrupt block is rebuilt, not served');
   } finally {
     await c.close();
   }
@@ -86,7 +69,7 @@ test('reads: any range of any object reads exact, with up to m nodes down (prope
           const end = Math.min(body.length - 1, start + length - 1);
           for (const id of down) c.pool.stop(id);
           try {
-            assert.deepEqual(await readRange(c, 'any.bin', start, end), body.subarray(start, end + 1));
+            assert.deepEqual(await c.read('_paths', 'any.bin', { start, end }), body.subarray(start, end + 1));
           } finally {
             for (const id of down) c.pool.start(id);
           }
@@ -174,10 +157,7 @@ test('reads: a node that stalls past the read timeout is read around, from parit
     const object = await c.put('slow.bin', body);
     const release = stallNode(c, object.parts[0]!.shards[2]!.nodeId);
     try {
-      const found = await c.useCases.objects.findLive('_paths', 'slow.bin');
-      const chunks: Buffer[] = [];
-      for await (const chunk of c.useCases.objects.read(found!, undefined, new AbortController().signal)) chunks.push(Buffer.from(chunk));
-      assert.ok(Buffer.concat(chunks).equals(body));
+      assert.ok((await c.read('_paths', 'slow.bin')).equals(body));
     } finally {
       release();
     }

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { createErasureCoder, type ErasureCoder } from '../../src/core/erasure-coder.js';
+import type { ByteRange } from '../../src/core/byte-range.js';
 import type { ErasureScheme } from '../../src/core/erasure-scheme.js';
 import type { MetadataStore } from '../../src/domain/metadata-store.js';
 import { openSqliteStore } from '../../src/metadata/sqlite/sqlite-store.js';
@@ -30,8 +31,8 @@ export interface MemoryCluster {
   readonly caller: Caller;
   /** Stores `body` under `key` in the path namespace (or `bucket`) and returns the object. */
   put(key: string, body: Buffer, bucket?: string): Promise<import('../../src/domain/records.js').ObjectRecord>;
-  /** The whole object read back through the use case. */
-  read(bucket: string, key: string): Promise<Buffer>;
+  /** The object (or bytes `range` of it) read back through the use case. */
+  read(bucket: string, key: string, range?: ByteRange): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -95,11 +96,11 @@ export async function memoryCluster(
       const { object } = await useCases.objects.put({ bucket, key, body: once(body), declaredSize: body.length, replace: bucket !== '_paths', signal: new AbortController().signal }, caller);
       return object;
     },
-    async read(bucket, key) {
+    async read(bucket, key, range) {
       const object = await useCases.objects.findLive(bucket, key);
       if (!object) throw new Error(`no object ${bucket}/${key}`);
       const chunks: Buffer[] = [];
-      for await (const chunk of useCases.objects.read(object, undefined, new AbortController().signal)) chunks.push(Buffer.from(chunk));
+      for await (const chunk of useCases.objects.read(object, range, new AbortController().signal)) chunks.push(Buffer.from(chunk));
       return Buffer.concat(chunks);
     },
     async close() {

@@ -31,3 +31,14 @@ export async function waitFor<T>(check: () => Promise<T | false | undefined> | T
 export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
   await waitFor(async () => (await check()) || undefined, what, timeoutMs, 100);
 }
+
+/** `promise`, or a failure naming `what` after `ms`: for a step that must not wait on something stalled. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
