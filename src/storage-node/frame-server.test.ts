@@ -10,12 +10,13 @@ import { pino } from 'pino';
 import { ShardFiles } from './shard-files.js';
 import { attachFrameServer } from './frame-server.js';
 import { FrameChannel } from '../shard-stores/frame-channel.js';
-import { Readable } from 'node:stream';
-import { FRAMED_READ_BYTES, OP_GET, OP_PUT } from '../node-protocol/frames.js';
+import { Readable, type Duplex } from 'node:stream';
+import { FRAMED_READ_BYTES, FRAMES_UPGRADE, OP_GET, OP_PUT } from '../node-protocol/frames.js';
 import { bearer } from '../core/bearer.js';
 import { newShardId } from '../core/ids.js';
 import { ShardUnavailableError } from '../core/errors.js';
 import { peerTransport } from '../platform/peer-transport.js';
+import { pause, within } from '../../test/helpers/wait.js';
 
 const SECRET = 'frame-secret';
 const plainTransport = (url: URL) => peerTransport(url, undefined, {});
@@ -86,4 +87,33 @@ test('framed channel: a wrong secret is refused, a node without the channel is m
   assert.equal((await channel.call(OP_GET, newShardId(), 0, 1)).status, 404);
   await stop();
   await assert.rejects(channel.call(OP_GET, newShardId(), 0, 1), ShardUnavailableError);
+});
+
+test('framed channel: a node that takes the channel and never answers fails each call after its own timeout, not before', async () => {
+  const sockets: Duplex[] = [];
+  const silent = createServer((_req, res) => res.writeHead(404).end());
+  silent.on('upgrade', (_req, socket: Duplex) => {
+    sockets.push(socket);
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${FRAMES_UPGRADE}\r\nConnection: Upgrade\r\n\r\n`);
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const url = new URL(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`);
+  const timeoutMs = 400;
+  const channel = new FrameChannel(url, bearer(SECRET), timeoutMs, plainTransport(url));
+  try {
+    const started = Date.now();
+    const first = channel.call(OP_GET, newShardId(), 0, 1);
+    await pause(200);
+    let secondSettled = false;
+    const second = channel.call(OP_GET, newShardId(), 0, 1).finally(() => (secondSettled = true));
+    second.catch(() => undefined);
+    await assert.rejects(within(first, 5_000, 'the first call to fail'), (error: Error) => error instanceof ShardUnavailableError && /no answer within 400 ms/.test(error.message));
+    assert.ok(Date.now() - started >= timeoutMs, 'not failed before its timeout');
+    assert.equal(secondSettled, false, 'a later call keeps its own deadline');
+    await assert.rejects(within(second, 5_000, 'the second call to fail'), ShardUnavailableError);
+  } finally {
+    channel.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
 });
