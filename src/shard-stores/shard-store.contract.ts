@@ -30,7 +30,8 @@ export function shardStoreContract(name: string, open: () => Promise<OpenedShard
   test(`${name}: shards written small (announced) and large (streamed) read back whole and by range`, async () => {
     const { store, close } = await open();
     try {
-      for (const [size, announce] of [[0, true], [1, true], [3000, true], [300_000, false]] as const) {
+      // 2.5 MB: a range longer than one framed read (1 MiB + 4 KiB), read as several.
+      for (const [size, announce] of [[0, true], [1, true], [3000, true], [300_000, false], [2_500_000, false]] as const) {
         const id = newShardId();
         const bytes = randomBytes(size);
         assert.equal(await write(store, id, bytes, announce), size);
@@ -49,6 +50,7 @@ export function shardStoreContract(name: string, open: () => Promise<OpenedShard
       await write(store, id, randomBytes(2000), true);
       await assert.rejects(write(store, id, randomBytes(2000), true), 'a second write of one id is refused');
       await assert.rejects(readAll(store, newShardId()), ShardMissingError);
+      await assert.rejects(readAll(store, newShardId(), { start: 0, end: 3_000_000 }), ShardMissingError, 'a long range of a missing shard');
       assert.equal(await store.delete(id), true);
       assert.equal(await store.delete(id), false);
       await assert.rejects(readAll(store, id), ShardMissingError);
