@@ -58,8 +58,11 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
     findObject: db.prepare<[string, string], ObjectRow>(
       'SELECT * FROM objects WHERE bucket = ? AND key = ? AND expires_at IS NULL',
     ),
-    parts: db.prepare<[string], PartRow>('SELECT * FROM parts WHERE object_id = ? ORDER BY part_no'),
-    shards: db.prepare<[string], ShardRow>('SELECT * FROM shards WHERE object_id = ? ORDER BY part_no, shard_index'),
+    // No ORDER BY: the primary-key search already returns the rows in key order, and with the clause each
+    // statement took 4-5 µs longer in the SQLite that better-sqlite3 bundles (3.54), though the plan has no sort;
+    // readParts orders what it reads itself.
+    parts: db.prepare<[string], PartRow>('SELECT * FROM parts WHERE object_id = ?'),
+    shards: db.prepare<[string], ShardRow>('SELECT * FROM shards WHERE object_id = ?'),
     insertObject: db.prepare(
       `INSERT INTO objects (id, bucket, key, size, etag, sha256, content_type, name, owner_key_hash, created_at, headers)
        VALUES (@id, @bucket, @key, @size, @etag, @sha256, @contentType, @name, @ownerKeyHash, @createdAt, @headers)`,
@@ -215,8 +218,8 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
   };
 
   const readParts = (objectId: string): PartRecord[] => {
-    const shardRows = q.shards.all(objectId);
-    return q.parts.all(objectId).map((p) => ({
+    const shardRows = q.shards.all(objectId).sort((a, b) => a.part_no - b.part_no || a.shard_index - b.shard_index);
+    return q.parts.all(objectId).sort((a, b) => a.part_no - b.part_no).map((p) => ({
       partNo: p.part_no,
       offset: p.offset,
       size: p.size,
@@ -281,6 +284,21 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
     return rows;
   });
 
+  /**
+   * The record's rows in one read transaction: one snapshot, and one acquisition of SQLite's file locks
+   * instead of one per statement (two fcntl calls and an fstat each, ~7 µs: most of an autocommit lookup's cost).
+   */
+  const liveRecord = db.transaction((bucket: string, key: string): ObjectRecord | undefined => {
+    const row = q.findObject.get(bucket, key);
+    return row ? readObject(row) : undefined;
+  });
+  const recordById = db.transaction((id: string): ObjectRecord | undefined => {
+    const row = q.objectById.get(id);
+    return row ? readObject(row) : undefined;
+  });
+
+  const expiredRecords = db.transaction((limit: number): ObjectRecord[] => q.expiredNotPurged.all(limit).map(readObject));
+
   const readObject = (row: ObjectRow): ObjectRecord => {
     const parts = readParts(row.id);
     return {
@@ -295,8 +313,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
     migrated,
     objects: {
       async findLive(bucket, key) {
-        const row = q.findObject.get(bucket, key);
-        return row ? readObject(row) : undefined;
+        return liveRecord(bucket, key);
       },
       async commit(object, intentId, options = {}) {
         try {
@@ -311,8 +328,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
         return { objects: row?.objects ?? 0, bytes: row?.bytes ?? 0, sharedBytes: row?.shared_bytes ?? 0 };
       },
       async findById(id) {
-        const row = q.objectById.get(id);
-        return row ? readObject(row) : undefined;
+        return recordById(id);
       },
       async ownerKeyHash(id) {
         return q.ownerKeyHash.get(id)?.owner_key_hash ?? null;
@@ -324,7 +340,7 @@ export function openSqliteStore(file: string, options: OpenOptions = { migrate: 
         return group.durably(() => q.setHeaders.run(JSON.stringify(headers), object.bucket, object.key, object.id).changes === 1);
       },
       async expiredNotPurged(limit) {
-        return q.expiredNotPurged.all(limit).map(readObject);
+        return expiredRecords(limit);
       },
       async markPurged(id, now, fence) {
         fencedTx(fence, () => q.markPurged.run(now, id), now);
