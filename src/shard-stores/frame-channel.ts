@@ -15,7 +15,7 @@ import {
 interface Pending {
   resolve(reply: FrameReply): void;
   reject(error: Error): void;
-  /** \`Date.now()\` after which the call fails. */
+  /** `Date.now()` after which the call fails. */
   deadline: number;
   shardId: string;
 }
