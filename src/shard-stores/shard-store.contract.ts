@@ -30,7 +30,7 @@ export function shardStoreContract(name: string, open: () => Promise<OpenedShard
   test(`${name}: shards written small (announced) and large (streamed) read back whole and by range`, async () => {
     const { store, close } = await open();
     try {
-      // 2.5 MB: a range longer than one framed read (1 MiB + 4 KiB), read as several.
+      // 2.5 MB: a range longer than one framed read (1 MiB + 4 KiB), which travels over HTTP.
       for (const [size, announce] of [[0, true], [1, true], [3000, true], [300_000, false], [2_500_000, false]] as const) {
         const id = newShardId();
         const bytes = randomBytes(size);
