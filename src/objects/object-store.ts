@@ -6,7 +6,7 @@ import type { ListQuery, NewObject, ObjectListEntry, ObjectRecord } from '../dom
 import { auditEntry, type Caller } from './caller.js';
 import type { ObjectServices } from './object-services.js';
 import { putObject, type PutObjectInput, type StoredObject } from './put-object.js';
-import { readObject } from './read-object.js';
+import { readObject, readSmallObject } from './read-object.js';
 
 /** Failures that refuse an upload before it starts: not worth an `abort` entry. */
 const REFUSALS = new Set(['KEY_EXISTS', 'INVALID_KEY', 'INVALID_REQUEST', 'OBJECT_TOO_LARGE']);
@@ -71,6 +71,14 @@ export class ObjectStore {
   /** The bytes of an object (a range of it), verified, rebuilt from parity where a shard fails. */
   read(object: ObjectRecord, range: ByteRange | undefined, signal: AbortSignal): AsyncGenerator<Buffer> {
     return readObject(this.svc, object, range, signal);
+  }
+
+  /**
+   * A small object's wanted bytes, verified, in one round of single-message reads; undefined when the object
+   * is larger or that round failed — `read` then streams it, with parity.
+   */
+  readSmall(object: ObjectRecord, range: ByteRange | undefined): Promise<Buffer[] | undefined> {
+    return readSmallObject(this.svc, object, range);
   }
 
   /** Logs a download once its response has ended, complete or not. */

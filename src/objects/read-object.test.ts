@@ -165,3 +165,91 @@ test('reads: a node that stalls past the read timeout is read around, from parit
     await c.close();
   }
 });
+
+/** Bytes `range` of an object by the small-object read, or undefined where it gives way to the streamed read. */
+async function readSmall(c: MemoryCluster, key: string, range?: { start: number; end: number }): Promise<Buffer | undefined> {
+  const object = await c.useCases.objects.findLive('_paths', key);
+  const pieces = await c.useCases.objects.readSmall(object!, range);
+  return pieces && Buffer.concat(pieces);
+}
+
+test('small reads: an object of one stripe reads exact, whole and by any range, one message per data shard that holds wanted bytes (property)', async () => {
+  const c = await memoryCluster();
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: STRIPE }), fc.nat(), fc.nat(), async (size, a, b) => {
+        const key = `small-${size}-${a}-${b}.bin`;
+        const body = randomBytes(size);
+        const object = await c.put(key, body);
+        const block = object.parts[0]!.scheme.blockSize;
+        const start = a % size;
+        const end = start + (b % (size - start));
+        resetReads(c);
+        assert.deepEqual(await readSmall(c, key), body);
+        assert.equal(readsAsked(c), Math.ceil(size / block), 'whole: every data shard that holds bytes, nothing else');
+        resetReads(c);
+        assert.deepEqual(await readSmall(c, key, { start, end }), body.subarray(start, end + 1));
+        assert.equal(readsAsked(c), Math.floor(end / block) - Math.floor(start / block) + 1, 'ranged: the blocks of the range');
+      }),
+      { numRuns: 40 },
+    );
+  } finally {
+    await c.close();
+  }
+});
+
+test('small reads: an object of more than one stripe is left to the streamed read', async () => {
+  const c = await memoryCluster();
+  try {
+    await c.put('two-stripes.bin', randomBytes(STRIPE + 1));
+    resetReads(c);
+    assert.equal(await readSmall(c, 'two-stripes.bin'), undefined);
+    assert.equal(readsAsked(c), 0);
+  } finally {
+    await c.close();
+  }
+});
+
+test('small reads: a corrupt, lost or unreachable shard gives way to the streamed read, which serves exact bytes from parity', async () => {
+  const c = await memoryCluster();
+  try {
+    const body = randomBytes(STRIPE - 100);
+    const object = await c.put('small-faults.bin', body);
+    const shards = object.parts[0]!.shards;
+    c.pool.node(shards[1]!.nodeId).corrupt(shards[1]!.shardId, 3);
+    assert.equal(await readSmall(c, 'small-faults.bin'), undefined, 'a block that fails its checksum is never served');
+    assert.deepEqual(await c.read('_paths', 'small-faults.bin'), body);
+    const fresh = await c.put('small-lost.bin', body);
+    const lost = fresh.parts[0]!.shards[4]!;
+    await c.pool.node(lost.nodeId).delete(lost.shardId);
+    assert.equal(await readSmall(c, 'small-lost.bin'), undefined);
+    assert.deepEqual(await c.read('_paths', 'small-lost.bin'), body);
+    const third = await c.put('small-down.bin', body);
+    c.pool.stop(third.parts[0]!.shards[0]!.nodeId);
+    assert.equal(await readSmall(c, 'small-down.bin'), undefined, 'a node known to be down is not asked');
+    assert.deepEqual(await c.read('_paths', 'small-down.bin'), body);
+  } finally {
+    await c.close();
+  }
+});
+
+test('small reads: a node that stalls past the read timeout is marked failed, so the streamed read goes around it at once', { timeout: 20_000 }, async () => {
+  const c = await memoryCluster({ readTimeoutMs: 300 });
+  try {
+    const body = randomBytes(STRIPE - 7);
+    const object = await c.put('small-slow.bin', body);
+    const slow = object.parts[0]!.shards[3]!.nodeId;
+    const release = stallNode(c, slow);
+    try {
+      assert.equal(await readSmall(c, 'small-slow.bin'), undefined);
+      assert.equal(c.pool.isUp(slow), false, 'out of use until its next heartbeat');
+      c.pool.node(slow).reads = 0;
+      assert.deepEqual(await c.read('_paths', 'small-slow.bin'), body);
+      assert.equal(c.pool.node(slow).reads, 0, 'the streamed read did not ask the stalled node again');
+    } finally {
+      release();
+    }
+  } finally {
+    await c.close();
+  }
+});

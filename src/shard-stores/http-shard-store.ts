@@ -81,6 +81,19 @@ export class HttpShardStore implements ShardStore {
     return res;
   }
 
+  async readBytes(shardId: string, range: { start: number; end: number }): Promise<Buffer> {
+    const length = range.end - range.start + 1;
+    if (length <= FRAMED_SHARD_BYTES && !this.frames.unsupported) {
+      const reply = await this.frames.call(OP_GET, shardId, range.start, length);
+      if (reply.status !== 200) throw this.refusal(shardId, reply);
+      this.traffic.read += reply.payloadBytes;
+      return reply.payload.length === 1 ? reply.payload[0]! : Buffer.concat(reply.payload);
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.get(shardId, range, AbortSignal.timeout(this.requestTimeoutMs))) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
   async delete(shardId: string): Promise<boolean> {
     const res = await this.send('DELETE', nodeRoutes.shard(shardId), { authorization: this.auth }, AbortSignal.timeout(this.requestTimeoutMs));
     await readText(res);

@@ -78,6 +78,12 @@ export class MemoryShardStore implements ShardStore {
     return chunked(bytes, 64 * 1024);
   }
 
+  async readBytes(shardId: string, range: { start: number; end: number }): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.get(shardId, range, new AbortController().signal)) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks);
+  }
+
   async delete(shardId: string): Promise<boolean> {
     this.reachable();
     return this.shards.delete(shardId);

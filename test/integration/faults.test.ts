@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { openSync, readSync, writeSync, closeSync } from 'node:fs';
+import { openSync, readSync, writeSync, closeSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import Database from 'better-sqlite3';
@@ -17,18 +17,17 @@ describe('faults on a real cluster: corrupt shards, client aborts, dead nodes', 
   const post = (key: string, body: Buffer) => fetch(`${cluster.url}/${key}`, { method: 'POST', body });
   const bytesOf = async (key: string) => Buffer.from(await (await fetch(`${cluster.url}/${key}`)).arrayBuffer());
 
-  /** Where the shards of an object live, read from the metadata file (path of shard i on its node). */
-  const shardPaths = (key: string): string[] => {
+  /** The node directory and shard id of each shard of an object (shard i at i), read from the metadata file. */
+  const shardHomes = (key: string): { dir: string; shardId: string }[] => {
     const db = new Database(join(cluster.dir, 'meta.db'), { readonly: true });
     const rows = db
       .prepare('SELECT s.shard_index, s.node_id, s.shard_id FROM shards s JOIN objects o ON o.id = s.object_id WHERE o.key = ? ORDER BY s.shard_index')
       .all(key) as { node_id: string; shard_id: string }[];
     db.close();
-    return rows.map((r) => {
-      const node = cluster.state.nodes.find((n) => n.id === r.node_id)!;
-      return join(node.dir, 'shards', ...r.shard_id.split('-'));
-    });
+    return rows.map((r) => ({ dir: cluster.state.nodes.find((n) => n.id === r.node_id)!.dir, shardId: r.shard_id }));
   };
+  /** Where the shard files of a large object live (path of shard i on its node). */
+  const shardPaths = (key: string): string[] => shardHomes(key).map((h) => join(h.dir, 'shards', ...h.shardId.split('-')));
 
   test('a corrupted byte in a data shard is caught and rebuilt from parity', async () => {
     const data = randomBytes(5_000_000);
@@ -46,6 +45,33 @@ describe('faults on a real cluster: corrupt shards, client aborts, dead nodes', 
     assert.ok((await bytesOf('rot/a.bin')).equals(data), 'exact bytes despite two rotten shards');
     const ranged = await fetch(`${cluster.url}/rot/a.bin`, { headers: { range: 'bytes=100-200' } });
     assert.ok(Buffer.from(await ranged.arrayBuffer()).equals(data.subarray(100, 201)));
+  });
+
+  test('a small object (one stripe, read in one message per shard) with a rotten shard reads exact from parity, whole and by range', async () => {
+    const data = randomBytes(4096);
+    assert.equal((await post('rot/small.bin', data)).status, 201);
+    // Small shards live in their node's volume files: find data shard 1's block there (688 bytes: 4096 / 6,
+    // aligned to 8) and flip one byte of it.
+    const block = data.subarray(688, 2 * 688);
+    const volumes = join(shardHomes('rot/small.bin')[1]!.dir, 'volumes');
+    const hits = readdirSync(volumes).flatMap((name) => {
+      const file = join(volumes, name);
+      const at = readFileSync(file).indexOf(block);
+      return at >= 0 ? [{ file, at }] : [];
+    });
+    assert.equal(hits.length, 1, 'the block is in one volume file');
+    const fd = openSync(hits[0]!.file, 'r+');
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, hits[0]!.at + 100);
+    b[0]! ^= 0xff;
+    writeSync(fd, b, 0, 1, hits[0]!.at + 100);
+    closeSync(fd);
+    const whole = await fetch(`${cluster.url}/rot/small.bin`);
+    assert.equal(whole.status, 200);
+    assert.ok(Buffer.from(await whole.arrayBuffer()).equals(data), 'the rotten block is rebuilt, not served');
+    const ranged = await fetch(`${cluster.url}/rot/small.bin`, { headers: { range: 'bytes=700-1400' } });
+    assert.equal(ranged.status, 206);
+    assert.ok(Buffer.from(await ranged.arrayBuffer()).equals(data.subarray(700, 1401)));
   });
 
   test('a client that leaves mid-upload leaves nothing behind', async () => {
