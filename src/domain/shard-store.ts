@@ -46,10 +46,10 @@ export interface ShardStore {
   /** Streams bytes [start, end] of a shard (the whole shard when no range is given). */
   get(shardId: string, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
   /**
-   * Bytes [start, end] of a shard as one buffer, for short reads (a small object's block): one message,
-   * no stream. Not abortable; the store's own request deadline bounds it.
+   * Bytes [start, end] of a shard in the pieces they arrived in, for short reads (a small object's block):
+   * one message, no stream. Not abortable; the store's own request deadline bounds it.
    */
-  readBytes(shardId: string, range: { start: number; end: number }): Promise<Buffer>;
+  readBytes(shardId: string, range: { start: number; end: number }): Promise<readonly Buffer[]>;
   /** Deletes a shard; resolves false if the node did not have it. */
   delete(shardId: string): Promise<boolean>;
   /** The node's own report of its capacity, usage and shard count, read live. */

@@ -6,7 +6,7 @@ import type { ListQuery, NewObject, ObjectListEntry, ObjectRecord } from '../dom
 import { auditEntry, type Caller } from './caller.js';
 import type { ObjectServices } from './object-services.js';
 import { putObject, type PutObjectInput, type StoredObject } from './put-object.js';
-import { readObject, readSmallObject } from './read-object.js';
+import { readObject, readSmall } from './read-object.js';
 
 /** Failures that refuse an upload before it starts: not worth an `abort` entry. */
 const REFUSALS = new Set(['KEY_EXISTS', 'INVALID_KEY', 'INVALID_REQUEST', 'OBJECT_TOO_LARGE']);
@@ -74,11 +74,12 @@ export class ObjectStore {
   }
 
   /**
-   * A small object's wanted bytes, verified, in one round of single-message reads; undefined when the object
-   * is larger or that round failed — `read` then streams it, with parity.
+   * The wanted bytes, verified, in one round of single-message shard reads when they are few and lie in one
+   * stripe (a small object, a short range); undefined otherwise or if that round failed — `read` then
+   * streams them, with parity.
    */
   readSmall(object: ObjectRecord, range: ByteRange | undefined): Promise<Buffer[] | undefined> {
-    return readSmallObject(this.svc, object, range);
+    return readSmall(this.svc, object, range);
   }
 
   /** Logs a download once its response has ended, complete or not. */

@@ -198,13 +198,43 @@ test('small reads: an object of one stripe reads exact, whole and by any range, 
   }
 });
 
-test('small reads: an object of more than one stripe is left to the streamed read', async () => {
+test('small reads: a range of a larger object that lies in one stripe is read in one round, exact; one that crosses a stripe is left to the streamed read (property)', async () => {
   const c = await memoryCluster();
   try {
-    await c.put('two-stripes.bin', randomBytes(STRIPE + 1));
+    const body = randomBytes(3 * STRIPE + 777);
+    await c.put('large.bin', body);
+    await fc.assert(
+      fc.asyncProperty(fc.nat(body.length - 1), fc.nat(2 * STRIPE), async (start, span) => {
+        const end = Math.min(body.length - 1, start + span);
+        const oneStripe = Math.floor(start / STRIPE) === Math.floor(end / STRIPE);
+        resetReads(c);
+        const got = await readSmall(c, 'large.bin', { start, end });
+        if (!oneStripe) {
+          assert.equal(got, undefined);
+          assert.equal(readsAsked(c), 0, 'nothing asked before giving way');
+          return;
+        }
+        assert.deepEqual(got, body.subarray(start, end + 1));
+        assert.equal(readsAsked(c), Math.floor((end % STRIPE) / BLOCK) - Math.floor((start % STRIPE) / BLOCK) + 1, 'the blocks of the range, each from its node');
+      }),
+      { numRuns: 60 },
+    );
+    assert.equal(await readSmall(c, 'large.bin'), undefined, 'the whole object spans stripes');
+  } finally {
+    await c.close();
+  }
+});
+
+test('small reads: blocks larger than 64 KiB are streamed, also for a range inside one of them', async () => {
+  const c = await memoryCluster({ scheme: { dataShards: 6, parityShards: 2, blockSize: 128 * 1024 } });
+  try {
+    await c.put('wide.bin', randomBytes(2 * 6 * 128 * 1024));
     resetReads(c);
-    assert.equal(await readSmall(c, 'two-stripes.bin'), undefined);
+    assert.equal(await readSmall(c, 'wide.bin', { start: 10, end: 1000 }), undefined);
     assert.equal(readsAsked(c), 0);
+    const small = randomBytes(6 * 8 * 1024);
+    await c.put('wide-but-small.bin', small);
+    assert.deepEqual(await readSmall(c, 'wide-but-small.bin'), small, 'a small object gets blocks of its size, and a small read');
   } finally {
     await c.close();
   }

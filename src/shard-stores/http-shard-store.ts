@@ -56,17 +56,9 @@ export class HttpShardStore implements ShardStore {
   }
 
   async get(shardId: string, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
-    const length = range ? range.end - range.start + 1 : Infinity;
-    const long = length > FRAMED_SHARD_BYTES;
-    if (range && length <= FRAMED_READ_BYTES && !this.frames.unsupported && !(long && this.frames.longReadsRefused)) {
-      const reply = await abortable(this.frames.call(OP_GET, shardId, range.start, length), signal);
-      if (reply.status === 200) {
-        this.traffic.read += reply.payloadBytes;
-        return piecesOf(reply.payload);
-      }
-      // A node of an earlier version reads at most a small shard's length through frames: HTTP from now on.
-      if (!(long && reply.status === 413)) throw this.refusal(shardId, reply);
-      this.frames.longReadsRefused = true;
+    if (range && this.framesCanRead(range)) {
+      const payload = this.framedPayload(shardId, range, await abortable(this.frames.call(OP_GET, shardId, range.start, range.end - range.start + 1), signal));
+      if (payload) return piecesOf(payload);
     }
     const headers: Record<string, string> = { authorization: this.auth };
     if (range) headers.range = `bytes=${range.start}-${range.end}`;
@@ -81,17 +73,35 @@ export class HttpShardStore implements ShardStore {
     return res;
   }
 
-  async readBytes(shardId: string, range: { start: number; end: number }): Promise<Buffer> {
+  readBytes(shardId: string, range: { start: number; end: number }): Promise<readonly Buffer[]> {
+    if (!this.framesCanRead(range)) return this.readOverHttp(shardId, range);
+    return this.frames
+      .call(OP_GET, shardId, range.start, range.end - range.start + 1)
+      .then((reply) => this.framedPayload(shardId, range, reply) ?? this.readOverHttp(shardId, range));
+  }
+
+  private async readOverHttp(shardId: string, range: { start: number; end: number }): Promise<readonly Buffer[]> {
+    const pieces: Buffer[] = [];
+    for await (const chunk of await this.get(shardId, range, AbortSignal.timeout(this.requestTimeoutMs))) pieces.push(chunk as Buffer);
+    return pieces;
+  }
+
+  /** Whether `range` may be asked for over the framed channel (else over HTTP). */
+  private framesCanRead(range: { start: number; end: number }): boolean {
     const length = range.end - range.start + 1;
-    if (length <= FRAMED_SHARD_BYTES && !this.frames.unsupported) {
-      const reply = await this.frames.call(OP_GET, shardId, range.start, length);
-      if (reply.status !== 200) throw this.refusal(shardId, reply);
+    return length <= FRAMED_READ_BYTES && !this.frames.unsupported && !(length > FRAMED_SHARD_BYTES && this.frames.longReadsRefused);
+  }
+
+  /** A framed read's bytes in the pieces they arrived in, or undefined if this node reads `range` only over HTTP. */
+  private framedPayload(shardId: string, range: { start: number; end: number }, reply: FrameReply): readonly Buffer[] | undefined {
+    if (reply.status === 200) {
       this.traffic.read += reply.payloadBytes;
-      return reply.payload.length === 1 ? reply.payload[0]! : Buffer.concat(reply.payload);
+      return reply.payload;
     }
-    const chunks: Buffer[] = [];
-    for await (const chunk of await this.get(shardId, range, AbortSignal.timeout(this.requestTimeoutMs))) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    // A node of an earlier version reads at most a small shard's length through frames: HTTP from now on.
+    if (!(range.end - range.start + 1 > FRAMED_SHARD_BYTES && reply.status === 413)) throw this.refusal(shardId, reply);
+    this.frames.longReadsRefused = true;
+    return undefined;
   }
 
   async delete(shardId: string): Promise<boolean> {

@@ -78,10 +78,13 @@ export class MemoryShardStore implements ShardStore {
     return chunked(bytes, 64 * 1024);
   }
 
-  async readBytes(shardId: string, range: { start: number; end: number }): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of await this.get(shardId, range, new AbortController().signal)) chunks.push(Buffer.from(chunk));
-    return Buffer.concat(chunks);
+  /** In pieces of at most 1,500 bytes, as a network might deliver them, so that callers handle pieces. */
+  async readBytes(shardId: string, range: { start: number; end: number }): Promise<readonly Buffer[]> {
+    const pieces: Buffer[] = [];
+    for await (const chunk of await this.get(shardId, range, new AbortController().signal)) {
+      for (let at = 0; at < chunk.length; at += 1500) pieces.push(Buffer.from(chunk.subarray(at, at + 1500)));
+    }
+    return pieces;
   }
 
   async delete(shardId: string): Promise<boolean> {

@@ -67,3 +67,19 @@ test('a node that refuses long framed reads is read over HTTP from then on; shor
     await node.close();
   }
 });
+
+test('readBytes through a node that refuses long framed reads: a long range over HTTP, a short one framed', async () => {
+  const data = randomBytes(600 * 1024);
+  const node = await olderNode(data);
+  const store = new HttpShardStore(node.url, 'secret');
+  const id = newShardId();
+  try {
+    assert.ok(Buffer.concat(await store.readBytes(id, { start: 10, end: 200_009 })).equals(data.subarray(10, 200_010)));
+    assert.deepEqual([node.seen.framed, node.seen.http], [[200_000], 1], 'tried framed, refused, read over HTTP');
+    assert.ok(Buffer.concat(await store.readBytes(id, { start: 7, end: 4106 })).equals(data.subarray(7, 4107)));
+    assert.deepEqual([node.seen.framed, node.seen.http], [[200_000, 4100], 1], 'a short read is framed');
+  } finally {
+    await store.close();
+    await node.close();
+  }
+});
