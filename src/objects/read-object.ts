@@ -61,32 +61,14 @@ const LATE = Symbol('late');
  * answer within the read timeout are marked failed first, so that it does not wait for them again.
  */
 export async function readSmall(svc: ReadServices, object: ObjectRecord, range: ByteRange | undefined): Promise<Buffer[] | undefined> {
-  if (object.size === 0) return undefined;
-  const want: ByteRange = range ?? { start: 0, end: object.size - 1 };
-  const part = object.parts.find((p) => p.size > 0 && p.offset <= want.start && want.start < p.offset + p.size);
-  if (!part || want.end >= part.offset + part.size) return undefined;
-  const { scheme } = part;
-  const stripeBytes = stripeDataBytes(scheme);
-  const stripe = Math.floor((want.start - part.offset) / stripeBytes);
-  const stripeStart = part.offset + stripe * stripeBytes;
-  if (want.end >= stripeStart + stripeBytes) return undefined;
-  const bs = scheme.blockSize;
-  const frame = frameBytes(scheme);
-  const first = Math.floor((want.start - stripeStart) / bs);
-  const last = Math.floor((want.end - stripeStart) / bs);
-  if (frame > SMALL_READ_FRAME_BYTES || (last - first + 1) * frame > SMALL_READ_BYTES) return undefined;
-  const shards: ShardLocation[] = [];
-  for (let i = first; i <= last; i++) {
-    const shard = part.shards.find((x) => x.index === i);
-    if (!shard || !svc.nodes.isUp(shard.nodeId)) return undefined;
-    shards.push(shard);
-  }
-  const at = { start: stripe * frame, end: (stripe + 1) * frame - 1 };
+  const plan = smallReadPlan(object, range ?? { start: 0, end: object.size - 1 });
+  if (!plan || plan.shards.some((shard) => !svc.nodes.isUp(shard.nodeId))) return undefined;
+  const { want, shards, stripeStart, blockSize: bs } = plan;
   const answered: boolean[] = [];
   const reads = shards.map((shard, j) =>
     svc.nodes
       .store(shard.nodeId)
-      .readBytes(shard.shardId, at)
+      .readBytes(shard.shardId, plan.frameRange)
       .then((bytes) => {
         answered[j] = true;
         return bytes;
@@ -114,13 +96,46 @@ export async function readSmall(svc: ReadServices, object: ObjectRecord, range: 
   const out: Buffer[] = [];
   for (let j = 0; j < frames.length; j++) {
     const pieces = frames[j]!;
-    // Checked and cut across the pieces the frame arrived in: joining a 256 KiB block first was a fresh
-    // mapping and a copy per read.
+    // Checked and cut across the pieces the frame arrived in, not joined into a new buffer first.
     if (!frameIntact(pieces, bs)) return undefined;
-    const blockStart = stripeStart + (first + j) * bs;
+    const blockStart = stripeStart + shards[j]!.index * bs;
     out.push(bytesOf(pieces, Math.max(want.start, blockStart) - blockStart, Math.min(want.end, blockStart + bs - 1) - blockStart + 1));
   }
   return out;
+}
+
+interface SmallReadPlan {
+  readonly want: ByteRange;
+  /** The data shards that hold wanted bytes, in block order. */
+  readonly shards: readonly ShardLocation[];
+  /** Where the stripe starts in the object, and its frames in every shard file. */
+  readonly stripeStart: number;
+  readonly frameRange: { readonly start: number; readonly end: number };
+  readonly blockSize: number;
+}
+
+/** Which shards a small read asks for, and where; undefined when `want` is not a small read. */
+function smallReadPlan(object: ObjectRecord, want: ByteRange): SmallReadPlan | undefined {
+  if (object.size === 0) return undefined;
+  const part = object.parts.find((p) => p.size > 0 && p.offset <= want.start && want.start < p.offset + p.size);
+  if (!part || want.end >= part.offset + part.size) return undefined;
+  const { scheme } = part;
+  const stripeBytes = stripeDataBytes(scheme);
+  const stripe = Math.floor((want.start - part.offset) / stripeBytes);
+  const stripeStart = part.offset + stripe * stripeBytes;
+  if (want.end >= stripeStart + stripeBytes) return undefined;
+  const bs = scheme.blockSize;
+  const frame = frameBytes(scheme);
+  const first = Math.floor((want.start - stripeStart) / bs);
+  const last = Math.floor((want.end - stripeStart) / bs);
+  if (frame > SMALL_READ_FRAME_BYTES || (last - first + 1) * frame > SMALL_READ_BYTES) return undefined;
+  const shards: ShardLocation[] = [];
+  for (let i = first; i <= last; i++) {
+    const shard = part.shards.find((x) => x.index === i);
+    if (!shard) return undefined;
+    shards.push(shard);
+  }
+  return { want, shards, stripeStart, frameRange: { start: stripe * frame, end: (stripe + 1) * frame - 1 }, blockSize: bs };
 }
 
 /** How often one read follows its part's shards to new places (a repair or a move during the read). */
