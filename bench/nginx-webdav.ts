@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ensureDebianTool } from './debian-tool.js';
 
 /** A plain nginx WebDAV server (PUT/GET of single files, no redundancy): the baseline. */
-export async function startNginx(dir: string, port: number): Promise<{ url: string; root: string; stop: () => void }> {
+export async function startNginx(dir: string, port: number): Promise<{ url: string; root: string; stop: () => Promise<void> }> {
   ensureDebianTool('/usr/sbin/nginx', 'nginx');
   const root = join(dir, 'www');
   mkdirSync(root, { recursive: true });
@@ -46,5 +46,12 @@ http {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  return { url, root, stop: () => child.kill('SIGQUIT') };
+  // Resolves once nginx has exited: until then it may still write into `dir` (its pid file, its log), and a
+  // directory removed under it was left behind, empty, after every run.
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT');
+    await exited;
+  };
+  return { url, root, stop };
 }

@@ -203,7 +203,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const child of children) child.kill();
-    nginx.stop();
+    await nginx.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -138,7 +138,7 @@ const rows: Row[] = [];
 try {
   rows.push(await measure('nginx WebDAV (1 file, no redundancy)', nginx.url, '', 'PUT', () => execSync('sync')));
 } finally {
-  nginx.stop();
+  await nginx.stop();
   rmSync(nginxDir, { recursive: true, force: true });
 }
 const cluster = await LocalCluster.start(8, TLS ? ['--tls'] : []);
