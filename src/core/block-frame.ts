@@ -8,7 +8,6 @@ export function blockChecksum(block: Uint8Array): Buffer {
   return trailer;
 }
 
-
 /**
  * Whether a frame (a block of `blockSize` bytes and its CRC32C trailer) that arrived in pieces is whole and
  * intact, checked across the pieces without joining them.

@@ -262,22 +262,7 @@ export class PartReader {
     // The read was abandoned (the client went away): its shard reads failed because they were cut, which
     // says nothing about their nodes.
     if (this.abortAll.signal.aborted) return;
-    const corrupt = reason instanceof ChecksumMismatchError;
-    const missing = reason instanceof ShardMissingError;
-    this.svc.onShardReadFailure(corrupt ? 'corrupt' : missing ? 'missing' : 'unreachable');
-    if (corrupt || missing) {
-      // Bitrot or a lost file: the repairer rebuilds this shard elsewhere.
-      this.svc.metadata.placement
-        .reportDamaged(source.shard, corrupt ? 'checksum mismatch' : 'missing on its node', Date.now())
-        .catch((error: unknown) => this.svc.log.error({ err: error }, 'could not record a damaged shard'));
-    } else {
-      // A node that cannot be reached is taken out of use until its next heartbeat.
-      this.svc.nodes.markFailed(source.shard.nodeId);
-    }
-    this.svc.log.warn(
-      { shard: source.shard.shardId, node: source.shard.nodeId, index, err: (reason as Error)?.message },
-      corrupt || missing ? 'damaged shard; rebuilding from parity and queued for repair' : 'shard read failed; falling back to another shard',
-    );
+    reportShardFailure(this.svc, source.shard, reason);
   }
 
   private closeSource(source: Source): void {
@@ -301,4 +286,27 @@ export class PartReader {
     await this.svc.coderFor(this.scheme).reconstruct(this.rebuildData, this.rebuildParity, present, absentData);
     return [...Array(k).keys()].map((i) => this.rebuildData!.subarray(i * bs, (i + 1) * bs));
   }
+}
+
+/**
+ * What a failed shard read means for the cluster: a corrupt or missing shard is queued for repair, an
+ * unreachable node is taken out of use until its next heartbeat; counted in the metrics and logged.
+ */
+export function reportShardFailure(svc: ReadServices, shard: ShardLocation, reason: unknown): void {
+  const corrupt = reason instanceof ChecksumMismatchError;
+  const missing = reason instanceof ShardMissingError;
+  svc.onShardReadFailure(corrupt ? 'corrupt' : missing ? 'missing' : 'unreachable');
+  if (corrupt || missing) {
+    // Bitrot or a lost file: the repairer rebuilds this shard elsewhere.
+    svc.metadata.placement
+      .reportDamaged(shard, corrupt ? 'checksum mismatch' : 'missing on its node', Date.now())
+      .catch((error: unknown) => svc.log.error({ err: error }, 'could not record a damaged shard'));
+  } else {
+    // A node that cannot be reached is taken out of use until its next heartbeat.
+    svc.nodes.markFailed(shard.nodeId);
+  }
+  svc.log.warn(
+    { shard: shard.shardId, node: shard.nodeId, index: shard.index, err: (reason as Error)?.message },
+    corrupt || missing ? 'damaged shard; rebuilding from parity and queued for repair' : 'shard read failed; falling back to another shard',
+  );
 }

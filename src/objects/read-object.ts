@@ -5,7 +5,7 @@ import type { ObjectRecord, PartRecord, ShardLocation } from '../domain/records.
 import { ShardUnavailableError } from '../core/errors.js';
 import { sameShards } from '../domain/same-shards.js';
 import type { ReadServices } from './object-services.js';
-import { PartReader } from './part-reader.js';
+import { PartReader, reportShardFailure } from './part-reader.js';
 
 /**
  * Streams bytes [range.start, range.end] of an object (all of it without a range), reading only the
@@ -87,9 +87,7 @@ export async function readSmall(svc: ReadServices, object: ObjectRecord, range: 
   if (frames === LATE) {
     shards.forEach((shard, j) => {
       if (answered[j]) return;
-      svc.onShardReadFailure('unreachable');
-      svc.nodes.markFailed(shard.nodeId);
-      svc.log.warn({ shard: shard.shardId, node: shard.nodeId, index: shard.index }, 'shard read timed out; falling back to another shard');
+      reportShardFailure(svc, shard, new ShardUnavailableError(`timed out reading shard ${shard.index} (${shard.shardId})`));
     });
     return undefined;
   }
