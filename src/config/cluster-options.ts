@@ -32,6 +32,10 @@ export const CLUSTER_OPTIONS = {
     flag: 'idle-timeout', value: 'MS', defaultText: '`30000`', help: 'passed to the gateway: cut off a client that sends and reads nothing for this long',
     doc: 'passed to the gateway (see below)', schema: positiveInt.optional(),
   },
+  dbTimeout: {
+    flag: 'db-timeout', value: 'MS', defaultText: '`10000`', help: 'passed to the gateway: a PostgreSQL statement unanswered this long fails with 503',
+    doc: 'passed to the gateway (see below)', schema: z.coerce.number().int().min(0).optional(),
+  },
   s3Port: { flag: 's3-port', value: 'P', defaultText: 'a free port (`npm start`: `9000`)', help: 'port of the S3-compatible API (default: a free port)', doc: 'port of the S3 API', schema: port.optional() },
   tls: {
     flag: 'tls', value: '', defaultText: 'off: plain HTTP',

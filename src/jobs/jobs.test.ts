@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { MetadataUnavailableError } from '../core/errors.js';
 import { newShardId } from '../core/ids.js';
 import { memoryCluster, silentLog } from '../../test/helpers/memory-cluster.js';
 import { Cleaner } from './cleaner.js';
@@ -53,6 +54,65 @@ test('cleaner: purges expired objects at once, orphans and temp files only after
     assert.equal(stray.has(orphan), false);
     assert.equal(held(c), 8, 'only the live object\'s shards are left');
     assert.deepEqual(await c.read('_paths', 'kept').then((b) => b.length), 30_000);
+  } finally {
+    await c.close();
+  }
+});
+
+/** Makes the store's commit of an object or a part fail as an outage would: after it was applied, or before. */
+function outageAtCommit(c: Awaited<ReturnType<typeof memoryCluster>>, applied: boolean) {
+  const roles = { objects: c.metadata.objects, multipart: c.metadata.multipart };
+  const saved = { commit: roles.objects.commit, putPart: roles.multipart.putPart };
+  // Patched on the store's own role objects, which the use cases call.
+  const patch = (role: object, name: string, real: (...args: never[]) => Promise<unknown>) =>
+    Object.assign(role, {
+      [name]: async (...args: never[]) => {
+        if (applied) await real.apply(role, args);
+        throw new MetadataUnavailableError({ cause: new Error(applied ? 'the answer to COMMIT was lost' : 'connection refused') });
+      },
+    });
+  patch(roles.objects, 'commit', saved.commit);
+  patch(roles.multipart, 'putPart', saved.putPart);
+  return () => Object.assign(roles.objects, { commit: saved.commit }) && Object.assign(roles.multipart, { putPart: saved.putPart });
+}
+
+test('a commit cut off by a metadata outage keeps its shards: an applied commit stays readable, one not applied is cleaned up', async () => {
+  const c = await memoryCluster();
+  try {
+    const cleaner = new Cleaner(c.metadata, c.pool, c.audit, GRACE_MS, silentLog, 7 * 86_400_000, c.clock.now);
+    await c.useCases.buckets.create('b');
+    const upload = await c.useCases.multipart.begin({ bucket: 'b', key: 'big', contentType: null, headers: null });
+    const partBody = randomBytes(20_000);
+    const part = () => c.useCases.multipart.uploadPart({ upload, partNo: 1, body: (async function* () { yield partBody; })(), declaredSize: partBody.length, signal: new AbortController().signal });
+
+    // Applied, but the answer was lost: the client gets the outage, and the object and part keep their data.
+    let restore = outageAtCommit(c, true);
+    const landed = randomBytes(30_000);
+    await assert.rejects(c.put('landed', landed), MetadataUnavailableError);
+    await assert.rejects(part(), MetadataUnavailableError);
+    restore();
+    assert.deepEqual(await c.read('_paths', 'landed'), landed, 'the commit the store applied reads exact');
+    assert.equal((await c.useCases.multipart.parts(upload.id)).length, 1);
+    assert.equal(held(c), 16);
+
+    // Not applied: nothing is visible, and the shards wait under their intents for the cleaner.
+    restore = outageAtCommit(c, false);
+    await assert.rejects(c.put('lost', randomBytes(30_000)), MetadataUnavailableError);
+    restore();
+    assert.equal(await c.useCases.objects.findLive('_paths', 'lost'), undefined);
+    assert.equal(held(c), 24, 'an unknown outcome deletes nothing at once');
+    assert.equal((await cleaner.runOnce()).intentsCleared, 0, 'not within the grace');
+    c.clock.advance(GRACE_MS + 1000);
+    const summary = await cleaner.runOnce();
+    assert.equal(summary.intentsCleared, 1, 'only the intent of the commit that did not happen is left');
+    assert.equal(held(c), 16);
+    assert.deepEqual(await c.read('_paths', 'landed'), landed);
+    assert.equal((await c.useCases.multipart.parts(upload.id)).length, 1);
+
+    // Any other failure of a commit is known not to have been applied: the shards go at once.
+    Object.assign(c.metadata.objects, { commit: async () => Promise.reject(new Error('constraint violated')) });
+    await assert.rejects(c.put('refused', randomBytes(30_000)), /constraint violated/);
+    assert.equal(held(c), 16);
   } finally {
     await c.close();
   }

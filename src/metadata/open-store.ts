@@ -9,13 +9,13 @@ import { watchAvailability, type AvailabilityListener } from './availability.js'
  */
 export async function openMetadataStore(
   url: string,
-  options: { migrate: boolean; onAvailability?: AvailabilityListener },
+  options: { migrate: boolean; onAvailability?: AvailabilityListener; queryTimeoutMs?: number },
 ): Promise<MetadataStore> {
   // Each driver is loaded only when named, so a process carries one of them, and the CLI's other commands
   // neither.
   if (/^postgres(ql)?:\/\//.test(url)) {
     const [{ openPostgresStore }, { isPostgresOutage }] = await Promise.all([import('./postgres/postgres-store.js'), import('./postgres/postgres-outage.js')]);
-    return watchAvailability(await openPostgresStore(url, { migrate: options.migrate, url }), isPostgresOutage, options.onAvailability);
+    return watchAvailability(await openPostgresStore(url, { migrate: options.migrate, url, queryTimeoutMs: options.queryTimeoutMs ?? 0 }), isPostgresOutage, options.onAvailability);
   }
   const file = sqliteFileOf(url);
   if (file === undefined || file.length === 0) throw new ConfigInvalidError(['--db: the SQLite file name is empty']);

@@ -5,6 +5,8 @@ export interface OpenOptions {
   readonly migrate: boolean;
   /** The store's URL as the operator gave it, for messages. */
   readonly url?: string;
+  /** PostgreSQL: a statement unanswered this long fails as an outage, and its connection is dropped; 0: no deadline. */
+  readonly queryTimeoutMs?: number;
 }
 
 /** Hides the passwords of database URLs in a text before it goes into a message or a log. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { MultipartPartsError } from '../core/errors.js';
 import type { MultipartUpload, NewObject, UploadedPart } from '../domain/records.js';
 import type { ObjectServices } from './object-services.js';
-import { stripeBody, type StripedBody } from './stripe-body.js';
+import { settleFailedCommit, stripeBody, type StripedBody } from './stripe-body.js';
 
 /** S3's smallest part, except the last. */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -32,7 +32,7 @@ export async function uploadPart(svc: ObjectServices, input: UploadPartInput): P
     await svc.metadata.multipart.putPart(part, stored.intentId, now);
     return part;
   } catch (error) {
-    await stored.discard();
+    await settleFailedCommit(stored, error, svc.log);
     throw error;
   }
 }

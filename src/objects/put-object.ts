@@ -1,7 +1,7 @@
 import { KeyExistsError } from '../core/errors.js';
 import type { CommitOptions, NewObject, ObjectRecord } from '../domain/records.js';
 import type { ObjectServices } from './object-services.js';
-import { stripeBody, type StripeBodyInput, type StripedBody } from './stripe-body.js';
+import { settleFailedCommit, stripeBody, type StripeBodyInput, type StripedBody } from './stripe-body.js';
 
 export interface PutObjectInput extends StripeBodyInput {
   readonly contentType?: string | null;
@@ -52,7 +52,7 @@ export async function putObject(svc: ObjectServices, input: PutObjectInput): Pro
     const { replaced } = await svc.metadata.objects.commit(object, stored.intentId, options);
     return { object: { ...object, expiresAt: null, deletedAt: null }, replaced };
   } catch (error) {
-    await stored.discard();
+    await settleFailedCommit(stored, error, svc.log);
     throw error;
   }
 }

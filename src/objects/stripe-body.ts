@@ -1,5 +1,5 @@
 import { minimumShards, schemeForSize, shardFileBytes, stripeDataBytes, totalShards, type ErasureScheme } from '../core/erasure-scheme.js';
-import { NotEnoughNodesError, ObjectTooLargeError, UploadAbortedError, UploadIncompleteError } from '../core/errors.js';
+import { MetadataUnavailableError, NotEnoughNodesError, ObjectTooLargeError, UploadAbortedError, UploadIncompleteError } from '../core/errors.js';
 import { newObjectId, newShardId } from '../core/ids.js';
 import { choosePlacement } from '../core/placement.js';
 import type { ShardLocation, UploadIntent } from '../domain/records.js';
@@ -32,6 +32,18 @@ export interface StripedBody {
   readonly shards: readonly ShardLocation[];
   /** Deletes the shards and the intent (best effort: the cleaner finishes what fails). */
   discard(): Promise<void>;
+}
+
+/**
+ * After the commit of a striped body failed: the shards are deleted now, unless the commit's outcome is
+ * unknown. A commit cut off by a metadata outage (the connection dropped or its deadline passed after the
+ * statement was sent) may still have been applied; deleting the shards then would leave a committed
+ * object without its data. They stay under their intent instead, which the same commit would have removed:
+ * if it is still there once the store is back, the commit did not happen, and the cleaner deletes them.
+ */
+export async function settleFailedCommit(stored: StripedBody, error: unknown, log: ObjectServices['log']): Promise<void> {
+  if (!(error instanceof MetadataUnavailableError)) return stored.discard();
+  log.warn({ object: stored.intentId }, 'the metadata store went away during a commit; its shards stay for the cleaner in case the commit was not applied');
 }
 
 /**

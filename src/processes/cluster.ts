@@ -139,6 +139,7 @@ async function startUnderLock(
   if (config.gcGrace !== undefined) gatewayArgs.push('--gc-grace', String(config.gcGrace));
   if (config.gcInterval !== undefined) gatewayArgs.push('--gc-interval', String(config.gcInterval));
   if (config.idleTimeout !== undefined) gatewayArgs.push('--idle-timeout', String(config.idleTimeout));
+  if (config.dbTimeout !== undefined) gatewayArgs.push('--db-timeout', String(config.dbTimeout));
   gatewayArgs.push(...(await tlsFlags('gateway')));
   const gatewaySecrets = { SHARDSTORE_NODE_SECRET: nodeSecret, SHARDSTORE_ADMIN_TOKEN: adminToken };
   const nodeSecrets = { SHARDSTORE_NODE_SECRET: nodeSecret };

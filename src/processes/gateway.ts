@@ -62,6 +62,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const metaLog = log.child({ component: 'metadata' });
   const metadata = await openMetadataStore(config.db, {
     migrate: false,
+    queryTimeoutMs: config.dbTimeoutMs,
     // One line when the store stops answering and one when it is back: requests meanwhile get 503s.
     onAvailability: ({ available, cause, outageMs }) =>
       available

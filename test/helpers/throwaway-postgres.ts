@@ -74,7 +74,21 @@ export class ThrowawayPostgres {
     }
   }
 
+  /**
+   * The server stops answering without closing anything, as a paused VM, a stalled disk or a network
+   * partition looks from its clients: SIGSTOP to the postmaster and every backend. Sockets stay open, so
+   * only a deadline of the client's own ends a query sent now. `thaw` lets it go on.
+   */
+  freeze(): void {
+    for (const pid of this.backends()) process.kill(pid, 'SIGSTOP');
+  }
+
+  thaw(): void {
+    for (const pid of this.backends()) process.kill(pid, 'SIGCONT');
+  }
+
   destroy(): void {
+    this.thaw();
     if (existsSync(join(this.dir, 'data', 'postmaster.pid'))) {
       spawnSync(...this.command('pg_ctl', ['-D', join(this.dir, 'data'), '-m', 'immediate', 'stop']));
     }

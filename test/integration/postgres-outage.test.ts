@@ -27,6 +27,8 @@ test('a gateway on PostgreSQL rides out a fast restart and kill -9 outages of 3 
   const pg = await ThrowawayPostgres.create();
   let cluster: LocalCluster | undefined;
   let writing = true;
+  /** Keys whose upload got no answer: their requests' lines in the gateway log tell where they waited. */
+  const unanswered: string[] = [];
   try {
     cluster = await LocalCluster.start(8, ['--db', pg.url]);
     const { url } = cluster;
@@ -52,6 +54,7 @@ test('a gateway on PostgreSQL rides out a fast restart and kill -9 outages of 3 
           answer = res.status === 201 ? '201' : `${res.status} ${error}`;
         } catch (error) {
           answer = `no answer: ${(error as Error).message}`;
+          unanswered.push(key);
           await pause(100);
         }
         answers.set(answer, (answers.get(answer) ?? 0) + 1);
@@ -136,11 +139,118 @@ test('a gateway on PostgreSQL rides out a fast restart and kill -9 outages of 3 
   } catch (error) {
     // What the gateway said is what tells a product fault from a slow machine.
     const log = cluster ? join(cluster.dir, 'logs', 'gateway.log') : '';
-    const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-60).map((l) => l.slice(0, 400)).join('\n') : '(no log)';
+    const logLines = existsSync(log) ? readFileSync(log, 'utf8').split('\n') : ['(no log)'];
+    const tail = logLines.slice(-60).map((l) => l.slice(0, 400)).join('\n');
+    // Every line of a request that got no answer (its access line names the key, the rest share its reqId).
+    const reqIds = new Set(unanswered.flatMap((key) => logLines.filter((l) => l.includes(`/${key} `)).map((l) => /"reqId":"([^"]+)"/.exec(l)?.[1] ?? '')));
+    reqIds.delete('');
+    const hung = logLines.filter((l) => [...reqIds].some((id) => l.includes(`"reqId":"${id}"`))).map((l) => l.slice(0, 600));
+    (error as Error).message += `\nunanswered ${unanswered.join(', ') || 'none'}; their log lines:\n${hung.join('\n') || '(none)'}`;
     (error as Error).message += `\ngateway ${gatewayAlive(cluster) ? 'alive' : 'gone'}; its log ends:\n${tail}`;
     throw error;
   } finally {
     writing = false;
+    await cluster?.stop();
+    pg.destroy();
+  }
+});
+
+/**
+ * A database that stops answering without closing its connections (SIGSTOP: a paused VM, a stalled disk,
+ * a network cut off) must not hold requests for ever: with `--db-timeout`, every request gets its answer
+ * (201, 200 or 503) within a few seconds while it is frozen, and once it thaws nothing is lost — also not
+ * an upload whose COMMIT was sent just before the freeze and applied after its client was told 503.
+ */
+test('a gateway on PostgreSQL answers within its --db-timeout while the database is frozen, and loses nothing', async () => {
+  const pg = await ThrowawayPostgres.create();
+  let cluster: LocalCluster | undefined;
+  let running = true;
+  try {
+    cluster = await LocalCluster.start(8, ['--db', pg.url, '--db-timeout', '2000']);
+    const { url } = cluster;
+    const sent = new Map<string, Buffer>();
+    const acked = new Set<string>();
+    /** Answers by kind, and the slowest answer seen while the database was frozen. */
+    const answers = new Map<string, number>();
+    let frozenSince = 0;
+    let slowestWhileFrozen = 0;
+    const timed = async (request: () => Promise<string>) => {
+      const started = Date.now();
+      let answer: string;
+      try {
+        answer = await request();
+      } catch (error) {
+        answer = `no answer: ${(error as Error).message}`;
+        await pause(100);
+      }
+      if (frozenSince > 0 && started >= frozenSince) slowestWhileFrozen = Math.max(slowestWhileFrozen, Date.now() - started);
+      answers.set(answer, (answers.get(answer) ?? 0) + 1);
+      return answer;
+    };
+    const statusOf = async (res: Response) => {
+      const error = res.status >= 400 ? ((await res.json()) as { error: string }).error : (await res.arrayBuffer(), '');
+      return `${res.status}${error ? ' ' + error : ''}`;
+    };
+    const known = randomBytes(50_000);
+    assert.equal((await fetch(`${url}/frozen/known`, { method: 'POST', body: known })).status, 201);
+    const writer = async (w: number) => {
+      for (let n = 0; running; n++) {
+        const key = `frozen/w${w}/${n}`;
+        const body = randomBytes(20_000 + ((w * 7919 + n * 104729) % 180_000));
+        sent.set(key, body);
+        const answer = await timed(async () => statusOf(await fetch(`${url}/${key}`, { method: 'POST', body, signal: AbortSignal.timeout(30_000) })));
+        if (answer === '201') acked.add(key);
+      }
+    };
+    const reader = async () => {
+      while (running) {
+        await timed(async () => {
+          const res = await fetch(`${url}/frozen/known`, { signal: AbortSignal.timeout(30_000) });
+          if (res.status !== 200) return statusOf(res);
+          return Buffer.from(await res.arrayBuffer()).equals(known) ? '200' : '200 with wrong bytes';
+        });
+      }
+    };
+    const clients = [...Array.from({ length: 4 }, (_, w) => writer(w)), reader()];
+    await waitUntil(() => acked.size >= 10, 30_000, '10 acknowledged uploads');
+
+    pg.freeze();
+    frozenSince = Date.now();
+    await waitUntil(async () => (await fetch(`${url}/_health/ready`)).status === 503, 10_000, 'readiness to see the frozen database');
+    await holdOutage(12_000 - (Date.now() - frozenSince));
+    const frozenAnswers = answers.get('503 METADATA_UNAVAILABLE') ?? 0;
+    pg.thaw();
+    const thawedAt = Date.now();
+    const before = acked.size;
+    await waitUntil(() => acked.size >= before + 10, 15_000, '10 more acknowledged uploads after the thaw');
+    const recovery = Date.now() - thawedAt;
+    running = false;
+    await Promise.all(clients);
+
+    const summary = JSON.stringify(Object.fromEntries(answers));
+    for (const [answer] of answers) assert.ok(['200', '201', '503 METADATA_UNAVAILABLE'].includes(answer), `unexpected answer ${answer} (${summary})`);
+    assert.ok(frozenAnswers > 0, `503s while frozen (${summary})`);
+    // The deadline (2 s) for the statement under way, and at most a connect timeout (3 s) for the next: a
+    // request held until the thaw would have taken the rest of the 12 s freeze.
+    assert.ok(slowestWhileFrozen < 8000, `slowest answer while frozen ${slowestWhileFrozen} ms (${summary})`);
+    assert.ok(recovery < 10_000, `stored again ${recovery} ms after the thaw`);
+    // Every upload the gateway acknowledged reads exact; one it answered 503 is either absent or exact.
+    for (const [key, body] of sent) {
+      const res = await fetch(`${url}/${key}`);
+      if (acked.has(key)) assert.equal(res.status, 200, `${key} was acknowledged`);
+      else assert.ok(res.status === 200 || res.status === 404, `${key}: ${res.status}`);
+      if (res.status === 200) assert.ok(Buffer.from(await res.arrayBuffer()).equals(body), `${key} exact`);
+      else await res.arrayBuffer();
+    }
+    assert.doesNotThrow(() => process.kill(cluster!.state.gateway.pid, 0), 'the gateway process is alive');
+  } catch (error) {
+    const log = cluster ? join(cluster.dir, 'logs', 'gateway.log') : '';
+    const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-40).map((l) => l.slice(0, 400)).join('\n') : '(no log)';
+    (error as Error).message += `\ngateway ${gatewayAlive(cluster) ? 'alive' : 'gone'}; its log ends:\n${tail}`;
+    throw error;
+  } finally {
+    running = false;
+    pg.thaw();
     await cluster?.stop();
     pg.destroy();
   }

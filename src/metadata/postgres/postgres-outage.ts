@@ -7,8 +7,11 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'
  * exceptions, admin/crash shutdown, "the database system is starting up / shutting down", too many clients.
  */
 const OUTAGE_STATES = /^(08...|57P01|57P02|57P03|53300)$/;
-/** What node-postgres says when the socket closes under a client or a connect times out. */
-const OUTAGE_MESSAGES = /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Client was closed/i;
+/**
+ * What node-postgres says when the socket closes under a client, a connect times out, or a statement gets no
+ * answer within the pool's `query_timeout`.
+ */
+const OUTAGE_MESSAGES = /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Client was closed|Query read timeout/i;
 
 export function isPostgresOutage(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown } | null;

@@ -35,7 +35,10 @@ const types = {
  */
 export async function openPostgresStore(url: string, options: OpenOptions = { migrate: true }): Promise<MetadataStore> {
   // connectionTimeoutMillis: while the server is down, a call fails (503) instead of waiting for ever.
-  const pool = new pg.Pool({ connectionString: url, max: 16, types, connectionTimeoutMillis: 3000 });
+  // query_timeout: the same for a server that stops answering on a connection it keeps open (paused, its
+  // disk stalled, cut off by the network); the pool drops a connection whose statement timed out.
+  const queryTimeout = options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {};
+  const pool = new pg.Pool({ connectionString: url, max: 16, types, connectionTimeoutMillis: 3000, ...queryTimeout });
   pool.on('error', () => undefined); // an idle client's error surfaces on its next query
   retryReadsThroughOutages(pool);
   let migrated: AppliedMigration[] = [];
