@@ -73,7 +73,10 @@ function outageAtCommit(c: Awaited<ReturnType<typeof memoryCluster>>, applied: b
     });
   patch(roles.objects, 'commit', saved.commit);
   patch(roles.multipart, 'putPart', saved.putPart);
-  return () => Object.assign(roles.objects, { commit: saved.commit }) && Object.assign(roles.multipart, { putPart: saved.putPart });
+  return () => {
+    Object.assign(roles.objects, { commit: saved.commit });
+    Object.assign(roles.multipart, { putPart: saved.putPart });
+  };
 }
 
 test('a commit cut off by a metadata outage keeps its shards: an applied commit stays readable, one not applied is cleaned up', async () => {

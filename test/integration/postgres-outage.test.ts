@@ -18,6 +18,18 @@ function gatewayAlive(cluster: LocalCluster | undefined): boolean {
   }
 }
 
+/** The gateway's log, a line per entry (empty when it wrote none). */
+function gatewayLog(cluster: LocalCluster | undefined): string[] {
+  const log = cluster ? join(cluster.dir, 'logs', 'gateway.log') : '';
+  return existsSync(log) ? readFileSync(log, 'utf8').split('\n') : [];
+}
+
+/** Adds to a failure what the gateway said last: what tells a product fault from a slow machine. */
+function withLogTail(error: unknown, cluster: LocalCluster | undefined, lines: readonly string[]): void {
+  const tail = lines.length ? lines.slice(-60).map((l) => l.slice(0, 400)).join('\n') : '(no log)';
+  (error as Error).message += `\ngateway ${gatewayAlive(cluster) ? 'alive' : 'gone'}; its log ends:\n${tail}`;
+}
+
 /**
  * Six writers keep uploading while the metadata database is restarted and killed. The gateway must never
  * exit, answer only 201 or 503 METADATA_UNAVAILABLE (never a 500, never "not enough nodes"), lose nothing it
@@ -137,16 +149,13 @@ test('a gateway on PostgreSQL rides out a fast restart and kill -9 outages of 3 
     assert.equal(count(ended), outages, `one end per outage:\n${timeline()}`);
     assert.equal(count('could not write the action log'), 0, 'action-log entries wait for the store');
   } catch (error) {
-    // What the gateway said is what tells a product fault from a slow machine.
-    const log = cluster ? join(cluster.dir, 'logs', 'gateway.log') : '';
-    const logLines = existsSync(log) ? readFileSync(log, 'utf8').split('\n') : ['(no log)'];
-    const tail = logLines.slice(-60).map((l) => l.slice(0, 400)).join('\n');
+    const logLines = gatewayLog(cluster);
     // Every line of a request that got no answer (its access line names the key, the rest share its reqId).
     const reqIds = new Set(unanswered.flatMap((key) => logLines.filter((l) => l.includes(`/${key} `)).map((l) => /"reqId":"([^"]+)"/.exec(l)?.[1] ?? '')));
     reqIds.delete('');
     const hung = logLines.filter((l) => [...reqIds].some((id) => l.includes(`"reqId":"${id}"`))).map((l) => l.slice(0, 600));
     (error as Error).message += `\nunanswered ${unanswered.join(', ') || 'none'}; their log lines:\n${hung.join('\n') || '(none)'}`;
-    (error as Error).message += `\ngateway ${gatewayAlive(cluster) ? 'alive' : 'gone'}; its log ends:\n${tail}`;
+    withLogTail(error, cluster, logLines);
     throw error;
   } finally {
     writing = false;
@@ -244,9 +253,7 @@ test('a gateway on PostgreSQL answers within its --db-timeout while the database
     }
     assert.doesNotThrow(() => process.kill(cluster!.state.gateway.pid, 0), 'the gateway process is alive');
   } catch (error) {
-    const log = cluster ? join(cluster.dir, 'logs', 'gateway.log') : '';
-    const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-40).map((l) => l.slice(0, 400)).join('\n') : '(no log)';
-    (error as Error).message += `\ngateway ${gatewayAlive(cluster) ? 'alive' : 'gone'}; its log ends:\n${tail}`;
+    withLogTail(error, cluster, gatewayLog(cluster));
     throw error;
   } finally {
     running = false;
