@@ -86,11 +86,17 @@ export function openHttpShardSink(transport: PeerTransport, baseUrl: URL, auth: 
   response.catch(() => undefined);
 
   // The writes of one event-loop turn (a block and its checksum) leave in one writev: one TCP segment train
-  // and one wake-up of the node instead of two, the second for 4 bytes.
+  // and one wake-up of the node instead of two, the second for 4 bytes. A corked chunked request holds its
+  // chunks itself and, on uncork, uncorks its socket *before* it frames them (size line, CRLF, data, CRLF),
+  // so each piece went out in a write(2) of its own (strace: ~5.6 writes per block). Keeping the socket
+  // corked across the request's uncork sends the whole train in one writev.
   let corked = false;
   const uncork = () => {
     corked = false;
+    const socket = req.socket;
+    socket?.cork();
     req.uncork();
+    socket?.uncork();
   };
   return {
     write(chunk) {
