@@ -7,9 +7,26 @@
 import { randomBytes } from 'node:crypto';
 import { LocalCluster, waitUntil } from '../test/helpers/local-cluster.js';
 import { cpuSeconds } from './proc-cpu.js';
+import { bearer, nodeRoutes } from '../src/node-protocol/protocol.js';
 
 const TOTAL = Number(process.env.BENCH_REPAIR_MB ?? 512) * 2 ** 20;
 const OBJECT = 16 * 2 ** 20;
+
+/**
+ * Full (mark-compact) collections the nodes have run so far, from their metrics: a rebuild that makes V8
+ * collect the whole heap again and again costs its CPU there (src/processes/runtime-flags.ts).
+ */
+async function majorGcs(nodes: readonly { url: string }[], secret: string): Promise<number> {
+  let total = 0;
+  for (const node of nodes) {
+    const text = await (await fetch(`${node.url}${nodeRoutes.metrics}`, { headers: { authorization: bearer(secret) } })).text();
+    if (!text.includes('shardstore_nodejs_gc_duration_seconds')) throw new Error(`no GC metrics from ${node.url}`);
+    // A kind appears once the first collection of that kind is observed.
+    const count = /^shardstore_nodejs_gc_duration_seconds_count\{[^}]*kind="major"[^}]*\} (\d+)/m.exec(text);
+    total += Number(count?.[1] ?? 0);
+  }
+  return total;
+}
 
 const cluster = await LocalCluster.start(10, ['--gc-interval', '0']);
 try {
@@ -23,6 +40,8 @@ try {
   await new Promise((r) => setTimeout(r, 500));
   const gatewayPid = cluster.state.gateway.pid;
   const nodePids = cluster.state.nodes.slice(1).map((n) => n.pid);
+  const survivors = cluster.state.nodes.slice(1);
+  const gcsBefore = await majorGcs(survivors, cluster.state.nodeSecret);
   const cpuBefore = { gateway: cpuSeconds(gatewayPid), nodes: nodePids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) };
   const started = process.hrtime.bigint();
   const repair = (await (await cluster.admin('/_repair', { method: 'POST' })).json()) as { shardsRebuilt: number; shardsRebuiltOnNodes: number; bytesRebuilt: number; durationMs: number };
@@ -30,6 +49,7 @@ try {
   const rebuiltGiB = repair.bytesRebuilt / 2 ** 30;
   const gatewayCpu = (cpuSeconds(gatewayPid) - cpuBefore.gateway) / rebuiltGiB;
   const nodesCpu = (nodePids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore.nodes) / rebuiltGiB;
+  const repairGcs = (await majorGcs(survivors, cluster.state.nodeSecret)) - gcsBefore;
 
   for (let i = 0; i < 2; i++) await cluster.addNode();
   await waitUntil(async () => (await cluster.nodes()).filter((n) => n.state === 'up').length === 11, 20_000, '11 nodes');
@@ -42,7 +62,8 @@ try {
   console.log(`lost node held ${mb(lost.used).toFixed(0)} MB in ${lost.shards} shards`);
   console.log(
     `repair: ${repair.shardsRebuilt} shards (${repair.shardsRebuiltOnNodes} rebuilt by their new nodes), ${mb(repair.bytesRebuilt).toFixed(0)} MB rebuilt in ${repairSeconds.toFixed(1)} s = ` +
-      `${(mb(repair.bytesRebuilt) / repairSeconds).toFixed(0)} MB/s of rebuilt shards; CPU s per rebuilt GiB: gateway ${gatewayCpu.toFixed(2)}, nodes ${nodesCpu.toFixed(2)}`,
+      `${(mb(repair.bytesRebuilt) / repairSeconds).toFixed(0)} MB/s of rebuilt shards; CPU s per rebuilt GiB: gateway ${gatewayCpu.toFixed(2)}, nodes ${nodesCpu.toFixed(2)}; ` +
+      `full GCs on the nodes meanwhile: ${repairGcs}`,
   );
   console.log(
     `rebalance onto 2 new nodes: ${rebalance.moves} moves, ${mb(rebalance.bytesMoved).toFixed(0)} MB in ${(rebalance.durationMs / 1000).toFixed(1)} s = ` +

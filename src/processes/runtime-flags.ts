@@ -6,9 +6,17 @@
  * - `gc()` exposed, for the data path's minor-GC pacing (src/streams/gc-pacer.ts);
  * - glibc told to give freed memory back: a fixed mmap threshold (no dynamic growth) and a low trim
  *   threshold, since the network's 64 KiB read buffers otherwise leave the malloc heap at its high-water
- *   mark. V8 and glibc read these only at process start.
+ *   mark. V8 and glibc read these only at process start;
+ * - an old generation that is not fully collected below 48 MiB. V8 derives the next full collection's trigger
+ *   from the heap that survived the last one (a node's is ~20 MiB, so the trigger sat 10–30 MiB above it), and
+ *   counts the growth of external memory (Buffers) since then toward it. A node rebuilding shards holds
+ *   5–10 MiB more of its peers' network buffers at one moment than at the next, which was enough to start a
+ *   mark-compact of the whole heap every 100–200 ms: 65–87 of them in a 3 s `npm run bench:repair`, ~40 % of
+ *   the nodes' CPU. With this floor: 0–10 in the same repair (docs/BENCHMARKS.md). The limits V8 computed
+ *   before were already up to 51 MiB, so a node's worst-case heap hardly grows; a process whose working set
+ *   is above the floor (the gateway) is not affected by it.
  */
-export const RUNTIME_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--expose-gc'];
+export const RUNTIME_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--expose-gc', '--initial-old-space-size=48'];
 
 /**
  * The gateway's young generation is 2 MiB: it allocates per request (routing, metadata rows, frames), and

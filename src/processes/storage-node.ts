@@ -73,10 +73,12 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
   registerAccessLog(app, () => true, metrics);
   // Rebuilds handed over by the repairer read their sources from the peers, as the gateway would.
   const peers = new PeerShardReader(config.secret, peerTlsOf(tls), 30_000);
+  // One coder per scheme for the node's life: each rebuild used to build its own (tables and context).
+  const coder = erasureCoderCache();
   const rebuild = (plan: RebuildRequest) =>
     rebuildShard(plan, {
       write: (shardId, frames) => shards.write(shardId, frames),
-      coder: erasureCoderCache(),
+      coder,
       open: (source) => peers.open(source),
       onBytes: gcPace,
     });
