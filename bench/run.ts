@@ -15,7 +15,7 @@
  * one untimed 64 MiB PUT and GET (a JIT-compiled server's first request would measure its compiler).
  *
  * Besides the side-by-side table it measures, for Shardstore, the time to first byte of the large GET and
- * a degraded large GET with two nodes killed, and prints each performance target (docs/BENCHMARKS.md) as met or not.
+ * a degraded large GET with two nodes killed (median of three cold), and prints each performance target (docs/BENCHMARKS.md) as met or not.
  */
 import { execSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -169,18 +169,23 @@ try {
     lookupMs: median(samples.map((s) => s.server.lookup ?? NaN)),
     firstBlockMs: median(samples.map((s) => s.server['first-block'] ?? NaN)),
   });
-  // Two nodes down (m = 2): every read rebuilds their shards from parity.
+  // Two nodes down (m = 2): every read rebuilds their shards from parity. The median of three cold GETs: one
+  // sample, set against the healthy GET's, put the ratio anywhere between 0.6 and 1.1 on this machine.
   cluster.killNode(0);
   cluster.killNode(1);
-  dropCaches();
-  const degraded = await timed(() => curlTransfer(large, 'GET'));
-  if (degraded.value.bytes !== LARGE) {
-    const res = await fetch(large);
-    throw new Error(`degraded GET returned ${degraded.value.bytes} bytes (status ${degraded.value.status}); again: ${res.status} ${(await res.text()).slice(0, 200)}`);
+  const degradedSeconds: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    dropCaches();
+    const degraded = await timed(() => curlTransfer(large, 'GET'));
+    if (degraded.value.bytes !== LARGE) {
+      const res = await fetch(large);
+      throw new Error(`degraded GET returned ${degraded.value.bytes} bytes (status ${degraded.value.status}); again: ${res.status} ${(await res.text()).slice(0, 200)}`);
+    }
+    degradedSeconds.push(degraded.seconds);
   }
   const ttfbCold = medians(cold);
   const ttfbWarm = medians(warm);
-  extra = { ttfbColdMs: ttfbCold.ms, ttfbWarmMs: ttfbWarm.ms, ttfbCold, ttfbWarm, degradedGetMBs: LARGE / 1e6 / degraded.seconds };
+  extra = { ttfbColdMs: ttfbCold.ms, ttfbWarmMs: ttfbWarm.ms, ttfbCold, ttfbWarm, degradedGetMBs: LARGE / 1e6 / median(degradedSeconds) };
 } finally {
   await cluster.stop();
 }
@@ -208,7 +213,7 @@ console.log(
 console.log(`time to first byte of the large GET: ${extra.ttfbColdMs.toFixed(1)} ms cold (median of 3, page cache dropped before each), ${extra.ttfbWarmMs.toFixed(1)} ms warm (median of 5)`);
 const inside = (m: FirstByteMedians) => `request to object record ${m.lookupMs.toFixed(1)} ms, first block verified ${m.firstBlockMs.toFixed(1)} ms`;
 console.log(`  inside the gateway (its Server-Timing, medians): cold ${inside(extra.ttfbCold)}; warm ${inside(extra.ttfbWarm)}`);
-console.log(`degraded large GET (2 of 8 nodes killed): ${extra.degradedGetMBs.toFixed(0)} MB/s = ${(extra.degradedGetMBs / ours.getMBs).toFixed(2)} of the healthy GET`);
+console.log(`degraded large GET (2 of 8 nodes killed, median of 3 cold): ${extra.degradedGetMBs.toFixed(0)} MB/s = ${(extra.degradedGetMBs / ours.getMBs).toFixed(2)} of the healthy GET`);
 
 const targets = [
   { target: 'large PUT >= 0.44 x nginx PUT+sync', value: ours.putMBs / base.putMBs, met: ours.putMBs / base.putMBs >= 0.44 },
