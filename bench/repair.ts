@@ -39,8 +39,8 @@ try {
   cluster.killNode(0);
   await new Promise((r) => setTimeout(r, 500));
   const gatewayPid = cluster.state.gateway.pid;
-  const nodePids = cluster.state.nodes.slice(1).map((n) => n.pid);
   const survivors = cluster.state.nodes.slice(1);
+  const nodePids = survivors.map((n) => n.pid);
   const gcsBefore = await majorGcs(survivors, cluster.state.nodeSecret);
   const cpuBefore = { gateway: cpuSeconds(gatewayPid), nodes: nodePids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) };
   const started = process.hrtime.bigint();
