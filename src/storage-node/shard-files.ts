@@ -16,13 +16,6 @@ export interface ShardReader {
   close(): Promise<void>;
 }
 
-/**
- * The size of the pieces a large shard is read and sent in (64 KiB), the same as TLS_WRITE_PIECE so that TLS
- * writes need no cutting. Below the processes' 128 KiB mmap threshold (docs/decisions/0002-flat-gateway-memory.md);
- * 1 MiB pieces were each a fresh mapping faulted in page by page, which cost the nodes twice the CPU per GiB of a GET.
- */
-export const SHARD_READ_PIECE = 64 * 1024;
-
 export interface ShardFilesOptions {
   /** Shards of at most this many bytes are packed into volume files; larger ones get a file each. */
   smallShardBytes?: number;
