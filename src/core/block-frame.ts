@@ -1,6 +1,16 @@
 import { crc32c } from '@node-rs/crc32';
 import { CHECKSUM_BYTES } from './erasure-scheme.js';
 
+/**
+ * A shard's verified blocks in order, however they are read: each block is valid until the next call to
+ * `next()`, and not after `close()`.
+ */
+export interface BlockSource {
+  /** The next verified block, or undefined at a clean end. */
+  next(): Promise<Buffer | undefined>;
+  close(): Promise<void>;
+}
+
 /** The 4-byte CRC32C trailer (little endian) that follows every block in a shard file. */
 export function blockChecksum(block: Uint8Array): Buffer {
   const trailer = Buffer.allocUnsafe(CHECKSUM_BYTES);

@@ -1,3 +1,5 @@
+import type { BlockSource } from '../core/block-frame.js';
+
 /** What a node reports about itself: identity, address, capacity and usage. */
 export interface NodeStatus {
   readonly id: string;
@@ -36,6 +38,18 @@ export interface ShardSink {
   abort(reason?: unknown): void;
 }
 
+/** How the blocks of a long read are read. */
+export interface BlockReadOptions {
+  readonly blockSize: number;
+  /** Says which shard on which node, in errors. */
+  readonly where: string;
+  readonly signal: AbortSignal;
+  /** Where block buffers come from and go back to, by size. */
+  readonly buffers?: { acquire(size: number): Buffer; release(buffer: Buffer): void } | undefined;
+  /** Told of every piece received (the gateway's minor-GC pacing of fresh network buffers). */
+  readonly onChunk?: ((bytes: number) => void) | undefined;
+}
+
 /** The gateway's view of one storage node's shards. Speaks streams and AbortSignal only. */
 export interface ShardStore {
   /**
@@ -45,6 +59,12 @@ export interface ShardStore {
   create(shardId: string, size?: number): ShardSink;
   /** Streams bytes [start, end] of a shard (the whole shard when no range is given). */
   get(shardId: string, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
+  /**
+   * The verified blocks of bytes [start, end] of a shard (whole frames), for long reads. A store that can
+   * receive them straight into block buffers does (src/shard-stores/streamed-blocks.ts); without this
+   * method, the caller verifies `get`'s stream itself.
+   */
+  openBlocks?(shardId: string, range: { start: number; end: number }, options: BlockReadOptions): Promise<BlockSource>;
   /**
    * Bytes [start, end] of a shard in the pieces they arrived in, for short reads (a small object's block):
    * one message, no stream. Not abortable; the store's own request deadline bounds it.

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { writeInPieces } from '../platform/tls-writes.js';
 import { BufferPool } from '../streams/buffer-pool.js';
@@ -10,6 +11,9 @@ const OUTPUT_BUFFER_BYTES = 256 * 1024;
  * which every GET paid four times before its first byte went out.
  */
 const outputBuffers = new BufferPool(OUTPUT_BUFFER_BYTES, 16);
+
+/** Where pooled output goes: an HTTP response, or the socket of an upgraded connection. */
+export type PooledTarget = ServerResponse | Socket;
 
 /**
  * The machinery both writers share: up to `buffers` buffers of one pool per response; one is written and
@@ -32,12 +36,13 @@ class PooledOutput {
   written = 0;
 
   constructor(
-    private readonly res: ServerResponse,
+    private readonly res: PooledTarget,
     private readonly pool: BufferPool,
     private readonly buffers: number,
   ) {
     res.once('close', this.onClose);
-    this.encrypted = (res.socket as TLSSocket | null)?.encrypted === true;
+    const socket = 'writeHead' in res ? res.socket : res;
+    this.encrypted = (socket as TLSSocket | null)?.encrypted === true;
   }
 
   async acquire(): Promise<Buffer> {
@@ -132,7 +137,7 @@ export async function writePooled(
  * garbage collector. `fill(buffer, offset, n)` puts the next `n` bytes (n ≤ buffer.length) into `buffer`.
  */
 export async function writeFilled(
-  res: ServerResponse,
+  res: PooledTarget,
   length: number,
   fill: (buffer: Buffer, offset: number, n: number) => Promise<void>,
   pool: BufferPool,

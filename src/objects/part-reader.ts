@@ -2,7 +2,8 @@ import { shardByteRangeForStripes, type ErasureScheme } from '../core/erasure-sc
 import { ChecksumMismatchError, ShardMissingError, ShardUnavailableError } from '../core/errors.js';
 import type { PartRecord, ShardLocation } from '../domain/records.js';
 import { BlockReader } from '../streams/block-reader.js';
-import { chainBodies } from '../streams/chain-bodies.js';
+import { ChainedBlocks } from '../streams/chained-blocks.js';
+import type { BlockSource } from '../core/block-frame.js';
 import type { ReadServices } from './object-services.js';
 
 /**
@@ -68,7 +69,7 @@ export class StripeRead {
 
 interface Source {
   readonly shard: ShardLocation;
-  readonly reader: Promise<BlockReader>;
+  readonly reader: Promise<BlockSource>;
   readonly abort: AbortController;
 }
 
@@ -228,13 +229,22 @@ export class PartReader {
     const onAbort = () => abort.abort(READ_CLOSED);
     this.abortAll.signal.addEventListener('abort', onAbort, { once: true });
     const store = this.svc.nodes.store(shard.nodeId);
-    const get = (first: number, last: number) => store.get(shard.shardId, shardByteRangeForStripes(this.scheme, first, last), abort.signal);
-    // The first stripe is asked for on its own, the rest once it has arrived: a node asked for the whole
-    // shard streams megabytes ahead at once, and on shared cores the nodes that answered first starved
-    // those that had not yet, which put the first byte of a large GET 30–60 ms out.
+    const where = `shard ${shard.index} (${shard.shardId}) on node ${shard.nodeId}`;
+    const { blockSize } = this.scheme;
+    const { gcPacer: onChunk, blockBuffers: buffers } = this.svc;
+    const range = (first: number, last: number) => shardByteRangeForStripes(this.scheme, first, last);
+    const viaGet = (first: number, last: number): Promise<BlockSource> =>
+      store.get(shard.shardId, range(first, last), abort.signal).then((body) => new BlockReader(body, blockSize, where, onChunk, buffers));
+    // The first stripe is asked for on its own (a short read on the node's kept framed connection), the rest
+    // once it has arrived: a node asked for the whole shard streams megabytes ahead at once, and on shared
+    // cores the nodes that answered first starved those that had not yet, which put the first byte of a
+    // large GET 30–60 ms out. The rest is a long read, straight into block buffers where the store can.
     const headLast = Math.min(this.lastStripe, fromStripe + FIRST_REQUEST_STRIPES - 1);
-    const body = headLast === this.lastStripe ? get(fromStripe, headLast) : chainBodies(get(fromStripe, headLast), () => get(headLast + 1, this.lastStripe));
-    const reader = body.then((b) => new BlockReader(b, this.scheme.blockSize, `shard ${shard.index} (${shard.shardId}) on node ${shard.nodeId}`, this.svc.gcPacer, this.svc.blockBuffers));
+    const rest = (): Promise<BlockSource> =>
+      store.openBlocks?.(shard.shardId, range(headLast + 1, this.lastStripe), { blockSize, where, signal: abort.signal, buffers, onChunk }) ??
+      viaGet(headLast + 1, this.lastStripe);
+    const head = viaGet(fromStripe, headLast);
+    const reader = headLast === this.lastStripe ? head : head.then((first) => new ChainedBlocks(first, rest));
     reader.catch(() => undefined);
     this.active.set(shard.index, { shard, reader, abort });
   }

@@ -2,10 +2,16 @@ import type { IncomingMessage } from 'node:http';
 import { peerTransport, type PeerTls, type PeerTransport } from '../platform/peer-transport.js';
 import { ShardUnavailableError, ShardMissingError } from '../core/errors.js';
 import { bearer, nodeReportSchema, nodeRoutes, type NodeReport, type ShardListing, type TempPurge } from '../node-protocol/protocol.js';
-import type { RebuildPlan, ShardSink, ShardStore } from '../domain/shard-store.js';
+import type { BlockReadOptions, RebuildPlan, ShardSink, ShardStore } from '../domain/shard-store.js';
+import type { BlockSource } from '../core/block-frame.js';
+import { BlockReader } from '../streams/block-reader.js';
+import { StreamedBlocks, StreamReadsUnsupportedError } from './streamed-blocks.js';
 import { noDelay, openHttpShardSink } from './http-shard-sink.js';
 import { FrameChannel } from './frame-channel.js';
 import { FRAMED_READ_BYTES, FRAMED_SHARD_BYTES, OP_GET, OP_PUT, type FrameReply } from '../node-protocol/frames.js';
+
+/** Blocks smaller than this are read over HTTP: a streamed read's head must fit before its first frame ends. */
+const MIN_STREAMED_BLOCK = 4096;
 
 /** Shard bytes moved between this process and the nodes, by direction, as they complete. */
 export interface ShardTraffic {
@@ -29,6 +35,8 @@ export class HttpShardStore implements ShardStore {
 
   private readonly requestTimeoutMs: number;
   private readonly traffic: ShardTraffic;
+  /** The node answered a streamed read as a node of an earlier version: long reads go over HTTP. */
+  private streamsUnsupported = false;
 
   constructor(
     readonly url: string,
@@ -71,6 +79,35 @@ export class HttpShardStore implements ShardStore {
     // Counted whole once read to the end ('end' fires only then, and listening to it does not start the flow).
     res.once('end', () => (this.traffic.read += Number(res.headers['content-length'] ?? 0)));
     return res;
+  }
+
+  /**
+   * A long read straight into block buffers (src/shard-stores/streamed-blocks.ts) on plain connections; over
+   * TLS, from a node of an earlier version and for tiny blocks, `get`'s stream verified by a BlockReader.
+   */
+  async openBlocks(shardId: string, range: { start: number; end: number }, options: BlockReadOptions): Promise<BlockSource> {
+    if (this.base.protocol === 'http:' && !this.streamsUnsupported && options.blockSize >= MIN_STREAMED_BLOCK) {
+      try {
+        return await StreamedBlocks.open({
+          host: this.base.hostname,
+          port: Number(this.base.port),
+          path: nodeRoutes.shard(shardId),
+          authorization: this.auth,
+          range,
+          blockSize: options.blockSize,
+          where: options.where,
+          timeoutMs: this.requestTimeoutMs,
+          signal: options.signal,
+          buffers: options.buffers,
+          onBytes: (bytes) => (this.traffic.read += bytes),
+        });
+      } catch (error) {
+        if (!(error instanceof StreamReadsUnsupportedError)) throw error;
+        this.streamsUnsupported = true;
+      }
+    }
+    const body = await this.get(shardId, range, options.signal);
+    return new BlockReader(body, options.blockSize, options.where, options.onChunk, options.buffers);
   }
 
   readBytes(shardId: string, range: { start: number; end: number }): Promise<readonly Buffer[]> {

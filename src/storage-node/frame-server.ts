@@ -17,18 +17,21 @@ import {
   type FrameRequest,
 } from '../node-protocol/frames.js';
 import type { Logger } from '../observability/logger.js';
+import { STREAM_UPGRADE, streamRefusal } from '../node-protocol/stream-reads.js';
+import { serveStreamRead } from './stream-server.js';
 import { BufferPool } from '../streams/buffer-pool.js';
 import { ShardExistsError, ShardMissingError, type ShardFiles } from './shard-files.js';
 import { InsufficientStorageError, isDiskFull, type DiskRoom } from './disk-room.js';
 
 export interface FrameServer {
-  /** Ends every framed connection (the HTTP server's close does not see upgraded sockets). */
+  /** Ends every framed connection and streamed read (the HTTP server's close does not see upgraded sockets). */
   close(): void;
 }
 
 /**
  * The node's end of the framed channel (src/node-protocol/frames.ts): small shard writes and reads, each
- * answered by id as soon as it is done; the replies finished in one wake-up of the event loop go out in one write.
+ * answered by id as soon as it is done; the replies finished in one wake-up of the event loop go out in one
+ * write. The same upgrade listener serves streamed reads (src/node-protocol/stream-reads.ts).
  */
 interface FrameDeps {
   shards: ShardFiles;
@@ -44,6 +47,16 @@ export function attachFrameServer(server: Server, deps: FrameDeps & { secret: st
   const readBuffers = new BufferPool(FRAMED_READ_BYTES, 8);
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
+    if (request.headers.upgrade?.toLowerCase() === STREAM_UPGRADE) {
+      if (!hasBearer(request.headers.authorization, deps.secret)) return void socket.end(streamRefusal(401, 'Unauthorized', 'the cluster secret is missing or wrong'));
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      serveStreamRead(request, socket as Socket, deps).catch((error: unknown) => {
+        deps.log.warn({ err: error }, 'streamed read failed');
+        socket.destroy();
+      });
+      return;
+    }
     if (request.url !== FRAMES_PATH || request.headers.upgrade?.toLowerCase() !== FRAMES_UPGRADE) {
       return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     }

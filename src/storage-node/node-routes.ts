@@ -7,15 +7,11 @@ import { acceptRawBodies, readJsonBody } from '../http/raw-body.js';
 import { parseRangeHeader } from '../core/byte-range.js';
 import { RangeNotSatisfiableError } from '../core/errors.js';
 import { ShardExistsError, ShardMissingError, type ShardFiles, type ShardReader } from './shard-files.js';
-import { ReadPieceBudget } from './read-pieces.js';
-import { writeFilled } from '../http/pooled-writer.js';
+import { sendShardRange } from './read-pieces.js';
 import { InsufficientStorageError, isDiskFull, type DiskRoom } from './disk-room.js';
 
 /** Reads up to this many bytes are answered from one buffer rather than streamed. */
 const SMALL_READ = 256 * 1024;
-
-/** The read buffers of large shard reads, shared by every response of the process. */
-const readPieces = new ReadPieceBudget();
 
 export interface NodeRouteDeps {
   shards: ShardFiles;
@@ -123,24 +119,22 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRouteDeps): v
   };
 
   /**
-   * A large read, written by hand from recycled buffers the file is read into (`ReadPieceBudget` says how
-   * large): a fresh buffer per 64 KiB piece made V8 run a full mark-compact every few hundred milliseconds on
+   * A large read, written by hand from recycled buffers the file is read into (src/storage-node/read-pieces.ts):
+   * a fresh buffer per 64 KiB piece made V8 run a full mark-compact every few hundred milliseconds on
    * nodes serving rebuilds (docs/BENCHMARKS.md). Headers are out once this starts, so a failure can only cut
    * the connection.
    */
   const sendLarge = async (request: FastifyRequest, reply: FastifyReply, shard: ShardReader, start: number, length: number) => {
     reply.hijack();
     const raw = reply.raw;
-    const pieces = readPieces.take(length);
     try {
       raw.writeHead(reply.statusCode, reply.getHeaders() as Record<string, string | number>);
-      await writeFilled(raw, length, async (buffer, offset, n) => void (await shard.read(start + offset, n, buffer)), pieces.pool, pieces.buffers);
+      await sendShardRange(raw, shard, start, length);
       raw.end();
     } catch (error) {
       if (!raw.destroyed) request.log.warn({ err: (error as Error).message }, 'shard read interrupted');
       raw.destroy();
     } finally {
-      pieces.done();
       await shard.close();
     }
     return reply;

@@ -1,4 +1,6 @@
 import { BufferPool } from '../streams/buffer-pool.js';
+import { writeFilled, type PooledTarget } from '../http/pooled-writer.js';
+import type { ShardReader } from './shard-files.js';
 
 /** A large read's pieces while few run at once: each piece is one `pread` and one socket write. */
 export const LARGE_READ_PIECE = 1024 * 1024;
@@ -48,5 +50,21 @@ export class ReadPieceBudget {
   /** Reads using 1 MiB pieces now. */
   get largeReadsRunning(): number {
     return this.largeReads;
+  }
+}
+
+/** The process's budget: every large read of the node, over HTTP or streamed, shares it. */
+export const readPieces = new ReadPieceBudget();
+
+/**
+ * Sends bytes [start, start + length) of `shard` to `out` from recycled buffers the file is read into
+ * (no fresh buffer per piece for the garbage collector); resolves once the last piece has been handed over.
+ */
+export async function sendShardRange(out: PooledTarget, shard: ShardReader, start: number, length: number): Promise<void> {
+  const pieces = readPieces.take(length);
+  try {
+    await writeFilled(out, length, async (buffer, offset, n) => void (await shard.read(start + offset, n, buffer)), pieces.pool, pieces.buffers);
+  } finally {
+    pieces.done();
   }
 }

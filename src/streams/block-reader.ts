@@ -1,7 +1,8 @@
 import { crc32c } from '@node-rs/crc32';
 import { CHECKSUM_BYTES } from '../core/erasure-scheme.js';
 import { ChecksumMismatchError } from '../core/errors.js';
-import type { SizedBufferPools } from './buffer-pool.js';
+import type { SizedBuffers } from './buffer-pool.js';
+import type { BlockSource } from '../core/block-frame.js';
 
 /**
  * Reads the frames of a shard stream (block + CRC32C trailer) and returns each verified block.
@@ -10,7 +11,7 @@ import type { SizedBufferPools } from './buffer-pool.js';
  * collected at once; the buffer is reused for the next block. A returned block is therefore valid only
  * until the next call to `next()`, and it is returned only after its checksum matched.
  */
-export class BlockReader {
+export class BlockReader implements BlockSource {
   private readonly iterator: AsyncIterator<Uint8Array>;
   private readonly block: Buffer;
   private readonly trailer = Buffer.alloc(CHECKSUM_BYTES);
@@ -27,7 +28,7 @@ export class BlockReader {
     private readonly where: string,
     private readonly onChunk: (bytes: number) => void = () => undefined,
     /** Where the block buffer comes from and goes back to on close (else it is the reader's own). */
-    private readonly buffers?: SizedBufferPools,
+    private readonly buffers?: SizedBuffers,
   ) {
     this.iterator = source[Symbol.asyncIterator]();
     this.block = buffers?.acquire(blockBytes) ?? Buffer.allocUnsafe(blockBytes);

@@ -27,7 +27,13 @@ export class BufferPool {
  * malloc settings (docs/decisions/0002-flat-gateway-memory.md) whose pages fault in one by one on first use;
  * reusing them took that cost off every GET's first stripe.
  */
-export class SizedBufferPools {
+/** Buffers of any size, handed out and taken back. */
+export interface SizedBuffers {
+  acquire(size: number): Buffer;
+  release(buffer: Buffer): void;
+}
+
+export class SizedBufferPools implements SizedBuffers {
   private readonly pools = new Map<number, BufferPool>();
 
   constructor(private readonly maxIdlePerSize: number) {}
