@@ -61,7 +61,7 @@ export interface ShardStore {
   get(shardId: string, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
   /**
    * The verified blocks of bytes [start, end] of a shard (whole frames), for long reads. A store that can
-   * receive them straight into block buffers does (src/shard-stores/streamed-blocks.ts); without this
+   * receive them straight into block buffers does (src/node-protocol/streamed-blocks.ts); without this
    * method, the caller verifies `get`'s stream itself.
    */
   openBlocks?(shardId: string, range: { start: number; end: number }, options: BlockReadOptions): Promise<BlockSource>;

@@ -72,15 +72,14 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
   // Shard traffic is the node's whole job: successes log at debug level, failures at info.
   registerAccessLog(app, () => true, metrics);
   // Rebuilds handed over by the repairer read their sources from the peers, as the gateway would.
-  const peers = new PeerShardReader(config.secret, peerTlsOf(tls), 30_000);
+  const peers = new PeerShardReader(config.secret, peerTlsOf(tls), 30_000, gcPace);
   // One coder per scheme for the node's life: each rebuild used to build its own (tables and context).
   const coder = erasureCoderCache();
   const rebuild = (plan: RebuildRequest) =>
     rebuildShard(plan, {
       write: (shardId, frames) => shards.write(shardId, frames),
       coder,
-      open: (source) => peers.open(source),
-      onBytes: gcPace,
+      open: (source, shard) => peers.open(source, shard),
     });
   registerNodeRoutes(app, { shards, secret: config.secret, report, metrics: metrics.registry, room, rebuild });
 

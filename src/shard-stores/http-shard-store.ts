@@ -5,7 +5,7 @@ import { bearer, nodeReportSchema, nodeRoutes, type NodeReport, type ShardListin
 import type { BlockReadOptions, RebuildPlan, ShardSink, ShardStore } from '../domain/shard-store.js';
 import type { BlockSource } from '../core/block-frame.js';
 import { BlockReader } from '../streams/block-reader.js';
-import { StreamedBlocks, StreamReadsUnsupportedError } from './streamed-blocks.js';
+import { StreamedBlocks, StreamReadsUnsupportedError } from '../node-protocol/streamed-blocks.js';
 import { noDelay, openHttpShardSink } from './http-shard-sink.js';
 import { FrameChannel } from './frame-channel.js';
 import { FRAMED_READ_BYTES, FRAMED_SHARD_BYTES, OP_GET, OP_PUT, type FrameReply } from '../node-protocol/frames.js';
@@ -82,7 +82,7 @@ export class HttpShardStore implements ShardStore {
   }
 
   /**
-   * A long read straight into block buffers (src/shard-stores/streamed-blocks.ts) on plain connections; over
+   * A long read straight into block buffers (src/node-protocol/streamed-blocks.ts) on plain connections; over
    * TLS, from a node of an earlier version and for tiny blocks, `get`'s stream verified by a BlockReader.
    */
   async openBlocks(shardId: string, range: { start: number; end: number }, options: BlockReadOptions): Promise<BlockSource> {

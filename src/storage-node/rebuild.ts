@@ -4,6 +4,8 @@ import { crc32c } from '@node-rs/crc32';
 import { CHECKSUM_BYTES } from '../core/erasure-scheme.js';
 import type { ErasureCoder } from '../core/erasure-coder.js';
 import { BlockReader } from '../streams/block-reader.js';
+import type { BlockSource } from '../core/block-frame.js';
+import { StreamedBlocks, StreamReadsUnsupportedError } from '../node-protocol/streamed-blocks.js';
 import { bearer, nodeRoutes, type RebuildRequest } from '../node-protocol/protocol.js';
 import { peerTransport, type PeerTls, type PeerTransport } from '../platform/peer-transport.js';
 
@@ -12,14 +14,19 @@ export class RebuildSourcesError extends Error {}
 
 type Source = RebuildRequest['sources'][number];
 
+/** What a source shard holds: `stripes` frames of `blockSize` bytes and their checksums; `where` names it in errors. */
+export interface SourceShard {
+  readonly blockSize: number;
+  readonly stripes: number;
+  readonly where: string;
+}
+
 export interface RebuildDeps {
   /** Stores the shard from its frames; resolves with its size once it is durable. */
   write(shardId: string, frames: Readable): Promise<number>;
   coder(scheme: RebuildRequest['scheme']): ErasureCoder;
-  /** Opens a whole source shard on a peer. */
-  open(source: Source): Promise<AsyncIterable<Uint8Array>>;
-  /** Told of every network chunk read (the node's minor-GC pacing). */
-  onBytes?: (bytes: number) => void;
+  /** Opens a whole source shard on a peer: its verified blocks. */
+  open(source: Source, shard: SourceShard): Promise<BlockSource>;
 }
 
 const REBUILD_PIECE = 64 * 1024;
@@ -33,7 +40,7 @@ const REBUILD_PIECE = 64 * 1024;
  */
 export async function rebuildShard(request: RebuildRequest, deps: RebuildDeps): Promise<number> {
   const { dataShards: k, parityShards: m, blockSize: bs } = request.scheme;
-  const readers = await openSources(request.sources, k, bs, deps);
+  const readers = await openSources(request.sources, k, { blockSize: bs, stripes: request.stripes }, deps);
   const present = Array.from({ length: k + m }, () => false);
   for (const r of readers) present[r.index] = true;
   const data = Buffer.alloc(k * bs);
@@ -74,11 +81,11 @@ export async function rebuildShard(request: RebuildRequest, deps: RebuildDeps): 
 interface OpenSource {
   readonly index: number;
   readonly where: string;
-  readonly blocks: BlockReader;
+  readonly blocks: BlockSource;
 }
 
 /** The first k sources that open, tried in order (k at once, then one more for each that failed). */
-async function openSources(sources: readonly Source[], k: number, bs: number, deps: RebuildDeps): Promise<OpenSource[]> {
+async function openSources(sources: readonly Source[], k: number, shape: Omit<SourceShard, 'where'>, deps: RebuildDeps): Promise<OpenSource[]> {
   const opened: OpenSource[] = [];
   const failures: string[] = [];
   let next = 0;
@@ -88,8 +95,7 @@ async function openSources(sources: readonly Source[], k: number, bs: number, de
       const where = `shard ${source.index} (${source.shardId}) at ${source.url}`;
       try {
         // k of these run at once and each keeps one source, so the set never holds more than k.
-        const body = await deps.open(source);
-        opened.push({ index: source.index, where, blocks: new BlockReader(body, bs, where, deps.onBytes) });
+        opened.push({ index: source.index, where, blocks: await deps.open(source, { ...shape, where }) });
         return;
       } catch (error) {
         failures.push(`${where}: ${(error as Error).message}`);
@@ -105,20 +111,49 @@ async function openSources(sources: readonly Source[], k: number, bs: number, de
 }
 
 /**
- * Opens shards on peer nodes over the internal protocol — HTTPS with this node's certificate when the
- * cluster speaks TLS — with one keep-alive pool per peer. A peer silent for `idleMs` fails the read.
+ * Opens shards on peer nodes over the internal protocol: as streamed reads straight into block buffers
+ * (src/node-protocol/streamed-blocks.ts) on plain connections, else over HTTPS with this node's certificate
+ * (or HTTP from a peer of an earlier version), with one keep-alive pool per peer. A peer silent for `idleMs`
+ * fails the read.
  */
 export class PeerShardReader {
   private readonly transports = new Map<string, PeerTransport>();
+  /** Peers that answered a streamed read as nodes of an earlier version. */
+  private readonly withoutStreams = new Set<string>();
 
   constructor(
     private readonly secret: string,
     private readonly tls: PeerTls | undefined,
     private readonly idleMs: number,
+    /** Told of every network chunk an HTTP read brings (the node's minor-GC pacing); streamed reads make no garbage. */
+    private readonly onChunk?: (bytes: number) => void,
   ) {}
 
-  open(source: Source): Promise<AsyncIterable<Uint8Array>> {
+  async open(source: Source, shard: SourceShard): Promise<BlockSource> {
     const base = new URL(source.url);
+    if (base.protocol === 'http:' && !this.withoutStreams.has(base.origin)) {
+      try {
+        return await StreamedBlocks.open({
+          host: base.hostname,
+          port: Number(base.port),
+          path: nodeRoutes.shard(source.shardId),
+          authorization: bearer(this.secret),
+          range: { start: 0, end: shard.stripes * (shard.blockSize + CHECKSUM_BYTES) - 1 },
+          blockSize: shard.blockSize,
+          where: shard.where,
+          timeoutMs: this.idleMs,
+          idleMs: this.idleMs,
+          signal: new AbortController().signal,
+        });
+      } catch (error) {
+        if (!(error instanceof StreamReadsUnsupportedError)) throw error;
+        this.withoutStreams.add(base.origin);
+      }
+    }
+    return new BlockReader(await this.openOverHttp(source, base), shard.blockSize, shard.where, this.onChunk);
+  }
+
+  private openOverHttp(source: Source, base: URL): Promise<AsyncIterable<Uint8Array>> {
     let transport = this.transports.get(base.origin);
     if (!transport) this.transports.set(base.origin, (transport = peerTransport(base, this.tls, { keepAlive: true, maxSockets: 16 })));
     const { request, agent } = transport;

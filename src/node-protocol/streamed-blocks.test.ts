@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { startStorageNode } from '../processes/storage-node.js';
 import { nodeConfigSchema } from '../config/node-config.js';
-import { bearer, nodeRoutes } from '../node-protocol/protocol.js';
+import { bearer, nodeRoutes } from './protocol.js';
 import { newShardId } from '../core/ids.js';
 import { blockChecksum } from '../core/block-frame.js';
 import { ChecksumMismatchError, ShardMissingError, ShardUnavailableError } from '../core/errors.js';
 import { SizedBufferPools } from '../streams/buffer-pool.js';
 import { StreamedBlocks, StreamReadsUnsupportedError, type StreamedBlocksOptions } from './streamed-blocks.js';
-import { HttpShardStore } from './http-shard-store.js';
+import { HttpShardStore } from '../shard-stores/http-shard-store.js';
 
 const SECRET = 'streamed-blocks-secret';
 const BS = 64 * 1024;
@@ -142,6 +142,21 @@ test('a node cut off midway fails the read with how far it got; a node of an ear
   } finally {
     cut.server.close();
     older.server.close();
+  }
+});
+
+test('after the 101, a node that goes silent while a frame is wanted fails the read within the idle time', async () => {
+  const stalled = await fakeNode((socket) => {
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: shardstore-stream/1\r\n\r\n');
+    socket.write(Buffer.alloc(1000));
+  });
+  try {
+    const reader = await StreamedBlocks.open({ ...options(newShardId(), 0, 3), host: '127.0.0.1', port: Number(new URL(stalled.url).port), idleMs: 200 });
+    await assert.rejects(reader.next(), /no bytes within 200 ms/);
+    await reader.close();
+  } finally {
+    stalled.server.close();
+    stalled.server.closeAllConnections();
   }
 });
 

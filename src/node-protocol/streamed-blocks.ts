@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { crc32c } from '@node-rs/crc32';
 import { CHECKSUM_BYTES } from '../core/erasure-scheme.js';
 import { ChecksumMismatchError, ShardMissingError, ShardUnavailableError } from '../core/errors.js';
-import { parseStreamHead, streamReadRequest } from '../node-protocol/stream-reads.js';
+import { parseStreamHead, streamReadRequest } from './stream-reads.js';
 import type { BlockSource } from '../core/block-frame.js';
 import type { BlockReadOptions } from '../domain/shard-store.js';
 
@@ -28,8 +28,10 @@ export interface StreamedBlocksOptions {
   readonly blockSize: number;
   /** Says which shard on which node, in errors. */
   readonly where: string;
-  /** Until the node's 101; after it the reader's own deadline governs. */
+  /** Until the node's 101. */
   readonly timeoutMs: number;
+  /** After the 101: the node silent this long while a frame is wanted fails the read (none: the caller's deadline governs). */
+  readonly idleMs?: number | undefined;
   readonly signal: AbortSignal;
   readonly buffers?: BlockReadOptions['buffers'];
   /** Told of the bytes of every frame received. */
@@ -80,7 +82,9 @@ export class StreamedBlocks implements BlockSource {
       noDelay: true,
       onread: { buffer: () => this.target(), callback: (n: number, buffer: Uint8Array) => this.arrived(n, buffer) },
     });
-    this.socket.setTimeout(options.timeoutMs, () => this.fail(new ShardUnavailableError(`${options.where}: no answer within ${options.timeoutMs} ms`)));
+    this.socket.setTimeout(options.timeoutMs, () =>
+      this.fail(new ShardUnavailableError(`${options.where}: no ${this.phase === 'head' ? 'answer' : 'bytes'} within ${this.phase === 'head' ? options.timeoutMs : options.idleMs} ms`)),
+    );
     this.socket.on('error', (error) => this.fail(new ShardUnavailableError(`${options.where}: ${error.message}`, { cause: error })));
     this.socket.on('end', () => this.onEnd());
     this.socket.on('close', () => this.onEnd());
@@ -175,7 +179,7 @@ export class StreamedBlocks implements BlockSource {
       return true;
     }
     this.phase = 'frames';
-    this.socket.setTimeout(0);
+    this.socket.setTimeout(this.options.idleMs ?? 0);
     this.opened?.resolve();
     this.opened = undefined;
     return rest.length === 0 || this.take(rest);
@@ -204,7 +208,11 @@ export class StreamedBlocks implements BlockSource {
     this.ready.push(this.filling!);
     this.filled = 0;
     this.filling = this.frames.findIndex((_, i) => i !== this.held && !this.ready.includes(i));
-    if (this.filling < 0) this.filling = undefined;
+    if (this.filling < 0) {
+      // Paused until the caller frees a frame: the node's silence meanwhile is the caller's doing.
+      this.filling = undefined;
+      this.socket.setTimeout(0);
+    }
     this.notify();
     return this.filling !== undefined;
   }
@@ -215,6 +223,7 @@ export class StreamedBlocks implements BlockSource {
     if (this.filling !== undefined || this.ended || this.failure) return;
     this.filling = index;
     this.filled = 0;
+    this.socket.setTimeout(this.options.idleMs ?? 0);
     this.socket.resume();
   }
 
