@@ -1,7 +1,8 @@
 /**
  * `npm run bench:floor`: the least CPU a Node.js gateway with its storage nodes in separate processes can
  * spend on a large PUT and GET on this machine, beside nginx's PUT+sync and cold GET of the same bytes, in
- * one run. Whatever these do is an upper bound for Shardstore's large transfers here.
+ * one run. The relay takes Node's default socket reads (a fresh 64 KiB buffer each): Shardstore's GET, which
+ * reads its shards with `onread` straight into block buffers, is faster than this GET (docs/BENCHMARKS.md).
  *
  * GET: six reader processes each stream a sixth of the object from a file on disk over raw TCP (1 MiB reads,
  * no HTTP, no checksums, no framing) to one relay process, which hands their chunks round-robin to curl over
