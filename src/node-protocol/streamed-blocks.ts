@@ -82,9 +82,10 @@ export class StreamedBlocks implements BlockSource {
       noDelay: true,
       onread: { buffer: () => this.target(), callback: (n: number, buffer: Uint8Array) => this.arrived(n, buffer) },
     });
-    this.socket.setTimeout(options.timeoutMs, () =>
-      this.fail(new ShardUnavailableError(`${options.where}: no ${this.phase === 'head' ? 'answer' : 'bytes'} within ${this.phase === 'head' ? options.timeoutMs : options.idleMs} ms`)),
-    );
+    this.socket.setTimeout(options.timeoutMs, () => {
+      const streaming = this.phase === 'frames';
+      this.fail(new ShardUnavailableError(`${options.where}: no ${streaming ? 'bytes' : 'answer'} within ${streaming ? options.idleMs : options.timeoutMs} ms`));
+    });
     this.socket.on('error', (error) => this.fail(new ShardUnavailableError(`${options.where}: ${error.message}`, { cause: error })));
     this.socket.on('end', () => this.onEnd());
     this.socket.on('close', () => this.onEnd());
