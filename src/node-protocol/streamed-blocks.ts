@@ -65,7 +65,6 @@ export class StreamedBlocks implements BlockSource {
   private ended = false;
   private failure: Error | undefined;
   private closed = false;
-  private released = false;
   private wake: (() => void) | undefined;
   private opened: { resolve: () => void; reject: (error: Error) => void } | undefined;
   private readonly onAbort = () => this.fail(new ShardUnavailableError(`${this.options.where}: the read was closed`));
@@ -134,10 +133,7 @@ export class StreamedBlocks implements BlockSource {
     this.socket.destroy();
     this.fail(new ShardUnavailableError(`${this.options.where}: the read was closed`));
     // No read lands in a buffer once the socket is destroyed (libuv reads on this thread, and stops at close).
-    if (!this.released) {
-      this.released = true;
-      for (const frame of this.frames) this.options.buffers?.release(frame);
-    }
+    for (const frame of this.frames) this.options.buffers?.release(frame);
   }
 
   /** Where the next socket read goes: the rest of the frame being filled, else the parking buffer. */

@@ -121,19 +121,14 @@ export function registerNodeRoutes(app: FastifyInstance, deps: NodeRouteDeps): v
   /**
    * A large read, written by hand from recycled buffers the file is read into (src/storage-node/read-pieces.ts):
    * a fresh buffer per 64 KiB piece made V8 run a full mark-compact every few hundred milliseconds on
-   * nodes serving rebuilds (docs/BENCHMARKS.md). Headers are out once this starts, so a failure can only cut
-   * the connection.
+   * nodes serving rebuilds (docs/BENCHMARKS.md).
    */
   const sendLarge = async (request: FastifyRequest, reply: FastifyReply, shard: ShardReader, start: number, length: number) => {
     reply.hijack();
     const raw = reply.raw;
     try {
       raw.writeHead(reply.statusCode, reply.getHeaders() as Record<string, string | number>);
-      await sendShardRange(raw, shard, start, length);
-      raw.end();
-    } catch (error) {
-      if (!raw.destroyed) request.log.warn({ err: (error as Error).message }, 'shard read interrupted');
-      raw.destroy();
+      await sendShardRange(raw, shard, start, length, (error) => request.log.warn({ err: error.message }, 'shard read interrupted'));
     } finally {
       await shard.close();
     }

@@ -57,13 +57,18 @@ export class ReadPieceBudget {
 export const readPieces = new ReadPieceBudget();
 
 /**
- * Sends bytes [start, start + length) of `shard` to `out` from recycled buffers the file is read into
- * (no fresh buffer per piece for the garbage collector); resolves once the last piece has been handed over.
+ * Sends bytes [start, start + length) of `shard` to `out` from recycled buffers the file is read into (no fresh
+ * buffer per piece for the garbage collector) and ends `out`. The bytes have started by then, so a failure can
+ * only cut the connection: `out` is destroyed, and `interrupted` hears why unless the other side went first.
  */
-export async function sendShardRange(out: PooledTarget, shard: ShardReader, start: number, length: number): Promise<void> {
+export async function sendShardRange(out: PooledTarget, shard: ShardReader, start: number, length: number, interrupted: (error: Error) => void): Promise<void> {
   const pieces = readPieces.take(length);
   try {
     await writeFilled(out, length, async (buffer, offset, n) => void (await shard.read(start + offset, n, buffer)), pieces.pool, pieces.buffers);
+    out.end();
+  } catch (error) {
+    if (!out.destroyed) interrupted(error as Error);
+    out.destroy();
   } finally {
     pieces.done();
   }

@@ -38,14 +38,8 @@ export async function serveStreamRead(request: IncomingMessage, socket: Socket, 
     const length = range ? range.end - range.start + 1 : shard.size;
     socket.setNoDelay(true);
     socket.write(STREAM_ACCEPTED);
-    try {
-      await sendShardRange(socket, shard, start, length);
-      socket.end();
-    } catch (error) {
-      // The bytes have started: a failure can only cut the connection, which the reader sees as a short read.
-      if (!socket.destroyed) deps.log.warn({ shard: id, err: (error as Error).message }, 'streamed read interrupted');
-      socket.destroy();
-    }
+    // A failure cuts the connection, which the reader sees as a short read.
+    await sendShardRange(socket, shard, start, length, (error) => deps.log.warn({ shard: id, err: error.message }, 'streamed read interrupted'));
   } finally {
     await shard.close();
   }

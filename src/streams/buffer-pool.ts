@@ -21,18 +21,18 @@ export class BufferPool {
   }
 }
 
-/**
- * Free lists by size, for the block buffers of shard reads: an object's block size is its own, so reads of
- * different schemes share the process's pools. Buffers above 128 KiB are fresh mappings under the processes'
- * malloc settings (docs/decisions/0002-flat-gateway-memory.md) whose pages fault in one by one on first use;
- * reusing them took that cost off every GET's first stripe.
- */
 /** Buffers of any size, handed out and taken back. */
 export interface SizedBuffers {
   acquire(size: number): Buffer;
   release(buffer: Buffer): void;
 }
 
+/**
+ * Free lists by size, for the block buffers of shard reads: an object's block size is its own, so reads of
+ * different schemes share the process's pools. Buffers above 128 KiB are fresh mappings under the processes'
+ * malloc settings (docs/decisions/0002-flat-gateway-memory.md) whose pages fault in one by one on first use;
+ * reusing them took that cost off every GET's first stripe.
+ */
 export class SizedBufferPools implements SizedBuffers {
   private readonly pools = new Map<number, BufferPool>();
 
