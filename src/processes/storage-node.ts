@@ -17,7 +17,7 @@ import { registerNodeRoutes } from '../storage-node/node-routes.js';
 import { attachFrameServer } from '../storage-node/frame-server.js';
 import { startHeartbeat } from '../storage-node/heartbeat.js';
 import { loadTlsIdentity, peerTlsOf } from '../config/tls-files.js';
-import { PeerShardReader, rebuildShard } from '../storage-node/rebuild.js';
+import { PeerShardReader, RebuildBuffers, rebuildShard } from '../storage-node/rebuild.js';
 import { erasureCoderCache } from '../core/erasure-coder.js';
 
 export interface RunningNode {
@@ -75,11 +75,13 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
   const peers = new PeerShardReader(config.secret, peerTlsOf(tls), 30_000, gcPace);
   // One coder per scheme for the node's life: each rebuild used to build its own (tables and context).
   const coder = erasureCoderCache();
+  const rebuildBuffers = new RebuildBuffers();
   const rebuild = (plan: RebuildRequest) =>
     rebuildShard(plan, {
-      write: (shardId, frames) => shards.write(shardId, frames),
+      create: (shardId) => shards.create(shardId),
       coder,
       open: (source, shard) => peers.open(source, shard),
+      buffers: rebuildBuffers,
     });
   registerNodeRoutes(app, { shards, secret: config.secret, report, metrics: metrics.registry, room, rebuild });
 

@@ -1,9 +1,9 @@
-import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { crc32c } from '@node-rs/crc32';
 import { CHECKSUM_BYTES } from '../core/erasure-scheme.js';
 import type { ErasureCoder } from '../core/erasure-coder.js';
 import { BlockReader } from '../streams/block-reader.js';
+import { SizedBufferPools, type SizedBuffers } from '../streams/buffer-pool.js';
 import type { BlockSource } from '../core/block-frame.js';
 import { StreamedBlocks, StreamReadsUnsupportedError } from '../node-protocol/streamed-blocks.js';
 import { bearer, nodeRoutes, type RebuildRequest } from '../node-protocol/protocol.js';
@@ -19,17 +19,66 @@ export interface SourceShard {
   readonly blockSize: number;
   readonly stripes: number;
   readonly where: string;
+  /** Where a streamed read takes its frame buffers from and gives them back. */
+  readonly buffers?: SizedBuffers;
+}
+
+/** The shard being made, written stripe by stripe (src/storage-node/shard-writer.ts). */
+export interface RebuiltShard {
+  /** Resolves once the chunks are written or copied: their buffers may then be refilled. */
+  append(chunks: readonly Buffer[]): Promise<void>;
+  /** Makes it durable; resolves with its size. */
+  commit(): Promise<number>;
+  abort(): Promise<void>;
 }
 
 export interface RebuildDeps {
-  /** Stores the shard from its frames; resolves with its size once it is durable. */
-  write(shardId: string, frames: Readable): Promise<number>;
+  create(shardId: string): RebuiltShard;
   coder(scheme: RebuildRequest['scheme']): ErasureCoder;
   /** Opens a whole source shard on a peer: its verified blocks. */
   open(source: Source, shard: SourceShard): Promise<BlockSource>;
+  buffers: RebuildBuffers;
 }
 
-const REBUILD_PIECE = 64 * 1024;
+/** Spare buffers of one size kept while rebuilds run: two frames for each of k sources of a few rebuilds. */
+const IDLE_BUFFERS_PER_SIZE = 32;
+/** After the last rebuild ends, its spare buffers are kept this long for the next one, then let go. */
+const KEEP_BUFFERS_MS = 5_000;
+
+/**
+ * The rebuilds' buffers on a node: each source's two frames and each rebuild's stripe, recycled from one
+ * rebuild to the next instead of fresh mappings whose pages fault in one by one (and whose external memory
+ * started full collections of the heap). A repair pass sends rebuilds one after another, so the spares are
+ * kept while any runs and for a few seconds after; then they go, so an idle node's memory is what it was.
+ */
+export class RebuildBuffers implements SizedBuffers {
+  private pools = new SizedBufferPools(IDLE_BUFFERS_PER_SIZE);
+  private running = 0;
+  private dropTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly keepMs = KEEP_BUFFERS_MS) {}
+
+  begin(): void {
+    this.running += 1;
+    clearTimeout(this.dropTimer);
+    this.dropTimer = undefined;
+  }
+
+  end(): void {
+    this.running -= 1;
+    if (this.running > 0) return;
+    this.dropTimer = setTimeout(() => (this.pools = new SizedBufferPools(IDLE_BUFFERS_PER_SIZE)), this.keepMs);
+    this.dropTimer.unref();
+  }
+
+  acquire(size: number): Buffer {
+    return this.pools.acquire(size);
+  }
+
+  release(buffer: Buffer): void {
+    this.pools.release(buffer);
+  }
+}
 
 /**
  * Makes shard `index` of a part on this node from k of its other shards, read from the peers that hold them:
@@ -37,44 +86,51 @@ const REBUILD_PIECE = 64 * 1024;
  * Reed-Solomon code and written with its own checksum. The rebuilt bytes never cross the gateway, which only
  * plans the rebuild and commits its result. Sources are tried in the order given; one that cannot be opened is
  * replaced by the next, one that fails midway fails the rebuild (the gateway then rebuilds the shard itself).
+ * Every buffer is recycled: the sources' frames, the stripe, and the checksum.
  */
 export async function rebuildShard(request: RebuildRequest, deps: RebuildDeps): Promise<number> {
   const { dataShards: k, parityShards: m, blockSize: bs } = request.scheme;
-  const readers = await openSources(request.sources, k, { blockSize: bs, stripes: request.stripes }, deps);
-  const present = Array.from({ length: k + m }, () => false);
-  for (const r of readers) present[r.index] = true;
-  const data = Buffer.alloc(k * bs);
-  const parity = Buffer.alloc(m * bs);
-  const coder = deps.coder(request.scheme);
-  const wanted = [request.index];
-  const started = Date.now();
-  const frameBytes = bs + CHECKSUM_BYTES;
-  async function* frames(): AsyncGenerator<Buffer> {
+  const { buffers } = deps;
+  buffers.begin();
+  const data = buffers.acquire(k * bs);
+  const parity = buffers.acquire(m * bs);
+  const checksum = Buffer.allocUnsafe(CHECKSUM_BYTES);
+  let readers: OpenSource[] = [];
+  let shard: RebuiltShard | undefined;
+  try {
+    readers = await openSources(request.sources, k, { blockSize: bs, stripes: request.stripes, buffers }, deps);
+    const present = Array.from({ length: k + m }, () => false);
+    for (const r of readers) present[r.index] = true;
+    const coder = deps.coder(request.scheme);
+    const wanted = [request.index];
+    const started = Date.now();
+    const frameBytes = bs + CHECKSUM_BYTES;
+    const block = request.index < k ? data.subarray(request.index * bs, (request.index + 1) * bs) : parity.subarray((request.index - k) * bs, (request.index - k + 1) * bs);
+    shard = deps.create(request.shardId);
     for (let s = 0; s < request.stripes; s++) {
       const blocks = await Promise.all(readers.map((r) => r.blocks.next()));
-      blocks.forEach((block, j) => {
+      blocks.forEach((source, j) => {
         const { index, where } = readers[j]!;
-        if (!block) throw new RebuildSourcesError(`${where} ended after ${s} of ${request.stripes} stripes`);
-        block.copy(index < k ? data : parity, (index < k ? index : index - k) * bs);
+        if (!source) throw new RebuildSourcesError(`${where} ended after ${s} of ${request.stripes} stripes`);
+        source.copy(index < k ? data : parity, (index < k ? index : index - k) * bs);
       });
       await coder.reconstruct(data, parity, present, wanted);
-      const block = request.index < k ? data.subarray(request.index * bs, (request.index + 1) * bs) : parity.subarray((request.index - k) * bs, (request.index - k + 1) * bs);
-      // Copies of its own (the shard writer may hold several before they reach the disk), in pieces below the
-      // processes' 128 KiB mmap threshold: a whole block's copy would be a fresh mapping faulted in page by page.
-      for (let at = 0; at < bs; at += REBUILD_PIECE) yield Buffer.from(block.subarray(at, Math.min(bs, at + REBUILD_PIECE)));
-      const checksum = Buffer.allocUnsafe(CHECKSUM_BYTES);
       checksum.writeUInt32LE(crc32c(block), 0);
-      yield checksum;
+      await shard.append([block, checksum]);
       if (request.bytesPerSecond > 0) {
         const due = started + (((s + 1) * frameBytes) / request.bytesPerSecond) * 1000;
         if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
       }
     }
-  }
-  try {
-    return await deps.write(request.shardId, Readable.from(frames(), { objectMode: false }));
+    return await shard.commit();
+  } catch (error) {
+    await shard?.abort();
+    throw error;
   } finally {
     await Promise.all(readers.map((r) => r.blocks.close().catch(() => undefined)));
+    buffers.release(data);
+    buffers.release(parity);
+    buffers.end();
   }
 }
 
@@ -141,6 +197,7 @@ export class PeerShardReader {
           range: { start: 0, end: shard.stripes * (shard.blockSize + CHECKSUM_BYTES) - 1 },
           blockSize: shard.blockSize,
           where: shard.where,
+          buffers: shard.buffers,
           timeoutMs: this.idleMs,
           idleMs: this.idleMs,
           signal: new AbortController().signal,

@@ -1,11 +1,10 @@
-import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join, dirname, relative, sep } from 'node:path';
-import { Readable } from 'node:stream';
-import { randomBytes } from 'node:crypto';
 import type { ShardListing } from '../node-protocol/protocol.js';
-import { fsyncDir, VolumeStore, writeAllAt, type VolumeEntry } from './volume-store.js';
+import { VolumeStore, type VolumeEntry } from './volume-store.js';
+import { ShardExistsError, ShardWriter, type ShardWriterPlace } from './shard-writer.js';
 
-export class ShardExistsError extends Error {}
+export { ShardExistsError, ShardWriter };
 export class ShardMissingError extends Error {}
 
 /** An open shard: its size, and its bytes until `close` (even if the shard is deleted meanwhile). */
@@ -41,6 +40,7 @@ export class ShardFiles {
   private readonly onBytes: (bytes: number) => void;
   private fileBytes = 0;
   private fileCount = 0;
+  private readonly writerPlace: ShardWriterPlace;
 
   constructor(
     readonly root: string,
@@ -51,6 +51,17 @@ export class ShardFiles {
     this.smallShardBytes = options.smallShardBytes ?? SMALL_SHARD_BYTES;
     this.onBytes = options.onBytes ?? (() => undefined);
     this.volumes = new VolumeStore(join(root, 'volumes'), { maxVolumeBytes: options.maxVolumeBytes, onError: options.onError });
+    this.writerPlace = {
+      volumes: this.volumes,
+      smallShardBytes: this.smallShardBytes,
+      shardsDir: this.shardsDir,
+      tmpDir: this.tmpDir,
+      pathOf: (shardId) => this.pathOf(shardId),
+      committed: (bytes) => {
+        this.fileBytes += bytes;
+        this.fileCount += 1;
+      },
+    };
   }
 
   get used(): number {
@@ -91,90 +102,39 @@ export class ShardFiles {
     return size;
   }
 
+  /** A shard to be written chunk by chunk (src/storage-node/shard-writer.ts); throws if it exists already. */
+  create(shardId: string): ShardWriter {
+    return new ShardWriter(this.writerPlace, shardId);
+  }
+
   /** Streams `body` into the shard; the shard exists only if the whole body arrived and is durable. */
-  async write(shardId: string, body: Readable): Promise<number> {
-    if (this.volumes.has(shardId)) throw new ShardExistsError(`shard ${shardId} already exists`);
-    // The first bytes are gathered in memory: a body that ends within the small-shard limit becomes a volume
-    // record, anything longer a file of its own (the gathered bytes first).
-    const chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-    const head: Buffer[] = [];
-    let headBytes = 0;
-    for (;;) {
-      const next = await chunks.next();
-      if (next.done) {
-        await this.volumes.append(shardId, head);
-        return headBytes;
-      }
-      head.push(next.value);
-      headBytes += next.value.length;
-      if (headBytes > this.smallShardBytes) break;
-    }
-    // Checked only for bodies that become files: a failed stat builds an error with a stack, which cost
-    // more than the whole volume append of a small shard.
-    const finalPath = this.pathOf(shardId);
-    if (await exists(finalPath)) {
-      await chunks.return?.(undefined).catch(() => undefined);
-      throw new ShardExistsError(`shard ${shardId} already exists`);
-    }
-    const tmpPath = join(this.tmpDir, `${shardId}.${randomBytes(4).toString('hex')}`);
-    let size = 0;
+  async write(shardId: string, body: AsyncIterable<Buffer>): Promise<number> {
+    const writer = this.create(shardId);
+    const chunks = body[Symbol.asyncIterator]();
     try {
-      const handle = await open(tmpPath, 'wx');
-      try {
-        // Chunks go to the file as they arrive, gathered into writes of up to WRITE_BATCH bytes; most shards
-        // are a single small chunk, for which a write stream's machinery cost more than the write itself.
-        let batch: Buffer[] = head;
-        let batched = headBytes;
-        const writeBack = new WriteBehind(handle);
-        try {
-          for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
-            const chunk = next.value;
-            this.onBytes(chunk.length);
-            batch.push(chunk);
-            batched += chunk.length;
-            if (batched >= WRITE_BATCH) {
-              await writeAllAt(handle, batch, null);
-              size += batched;
-              writeBack.written(batched);
-              batch = [];
-              batched = 0;
-            }
-          }
-          await writeAllAt(handle, batch, null);
-          size += batched;
-          await writeBack.settle();
-          await handle.sync();
-        } finally {
-          await writeBack.settle().catch(() => undefined);
+      // Chunks are gathered into writes of up to WRITE_BATCH bytes; most shards are a single small chunk, for
+      // which a write stream's machinery cost more than the write itself.
+      let batch: Buffer[] = [];
+      let batched = 0;
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+        const chunk = next.value;
+        this.onBytes(chunk.length);
+        batch.push(chunk);
+        batched += chunk.length;
+        if (batched >= WRITE_BATCH) {
+          await writer.append(batch, true);
+          batch = [];
+          batched = 0;
         }
-      } finally {
-        await handle.close();
       }
+      await writer.append(batch, true);
+      return await writer.commit();
     } catch (error) {
-      await unlink(tmpPath).catch(() => undefined);
+      await writer.abort();
       // Ends the body's stream if the failure was ours (the disk), not the sender's.
       await chunks.return?.(undefined).catch(() => undefined);
       throw error;
     }
-    try {
-      const dir = dirname(finalPath);
-      const firstCreated = await mkdir(dir, { recursive: true });
-      await rename(tmpPath, finalPath);
-      await fsyncDir(dir);
-      if (firstCreated !== undefined) {
-        // New directories are durable only once their parents' entries are: walk up to the first one.
-        for (let d = dirname(dir); ; d = dirname(d)) {
-          await fsyncDir(d);
-          if (d === dirname(firstCreated) || d === this.shardsDir) break;
-        }
-      }
-    } catch (error) {
-      await unlink(tmpPath).catch(() => undefined);
-      throw error;
-    }
-    this.fileBytes += size;
-    this.fileCount += 1;
-    return size;
   }
 
   /**
@@ -303,42 +263,6 @@ export class ShardFiles {
 /** Bytes gathered from the request before one write to the shard file. */
 const WRITE_BATCH = 256 * 1024;
 
-/** Bytes written to a shard file between write-backs started while it streams in. */
-const WRITE_BEHIND_BYTES = 16 * 1024 * 1024;
-
-/**
- * Starts a flush of the shard file every WRITE_BEHIND_BYTES while the rest still streams in, without
- * waiting for it. With 24 GiB of RAM the kernel starts write-back only past ~2.4 GB of dirty pages, so a
- * large shard otherwise reached the disk all at once in the final fsync, with the CPUs idle meanwhile; now
- * the disk works while the network does, and the fsync that acknowledges the shard finds little left.
- */
-class WriteBehind {
-  private flushing: Promise<void> | undefined;
-  private failure: unknown;
-  private since = 0;
-
-  constructor(private readonly handle: FileHandle) {}
-
-  written(bytes: number): void {
-    if (this.failure !== undefined) throw this.failure;
-    this.since += bytes;
-    if (this.since < WRITE_BEHIND_BYTES || this.flushing) return;
-    this.since = 0;
-    this.flushing = this.handle.datasync().then(
-      () => (this.flushing = undefined),
-      (error: unknown) => {
-        this.failure = error;
-        this.flushing = undefined;
-      },
-    );
-  }
-
-  /** Waits for the flush in progress; throws if any failed. */
-  async settle(): Promise<void> {
-    await this.flushing;
-    if (this.failure !== undefined) throw this.failure;
-  }
-}
 /**
  * Shards up to this size go into volumes: every shard of an object below about 384 KiB at 6 + 2. Larger
  * ones are few per byte stored, and a file each keeps them out of compaction's way.
@@ -356,14 +280,5 @@ async function readFully(handle: FileHandle, start: number, length: number, shar
   return buffer;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if (isNotFound(error)) return false;
-    throw error;
-  }
-}
 
 const isNotFound = (error: unknown): boolean => (error as NodeJS.ErrnoException)?.code === 'ENOENT';
