@@ -1,13 +1,15 @@
 /**
  * `npm run bench:floor`: the least CPU a Node.js gateway with its storage nodes in separate processes can
  * spend on a large PUT and GET on this machine, beside nginx's PUT+sync and cold GET of the same bytes, in
- * one run. The relay takes Node's default socket reads (a fresh 64 KiB buffer each): Shardstore's GET, which
- * reads its shards with `onread` straight into block buffers, is faster than this GET (docs/BENCHMARKS.md).
+ * one run.
  *
- * GET: six reader processes each stream a sixth of the object from a file on disk over raw TCP (1 MiB reads,
- * no HTTP, no checksums, no framing) to one relay process, which hands their chunks round-robin to curl over
- * HTTP — a Shardstore GET with everything but the data movement taken out (no metadata, no block checksums
- * to verify, no striping arithmetic, no HTTP between relay and readers).
+ * GET: six reader processes each stream a sixth of the object from a file on disk over raw TCP (1 MiB reads
+ * into two recycled buffers, no HTTP, no checksums, no framing) to one relay process, which hands their bytes
+ * to curl over HTTP — a Shardstore GET with everything but the data movement taken out (no metadata, no block
+ * checksums to verify, no striping arithmetic, no HTTP between relay and readers). Twice: the relay takes
+ * Node's default socket reads (a fresh 64 KiB buffer each, written on as they are), and then `onread` into
+ * recycled 256 KiB buffers written on without a copy ("GET onread", the true floor: Shardstore's GET reads
+ * its shards the same way and adds a checksum and one copy per block).
  *
  * PUT: curl uploads the object to the relay, which computes its MD5 and SHA-256 (the ETag and the checksum
  * the APIs answer with) and hands each chunk over raw TCP to one of six writer processes, with a copy of
@@ -33,16 +35,24 @@ import { ensureDebianTool } from './debian-tool.js';
 import { startNginx } from './nginx-webdav.js';
 
 const READ = 2 ** 20;
+const RELAY_BUFFER = 256 * 1024;
 
 async function reader(port: number, file: string): Promise<void> {
   createServer((socket) => {
     void (async () => {
       const handle = await open(file);
+      // Two recycled buffers: one is read into while the socket sends the other.
+      const free = [Buffer.allocUnsafe(READ), Buffer.allocUnsafe(READ)];
+      let wake: (() => void) | undefined;
       for (;;) {
-        const buffer = Buffer.allocUnsafe(READ);
+        while (free.length === 0) await new Promise<void>((r) => (wake = r));
+        const buffer = free.pop()!;
         const { bytesRead } = await handle.read(buffer, 0, READ, null);
         if (bytesRead === 0) break;
-        if (!socket.write(buffer.subarray(0, bytesRead))) await new Promise((r) => socket.once('drain', r));
+        socket.write(buffer.subarray(0, bytesRead), () => {
+          free.push(buffer);
+          wake?.();
+        });
       }
       await handle.close();
       socket.end();
@@ -102,10 +112,59 @@ async function relayUpload(req: IncomingMessage, res: ServerResponse, writerPort
   res.writeHead(201).end(`${md5.digest('hex')} ${sha256.digest('hex')}\n`);
 }
 
+/**
+ * The GET relayed with the least work Node.js allows: the kernel reads each source straight into recycled
+ * 256 KiB buffers (`onread`), and a full buffer goes to the client as it is, back to the pool once the socket
+ * has taken it; no copy in the process at all. Shardstore's GET does the same reads plus, per block, a
+ * checksum and one copy into its output buffer.
+ */
+function relayWithOnread(res: ServerResponse, readerPorts: number[]): void {
+  const free: Buffer[] = [];
+  const take = () => free.pop() ?? Buffer.allocUnsafe(RELAY_BUFFER);
+  let remaining = readerPorts.length;
+  const sockets: Socket[] = [];
+  const send = (buffer: Buffer, length: number) => {
+    if (!res.write(buffer.subarray(0, length), () => free.push(buffer))) {
+      for (const s of sockets) s.pause();
+      res.once('drain', () => sockets.forEach((s) => s.resume()));
+    }
+  };
+  res.writeHead(200);
+  for (const port of readerPorts) {
+    let current = take();
+    let filled = 0;
+    const socket = connect({
+      port,
+      host: '127.0.0.1',
+      onread: {
+        buffer: () => current.subarray(filled),
+        callback: (n: number) => {
+          filled += n;
+          if (filled === RELAY_BUFFER) {
+            send(current, filled);
+            current = take();
+            filled = 0;
+          }
+          return true;
+        },
+      },
+    });
+    socket.on('end', () => {
+      if (filled > 0) send(current, filled);
+      if (--remaining === 0) res.end();
+    });
+    sockets.push(socket);
+  }
+}
+
 async function relay(port: number, readerPorts: number[], writerPorts: number[]): Promise<void> {
   createHttpServer((req, res) => {
     if (req.method === 'PUT') {
       void relayUpload(req, res, writerPorts);
+      return;
+    }
+    if (req.url === '/onread') {
+      relayWithOnread(res, readerPorts);
       return;
     }
     void (async () => {
@@ -196,11 +255,13 @@ async function main(): Promise<void> {
       const put = measured(writers, () => transfer(`http://127.0.0.1:${relayPort}/`, size, source));
       const baseGet = transfer(`${nginx.url}/large.bin`, size);
       const get = measured(readers, () => transfer(`http://127.0.0.1:${relayPort}/`, size));
+      const getOnread = measured(readers, () => transfer(`http://127.0.0.1:${relayPort}/onread`, size));
       const line = (what: string, base: { mbs: number }, floor: typeof put, role: string) =>
         `${what} nginx ${base.mbs.toFixed(0)} MB/s · Node floor ${floor.value.mbs.toFixed(0)} MB/s = ${(floor.value.mbs / base.mbs).toFixed(2)} of nginx ` +
         `(CPU: relay ${floor.relay.toFixed(2)}, ${role} ${floor.others.toFixed(2)}, curl ${(floor.value.clientCpu / gib).toFixed(2)})`;
       console.log(`run ${rep}: ${line('PUT', basePut, put, 'writers')}`);
       console.log(`run ${rep}: ${line('GET', baseGet, get, 'readers')}`);
+      console.log(`run ${rep}: ${line('GET onread', baseGet, getOnread, 'readers')}`);
     }
   } finally {
     for (const child of children) child.kill();
