@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ShardFiles } from './shard-files.js';
+import { Readable } from 'node:stream';
+import { ShardExistsError, ShardFiles } from './shard-files.js';
 import { RebuildBuffers, RebuildSourcesError, rebuildShard, type RebuildDeps } from './rebuild.js';
 import { blockChecksum, type BlockSource } from '../core/block-frame.js';
 import { erasureCoderCache } from '../core/erasure-coder.js';
@@ -103,6 +104,31 @@ test('a source that ends early fails the rebuild and leaves nothing behind', asy
     await assert.rejects(rebuildShard(plan, deps), (error: Error) => error instanceof RebuildSourcesError && /ended after 30 of 40 stripes/.test(error.message));
     assert.equal(files.count, 0);
     assert.deepEqual(readdirSync(join(root, 'tmp')), [], 'no temp file left');
+  } finally {
+    await files.close();
+    rmSync(root, { recursive: true });
+  }
+});
+
+test('a shard that exists already is refused before any source is opened', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'shardstore-rebuild-'));
+  const files = new ShardFiles(root);
+  await files.init();
+  try {
+    const plan = request(2, 3, [0, 1, 3, 4]);
+    await files.write(plan.shardId, Readable.from([Buffer.from('already here')]));
+    let opened = 0;
+    const deps: RebuildDeps = {
+      create: (id) => files.create(id),
+      coder,
+      open: async () => {
+        opened += 1;
+        return blocksOf(Buffer.alloc(0));
+      },
+      buffers: new RebuildBuffers(),
+    };
+    await assert.rejects(rebuildShard(plan, deps), ShardExistsError);
+    assert.equal(opened, 0);
   } finally {
     await files.close();
     rmSync(root, { recursive: true });

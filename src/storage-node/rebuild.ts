@@ -98,6 +98,8 @@ export async function rebuildShard(request: RebuildRequest, deps: RebuildDeps): 
   let readers: OpenSource[] = [];
   let shard: RebuiltShard | undefined;
   try {
+    // First, so that a shard that exists already is refused before any peer is asked for a byte.
+    shard = deps.create(request.shardId);
     readers = await openSources(request.sources, k, { blockSize: bs, stripes: request.stripes, buffers }, deps);
     const present = Array.from({ length: k + m }, () => false);
     for (const r of readers) present[r.index] = true;
@@ -106,7 +108,6 @@ export async function rebuildShard(request: RebuildRequest, deps: RebuildDeps): 
     const started = Date.now();
     const frameBytes = bs + CHECKSUM_BYTES;
     const block = request.index < k ? data.subarray(request.index * bs, (request.index + 1) * bs) : parity.subarray((request.index - k) * bs, (request.index - k + 1) * bs);
-    shard = deps.create(request.shardId);
     for (let s = 0; s < request.stripes; s++) {
       const blocks = await Promise.all(readers.map((r) => r.blocks.next()));
       blocks.forEach((source, j) => {
