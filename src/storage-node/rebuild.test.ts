@@ -59,12 +59,22 @@ const request = (index: number, stripes: number, sourceIndexes: number[]): Rebui
   bytesPerSecond: 0,
 });
 
-test('rebuilds a data and a parity shard byte for byte from k sources, one after another on the same recycled buffers', async () => {
+/** Runs `body` against a fresh node directory's shards, removed afterwards. */
+async function withShardFiles(body: (files: ShardFiles, root: string) => Promise<void>): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'shardstore-rebuild-'));
   const files = new ShardFiles(root);
   await files.init();
-  const buffers = new RebuildBuffers();
   try {
+    await body(files, root);
+  } finally {
+    await files.close();
+    rmSync(root, { recursive: true });
+  }
+}
+
+test('rebuilds a data and a parity shard byte for byte from k sources, one after another on the same recycled buffers', async () => {
+  const buffers = new RebuildBuffers();
+  await withShardFiles(async (files) => {
     for (const [lost, sources, stripes] of [
       [1, [0, 2, 3, 4, 5], 40],
       [5, [3, 0, 1, 2], 40],
@@ -82,17 +92,11 @@ test('rebuilds a data and a parity shard byte for byte from k sources, one after
       const rebuilt = files.volumes.has(plan.shardId) ? await (await files.openForRead(plan.shardId)).read(0, part[lost]!.length) : await readFile(files.pathOf(plan.shardId));
       assert.ok(rebuilt.equals(part[lost]!), `shard ${lost} of ${stripes} stripes rebuilt exact`);
     }
-  } finally {
-    await files.close();
-    rmSync(root, { recursive: true });
-  }
+  });
 });
 
 test('a source that ends early fails the rebuild and leaves nothing behind', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'shardstore-rebuild-'));
-  const files = new ShardFiles(root);
-  await files.init();
-  try {
+  await withShardFiles(async (files, root) => {
     const part = await encodePart(40);
     const plan = request(2, 40, [0, 1, 3, 4]);
     const deps: RebuildDeps = {
@@ -104,17 +108,11 @@ test('a source that ends early fails the rebuild and leaves nothing behind', asy
     await assert.rejects(rebuildShard(plan, deps), (error: Error) => error instanceof RebuildSourcesError && /ended after 30 of 40 stripes/.test(error.message));
     assert.equal(files.count, 0);
     assert.deepEqual(readdirSync(join(root, 'tmp')), [], 'no temp file left');
-  } finally {
-    await files.close();
-    rmSync(root, { recursive: true });
-  }
+  });
 });
 
 test('a shard that exists already is refused before any source is opened', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'shardstore-rebuild-'));
-  const files = new ShardFiles(root);
-  await files.init();
-  try {
+  await withShardFiles(async (files) => {
     const plan = request(2, 3, [0, 1, 3, 4]);
     await files.write(plan.shardId, Readable.from([Buffer.from('already here')]));
     let opened = 0;
@@ -129,10 +127,7 @@ test('a shard that exists already is refused before any source is opened', async
     };
     await assert.rejects(rebuildShard(plan, deps), ShardExistsError);
     assert.equal(opened, 0);
-  } finally {
-    await files.close();
-    rmSync(root, { recursive: true });
-  }
+  });
 });
 
 test('rebuild buffers are recycled while rebuilds run and let go once they have been idle', async () => {

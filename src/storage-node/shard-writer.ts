@@ -116,7 +116,7 @@ export class ShardWriter {
 
   private async writeToFile(chunks: readonly Buffer[], bytes: number): Promise<void> {
     const file = this.file!;
-    await writeAllAt(file.handle, [...chunks], null);
+    await writeAllAt(file.handle, chunks, null);
     this.size += bytes;
     file.writeBehind.written(bytes);
   }

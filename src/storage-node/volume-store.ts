@@ -404,7 +404,7 @@ const volumeName = (id: number): string => `${String(id).padStart(8, '0')}.vol`;
  * Writes every byte of the chunks (writev may write less than asked): at `position`, or with null at the
  * file's current position.
  */
-export async function writeAllAt(handle: FileHandle, buffers: Buffer[], position: number | null): Promise<void> {
+export async function writeAllAt(handle: FileHandle, buffers: readonly Buffer[], position: number | null): Promise<void> {
   let rest = buffers;
   let at = position;
   while (rest.length > 0) {
