@@ -33,31 +33,13 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../src/processes/ports.js';
 import { ensureDebianTool } from './debian-tool.js';
 import { startNginx } from './nginx-webdav.js';
+import { sendFile } from './send-file.js';
 
 const READ = 2 ** 20;
 const RELAY_BUFFER = 256 * 1024;
 
 async function reader(port: number, file: string): Promise<void> {
-  createServer((socket) => {
-    void (async () => {
-      const handle = await open(file);
-      // Two recycled buffers: one is read into while the socket sends the other.
-      const free = [Buffer.allocUnsafe(READ), Buffer.allocUnsafe(READ)];
-      let wake: (() => void) | undefined;
-      for (;;) {
-        while (free.length === 0) await new Promise<void>((r) => (wake = r));
-        const buffer = free.pop()!;
-        const { bytesRead } = await handle.read(buffer, 0, READ, null);
-        if (bytesRead === 0) break;
-        socket.write(buffer.subarray(0, bytesRead), () => {
-          free.push(buffer);
-          wake?.();
-        });
-      }
-      await handle.close();
-      socket.end();
-    })();
-  }).listen(port, '127.0.0.1', () => process.send?.('ready'));
+  createServer((socket) => void sendFile(socket, file)).listen(port, '127.0.0.1', () => process.send?.('ready'));
 }
 
 async function writer(port: number, file: string): Promise<void> {
