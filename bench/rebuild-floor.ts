@@ -6,7 +6,7 @@
  * The same shape as bench:repair: 16 MiB objects at 6 + 2 with 256 KiB blocks, so ~100 shards of eleven
  * frames; every rebuild reads six source shards from six other processes and writes one, two rebuilds at once
  * per process. What is left of a rebuild: each source streams its file over raw TCP from two recycled 1 MiB
- * buffers; the rebuilding process takes the bytes straight into two frame buffers per source (`onread`),
+ * buffers; the rebuilding process takes the bytes straight into two recycled frame buffers per source (`onread`),
  * verifies each block's CRC32C, copies it into the stripe, decodes the missing block with the same
  * Reed-Solomon library, checksums it and appends it to a temp file, which is fsynced and renamed at the end.
  * Left out: HTTP (the upgrade of a streamed read, the rebuild request), authentication, validation, the
@@ -52,9 +52,12 @@ function serveSources(): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
 }
 
+/** Frame buffers recycled from one rebuild to the next, as a node's are. */
+const spareFrames: Buffer[] = [];
+
 /** One source's frames as they arrive: two buffers, the socket paused while both are full. */
 class SourceFrames {
-  private readonly frames = [Buffer.allocUnsafe(FRAME), Buffer.allocUnsafe(FRAME)];
+  private readonly frames = [spareFrames.pop() ?? Buffer.allocUnsafe(FRAME), spareFrames.pop() ?? Buffer.allocUnsafe(FRAME)];
   private readonly parking = Buffer.allocUnsafeSlow(512);
   private filling: number | undefined = 0;
   private filled = 0;
@@ -108,12 +111,16 @@ class SourceFrames {
 
   close(): void {
     this.socket.destroy();
+    spareFrames.push(...this.frames);
   }
 }
 
-async function rebuild(job: Job, coder: ReturnType<typeof createErasureCoder>): Promise<number> {
-  const data = Buffer.allocUnsafe(K * BLOCK);
-  const parity = Buffer.allocUnsafe(M * BLOCK);
+interface Stripe {
+  readonly data: Buffer;
+  readonly parity: Buffer;
+}
+
+async function rebuild(job: Job, coder: ReturnType<typeof createErasureCoder>, { data, parity }: Stripe): Promise<number> {
   const checksum = Buffer.allocUnsafe(4);
   const present = Array.from({ length: K + M }, (_, i) => job.sources.some((s) => s.index === i));
   const sources = job.sources.map((s) => ({ index: s.index, frames: new SourceFrames(s.port, s.file) }));
@@ -146,8 +153,10 @@ async function child(): Promise<void> {
       let bytes = 0;
       await Promise.all(
         Array.from({ length: REBUILDS_PER_PROCESS }, async () => {
+          // Each of the process's rebuilds at once has its stripe, reused by the next.
+          const stripe = { data: Buffer.allocUnsafe(K * BLOCK), parity: Buffer.allocUnsafe(M * BLOCK) };
           for (let job = queue.shift(); job; job = queue.shift()) {
-            const rebuilt = await rebuild(job, coder);
+            const rebuilt = await rebuild(job, coder, stripe);
             bytes += rebuilt;
           }
         }),
