@@ -23,14 +23,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32c } from '@node-rs/crc32';
+import { blockChecksum } from '../src/core/block-frame.js';
 import { createErasureCoder } from '../src/core/erasure-coder.js';
+import { CHECKSUM_BYTES } from '../src/core/erasure-scheme.js';
 import { cpuSeconds } from './proc-cpu.js';
 import { sendFile } from './send-file.js';
 
 const K = 6;
 const M = 2;
 const BLOCK = 256 * 1024;
-const FRAME = BLOCK + 4;
+const FRAME = BLOCK + CHECKSUM_BYTES;
 /** A 16 MiB object's shard: 16 MiB / 6 in 256 KiB blocks. */
 const STRIPES = Math.ceil((16 * 2 ** 20) / K / BLOCK);
 const PROCESSES = 9;
@@ -121,7 +123,7 @@ interface Stripe {
 }
 
 async function rebuild(job: Job, coder: ReturnType<typeof createErasureCoder>, { data, parity }: Stripe): Promise<number> {
-  const checksum = Buffer.allocUnsafe(4);
+  const checksum = Buffer.allocUnsafe(CHECKSUM_BYTES);
   const present = Array.from({ length: K + M }, (_, i) => job.sources.some((s) => s.index === i));
   const sources = job.sources.map((s) => ({ index: s.index, frames: new SourceFrames(s.port, s.file) }));
   const tmp = `${job.out}.tmp`;
@@ -177,7 +179,7 @@ async function main(): Promise<void> {
     for (let s = 0; s < STRIPES; s++) {
       const block = randomBytes(BLOCK);
       block.copy(frames, s * FRAME);
-      frames.writeUInt32LE(crc32c(block), s * FRAME + BLOCK);
+      blockChecksum(block).copy(frames, s * FRAME + BLOCK);
     }
     const jobs: Job[][] = children.map(() => []);
     for (let n = 0; n < SHARDS; n++) {
@@ -195,7 +197,14 @@ async function main(): Promise<void> {
     console.log(`rebuilding ${SHARDS} shards of ${STRIPES} frames on ${PROCESSES} processes…`);
     const cpuBefore = children.reduce((sum, c) => sum + cpuSeconds(c.pid!), 0);
     const started = process.hrtime.bigint();
-    const done = children.map((c) => new Promise<number>((resolve) => c.once('message', (m: { bytes: number }) => resolve(m.bytes))));
+    // A process that fails (a checksum mismatch, a refused connection) exits: the run fails instead of waiting.
+    const done = children.map(
+      (c) =>
+        new Promise<number>((resolve, reject) => {
+          c.once('message', (m: { bytes: number }) => resolve(m.bytes));
+          c.once('exit', (code) => reject(new Error(`a rebuilding process exited with ${code} before its rebuilds were done`)));
+        }),
+    );
     children.forEach((c, i) => c.send({ jobs: jobs[i] }));
     const bytes = (await Promise.all(done)).reduce((a, b) => a + b, 0);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
