@@ -19,7 +19,8 @@ module.exports = {
     only('domain', ['core'], 'records, namespaces and the ports (metadata roles, node pool, shard store) the use cases need'),
     only('platform', [], 'how Node built-ins are loaded; any layer may use it'),
     only('streams', ['core'], 'stream pieces know only the core'),
-    only('node-protocol', ['core', 'domain'], 'the node protocol is shared by both sides'),
+    // platform: the framed channel reaches a peer over HTTP or HTTPS as any peer request does.
+    only('node-protocol', ['core', 'domain', 'platform'], 'the node protocol is shared by both sides'),
     only('metadata', ['core', 'domain'], 'the metadata stores implement the domain\'s metadata ports'),
     // streams: a node rebuilding a shard reads its peers' frames with the block reader the gateway uses;
     // http: the HTTP plumbing both servers share (raw bodies, small JSON bodies).

@@ -7,7 +7,7 @@ import type { BlockSource } from '../core/block-frame.js';
 import { BlockReader } from '../streams/block-reader.js';
 import { StreamedBlocks, StreamReadsUnsupportedError } from '../node-protocol/streamed-blocks.js';
 import { noDelay, openHttpShardSink } from './http-shard-sink.js';
-import { FrameChannel } from './frame-channel.js';
+import { FrameChannel } from '../node-protocol/frame-channel.js';
 import { FRAMED_READ_BYTES, FRAMED_SHARD_BYTES, OP_GET, OP_PUT, type FrameReply } from '../node-protocol/frames.js';
 
 /** Blocks smaller than this are read over HTTP: a streamed read's head must fit before its first frame ends. */

@@ -2,14 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
-import { ShardFiles } from './shard-files.js';
-import { attachFrameServer } from './frame-server.js';
-import { FrameChannel } from '../shard-stores/frame-channel.js';
+import { frameNode } from '../../test/helpers/frame-node.js';
+import { FrameChannel } from '../node-protocol/frame-channel.js';
 import { Readable, type Duplex } from 'node:stream';
 import { FRAMED_READ_BYTES, FRAMES_UPGRADE, OP_GET, OP_PUT } from '../node-protocol/frames.js';
 import { bearer } from '../core/bearer.js';
@@ -21,22 +16,7 @@ import { pause, within } from '../../test/helpers/wait.js';
 const SECRET = 'frame-secret';
 const plainTransport = (url: URL) => peerTransport(url, undefined, {});
 
-async function node() {
-  const root = mkdtempSync(join(tmpdir(), 'shardstore-frames-'));
-  const shards = new ShardFiles(root);
-  await shards.init();
-  const server = createServer((_req, res) => res.writeHead(404).end());
-  const frames = attachFrameServer(server, { shards, secret: SECRET, log: pino({ level: 'silent' }), room: { reserve: 0, available: () => Number.MAX_SAFE_INTEGER } });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  const stop = async () => {
-    frames.close();
-    await new Promise((resolve) => server.close(resolve));
-    await shards.close();
-    rmSync(root, { recursive: true });
-  };
-  return { url, shards, stop };
-}
+const node = () => frameNode(SECRET);
 
 test('framed channel: concurrent writes and reads, answered by id, with the node errors as statuses', async () => {
   const { url, shards, stop } = await node();

@@ -10,7 +10,7 @@ import {
   FRAMES_UPGRADE,
   MAX_REPLY_FRAME_BYTES,
   type FrameReply,
-} from '../node-protocol/frames.js';
+} from './frames.js';
 
 interface Pending {
   resolve(reply: FrameReply): void;
@@ -24,7 +24,8 @@ interface Pending {
 const SWEEPS_PER_TIMEOUT = 10;
 
 /**
- * The gateway's end of one node's framed channel (src/node-protocol/frames.ts): one kept, upgraded
+ * The calling end of one node's framed channel (src/node-protocol/frames.ts) — the gateway's, or a rebuilding
+ * node's reading its sources from a peer: one kept, upgraded
  * connection; calls are matched to replies by id, and the requests of one wake-up of the event loop leave in one
  * write. A lost connection fails every call under way (as a dropped HTTP exchange would) and the next call
  * connects again. A node that does not know the upgrade (404) is remembered as `unsupported`.
