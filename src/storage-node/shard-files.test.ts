@@ -27,6 +27,10 @@ test('a shard is stored at its GUID split at the dashes, and counted', async () 
   assert.equal(files.count, 1);
   assert.deepEqual(readdirSync(join(root, 'tmp')), [], 'no temp file left');
   await assert.rejects(files.write(id, Readable.from([data])), ShardExistsError);
+  // Read and closed: the file stays open in the node's cache, which the delete below must empty.
+  const earlier = await files.openForRead(id);
+  assert.ok((await earlier.read(0, 5)).equals(data.subarray(0, 5)));
+  await earlier.close();
   const reader = await files.openForRead(id);
   assert.equal(reader.size, data.length);
   // An open shard keeps its bytes even if it is deleted meanwhile (a move by the rebalancer).

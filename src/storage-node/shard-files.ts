@@ -3,6 +3,7 @@ import { join, dirname, relative, sep } from 'node:path';
 import type { ShardListing } from '../node-protocol/protocol.js';
 import { VolumeStore, type VolumeEntry } from './volume-store.js';
 import { ShardExistsError, ShardWriter, type ShardWriterPlace } from './shard-writer.js';
+import { OpenShards } from './open-shards.js';
 
 export { ShardExistsError, ShardWriter };
 export class ShardMissingError extends Error {}
@@ -41,6 +42,7 @@ export class ShardFiles {
   private fileBytes = 0;
   private fileCount = 0;
   private readonly writerPlace: ShardWriterPlace;
+  private readonly openShards = new OpenShards((shardId) => this.openFile(shardId));
 
   constructor(
     readonly root: string,
@@ -86,6 +88,7 @@ export class ShardFiles {
   }
 
   async close(): Promise<void> {
+    await this.openShards.close();
     await this.volumes.close();
   }
 
@@ -139,16 +142,24 @@ export class ShardFiles {
 
   /**
    * Opens a shard for reading; it keeps reading the bytes even if the shard is deleted meanwhile (a move by
-   * the rebalancer). The caller closes it.
+   * the rebalancer). The caller closes it. A shard file stays open a little while after (src/storage-node/open-shards.ts).
    */
   async openForRead(shardId: string): Promise<ShardReader> {
     const entry = this.volumes.get(shardId);
     if (entry) return this.volumeReader(shardId, entry);
-    const { handle, size } = await this.openFile(shardId);
+    const { handle, size, release } = await this.openShards.acquire(shardId);
     return {
       size,
-      read: (start, length, into) => readFully(handle, start, length, shardId, size, into),
-      close: () => handle.close(),
+      read: async (start, length, into) => {
+        try {
+          return await readFully(handle, start, length, shardId, size, into);
+        } catch (error) {
+          // Opened again next time: a failing read says nothing good about the descriptor.
+          void this.openShards.drop(shardId);
+          throw error;
+        }
+      },
+      close: release,
     };
   }
 
@@ -186,6 +197,7 @@ export class ShardFiles {
 
   async delete(shardId: string): Promise<boolean> {
     if (await this.volumes.remove(shardId)) return true;
+    await this.openShards.drop(shardId);
     const path = this.pathOf(shardId);
     let size: number;
     try {
