@@ -5,6 +5,8 @@
  *   BENCH_REPAIR_MB (default 2048)  user data stored before the node is lost: with 2 GiB the repair lasts
  *                                   3-4 s here; with 512 MiB it lasted ~1.5 s, of which the start of the pass
  *                                   (code not yet optimised, the nodes' buffer pools filling) was a large share
+ *   BENCH_REPAIR_OBJECT_MB (default 16)  the size of each object stored: with 1 the shards are one frame each
+ *                                   (~175 KB) and a rebuild's fixed cost, not its bytes, sets the pace
  */
 import { randomBytes } from 'node:crypto';
 import { LocalCluster, waitUntil } from '../test/helpers/local-cluster.js';
@@ -12,7 +14,7 @@ import { cpuSeconds } from './proc-cpu.js';
 import { bearer, nodeRoutes } from '../src/node-protocol/protocol.js';
 
 const TOTAL = Number(process.env.BENCH_REPAIR_MB ?? 2048) * 2 ** 20;
-const OBJECT = 16 * 2 ** 20;
+const OBJECT = Number(process.env.BENCH_REPAIR_OBJECT_MB ?? 16) * 2 ** 20;
 
 /**
  * Full (mark-compact) collections the nodes have run so far, from their metrics: a rebuild that makes V8
