@@ -25,9 +25,8 @@ const SWEEPS_PER_TIMEOUT = 10;
 
 /**
  * The calling end of one node's framed channel (src/node-protocol/frames.ts) — the gateway's, or a rebuilding
- * node's reading its sources from a peer: one kept, upgraded
- * connection; calls are matched to replies by id, and the requests of one wake-up of the event loop leave in one
- * write. A lost connection fails every call under way (as a dropped HTTP exchange would) and the next call
+ * node's reading its sources from a peer: one kept, upgraded connection; calls are matched to replies by id,
+ * and the requests of one wake-up of the event loop leave in one write. A lost connection fails every call under way (as a dropped HTTP exchange would) and the next call
  * connects again. A node that does not know the upgrade (404) is remembered as `unsupported`.
  *
  * Deadlines are kept by one sweep per channel, not a timer per call: a small upload makes eight calls and a

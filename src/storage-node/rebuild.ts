@@ -173,18 +173,19 @@ async function openSources(sources: readonly Source[], k: number, shape: Omit<So
 /**
  * Sources of at most this many frames are read over the framed channel, longer ones as streamed reads. A
  * framed read saves a streamed read's fixed cost (a connection of its own, upgraded: ~0.6 ms of CPU on each
- * side here), but each of its frames arrives in the socket's 64 KiB chunks, is copied once more, and borrows a
- * 1 MiB read buffer on the peer: with 16 MiB objects (11 frames per shard) the nodes spent 27 instead of 18 CPU s
- * per rebuilt GiB and ran ten times the full collections (`bench:repair`, docs/BENCHMARKS.md).
+ * side here), but each of its frames arrives in the socket's 64 KiB chunks and is copied once more, where a
+ * streamed read lands in the frame buffer: with 16 MiB objects (11 frames per shard) read frame by frame the
+ * nodes spent 27 instead of 18 CPU s per rebuilt GiB and ran ten times the full collections (`bench:repair`,
+ * docs/BENCHMARKS.md).
  */
 const FRAMED_SOURCE_STRIPES = 1;
 
 /**
- * Opens shards on peer nodes over the internal protocol: frame by frame over one kept framed channel per peer
- * (src/shard-stores/framed-blocks.ts, over TLS when it is on), else — a peer of an earlier version, a block
- * too long for a frame — as streamed reads straight into block buffers (src/node-protocol/streamed-blocks.ts)
- * on plain connections, else over HTTP(S), with one keep-alive pool per peer. A peer silent for `idleMs`
- * fails the read.
+ * Opens shards on peer nodes over the internal protocol: a shard of one frame over one kept framed channel
+ * per peer (src/node-protocol/framed-blocks.ts, over TLS when it is on); a longer one, or one from a peer of an
+ * earlier version, as a streamed read straight into block buffers (src/node-protocol/streamed-blocks.ts) on a
+ * plain connection, else over HTTP(S), with one keep-alive pool per peer. A peer silent for `idleMs` fails
+ * the read.
  */
 export class PeerShardReader {
   private readonly transports = new Map<string, PeerTransport>();
@@ -230,10 +231,11 @@ export class PeerShardReader {
   /** The shard over the peer's framed channel, or undefined where the peer reads such frames only otherwise. */
   private async openFramed(source: Source, shard: SourceShard, base: URL): Promise<BlockSource | undefined> {
     const frameBytes = shard.blockSize + CHECKSUM_BYTES;
+    if (shard.stripes > FRAMED_SOURCE_STRIPES || frameBytes > FRAMED_READ_BYTES) return undefined;
     const long = frameBytes > FRAMED_SHARD_BYTES;
     let channel = this.channels.get(base.origin);
     if (!channel) this.channels.set(base.origin, (channel = new FrameChannel(base, bearer(this.secret), this.idleMs, this.transport(base))));
-    if (shard.stripes > FRAMED_SOURCE_STRIPES || frameBytes > FRAMED_READ_BYTES || channel.unsupported || (long && channel.longReadsRefused)) return undefined;
+    if (channel.unsupported || (long && channel.longReadsRefused)) return undefined;
     try {
       return await FramedBlocks.open({ channel, shardId: source.shardId, blockSize: shard.blockSize, stripes: shard.stripes, where: shard.where, buffers: shard.buffers });
     } catch (error) {
