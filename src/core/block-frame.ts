@@ -1,5 +1,6 @@
 import { crc32c } from '@node-rs/crc32';
 import { CHECKSUM_BYTES } from './erasure-scheme.js';
+import { ChecksumMismatchError } from './errors.js';
 
 /**
  * A shard's verified blocks in order, however they are read: each block is valid until the next call to
@@ -9,6 +10,13 @@ export interface BlockSource {
   /** The next verified block, or undefined at a clean end. */
   next(): Promise<Buffer | undefined>;
   close(): Promise<void>;
+}
+
+/** The block of a whole frame (a block of `blockSize` bytes and its CRC32C trailer), checked against its trailer. */
+export function verifiedBlock(frame: Buffer, blockSize: number, where: string): Buffer {
+  const block = frame.subarray(0, blockSize);
+  if (crc32c(block) !== frame.readUInt32LE(blockSize)) throw new ChecksumMismatchError(`block checksum mismatch in ${where}`);
+  return block;
 }
 
 /** The 4-byte CRC32C trailer (little endian) that follows every block in a shard file. */

@@ -1,7 +1,6 @@
-import { crc32c } from '@node-rs/crc32';
-import type { BlockSource } from '../core/block-frame.js';
+import { verifiedBlock, type BlockSource } from '../core/block-frame.js';
 import { CHECKSUM_BYTES } from '../core/erasure-scheme.js';
-import { ChecksumMismatchError, ShardMissingError, ShardUnavailableError } from '../core/errors.js';
+import { ShardMissingError, ShardUnavailableError } from '../core/errors.js';
 import { OP_GET, type FrameReply } from './frames.js';
 import type { BlockReadOptions } from '../domain/shard-store.js';
 import type { FrameChannel } from './frame-channel.js';
@@ -73,10 +72,7 @@ export class FramedBlocks implements BlockSource {
     this.askAhead();
     const pieces = this.check(await pending);
     this.given += 1;
-    const frame = pieces.length === 1 ? pieces[0]! : this.join(pieces);
-    const block = frame.subarray(0, this.options.blockSize);
-    if (crc32c(block) !== frame.readUInt32LE(this.options.blockSize)) throw new ChecksumMismatchError(`block checksum mismatch in ${this.options.where}`);
-    return block;
+    return verifiedBlock(pieces.length === 1 ? pieces[0]! : this.join(pieces), this.options.blockSize, this.options.where);
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,8 @@
 import { connect, type Socket } from 'node:net';
-import { crc32c } from '@node-rs/crc32';
 import { CHECKSUM_BYTES } from '../core/erasure-scheme.js';
-import { ChecksumMismatchError, ShardMissingError, ShardUnavailableError } from '../core/errors.js';
+import { ShardMissingError, ShardUnavailableError } from '../core/errors.js';
 import { parseStreamHead, streamReadRequest } from './stream-reads.js';
-import type { BlockSource } from '../core/block-frame.js';
+import { verifiedBlock, type BlockSource } from '../core/block-frame.js';
 import type { BlockReadOptions } from '../domain/shard-store.js';
 
 /** The node answered the upgrade as a node without streamed reads does: read over HTTP instead. */
@@ -112,10 +111,7 @@ export class StreamedBlocks implements BlockSource {
       const index = this.ready.shift();
       if (index !== undefined) {
         this.held = index;
-        const frame = this.frames[index]!;
-        const block = frame.subarray(0, this.options.blockSize);
-        if (crc32c(block) !== frame.readUInt32LE(this.options.blockSize)) throw new ChecksumMismatchError(`block checksum mismatch in ${this.options.where}`);
-        return block;
+        return verifiedBlock(this.frames[index]!, this.options.blockSize, this.options.where);
       }
       if (this.failure) throw this.failure;
       if (this.ended) {

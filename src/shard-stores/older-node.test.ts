@@ -1,46 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { decodeRequest, encodeReply, FRAMED_SHARD_BYTES, FRAMES_UPGRADE, FrameDecoder, MAX_REQUEST_FRAME_BYTES } from '../node-protocol/frames.js';
 import { newShardId } from '../core/ids.js';
 import { HttpShardStore } from './http-shard-store.js';
-
-/**
- * A node of the version before longer framed reads: it answers a framed read beyond a small shard's length
- * with 413, and serves ranges over HTTP. The gateway of this version must read through it all the same.
- */
-async function olderNode(data: Buffer) {
-  const seen = { framed: [] as number[], http: 0 };
-  const server = createServer((req, res) => {
-    seen.http++;
-    const [, start, end] = /bytes=(\d+)-(\d+)/.exec(req.headers.range ?? '') ?? [];
-    const body = data.subarray(Number(start), Number(end) + 1);
-    res.writeHead(206, { 'content-length': body.length }).end(body);
-  });
-  const upgraded = new Set<Socket>();
-  server.on('upgrade', (_req, socket: Socket) => {
-    upgraded.add(socket);
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${FRAMES_UPGRADE}\r\n\r\n`);
-    const decoder = new FrameDecoder(MAX_REQUEST_FRAME_BYTES);
-    socket.on('data', (chunk: Buffer) => {
-      for (const frame of decoder.push(chunk)) {
-        const { id, a: start, b: length } = decodeRequest(frame);
-        seen.framed.push(length);
-        const reply = length > FRAMED_SHARD_BYTES ? encodeReply(id, 413, 0, Buffer.from('too long')) : encodeReply(id, 200, data.length, data.subarray(start, start + length));
-        for (const part of reply) socket.write(part);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = () => {
-    for (const socket of upgraded) socket.destroy();
-    return new Promise((resolve) => server.close(resolve).closeAllConnections());
-  };
-  return { url, seen, close };
-}
+import { olderNode } from '../../test/helpers/older-node.js';
 
 async function bytesOf(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const parts: Buffer[] = [];

@@ -43,7 +43,6 @@ export class OpenShards {
     private readonly openFile: (shardId: string) => Promise<OpenedShard>,
     private readonly maxOpen = MAX_OPEN,
     private readonly idleMs = IDLE_MS,
-    private readonly now: () => number = Date.now,
   ) {}
 
   get size(): number {
@@ -82,7 +81,7 @@ export class OpenShards {
         if (released) return Promise.resolve();
         released = true;
         slot.users -= 1;
-        slot.idleSince = this.now();
+        slot.idleSince = Date.now();
         return slot.dropped ? this.closeIfUnused(slot) : Promise.resolve();
       },
     };
@@ -128,7 +127,7 @@ export class OpenShards {
   }
 
   private sweep(): void {
-    const cutoff = this.now() - this.idleMs;
+    const cutoff = Date.now() - this.idleMs;
     for (const [id, slot] of this.slots) {
       if (slot.users > 0 || !slot.opened || slot.idleSince > cutoff) continue;
       this.slots.delete(id);
