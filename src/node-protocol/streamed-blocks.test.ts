@@ -16,6 +16,7 @@ import { ChecksumMismatchError, ShardMissingError, ShardUnavailableError } from 
 import { SizedBufferPools } from '../streams/buffer-pool.js';
 import { StreamedBlocks, StreamReadsUnsupportedError, type StreamedBlocksOptions } from './streamed-blocks.js';
 import { HttpShardStore } from '../shard-stores/http-shard-store.js';
+import { shardFilePath } from '../storage-node/shard-layout.js';
 
 const SECRET = 'streamed-blocks-secret';
 const BS = 64 * 1024;
@@ -78,7 +79,7 @@ test('a streamed read returns every block of its range, exact, whether the reade
 
 test('a corrupt block is never returned: the read fails with a checksum mismatch at that block', async () => {
   const { id, blocks } = await storeShard();
-  const fd = openSync(join(dir, 'shards', ...id.split('-')), 'r+');
+  const fd = openSync(shardFilePath(join(dir, 'shards'), id), 'r+');
   writeSync(fd, Buffer.from([blocks[5]![100]! ^ 0xff]), 0, 1, 5 * FRAME + 100);
   closeSync(fd);
   const reader = await StreamedBlocks.open(options(id, 0, BLOCKS - 1));

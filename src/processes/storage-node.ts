@@ -40,7 +40,8 @@ export async function startStorageNode(config: NodeConfig, log: Logger): Promise
     // Socket and file read buffers die young; collecting them by traffic keeps RSS flat (as in the gateway).
     onBytes: gcPace,
   });
-  await shards.init();
+  const migrated = await shards.init();
+  if (migrated > 0) log.info({ shards: migrated }, 'moved shard files of the earlier split layout into the fan-out directories');
   // The file system, named by host and device, so that the gateway counts a disk shared by several nodes
   // once; its free bytes are read again with every heartbeat, so a disk that fills (or that other programs
   // fill) is seen as full whatever capacity was declared.

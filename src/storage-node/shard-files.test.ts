@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { ShardExistsError, ShardFiles, ShardMissingError, SMALL_SHARD_BYTES } from './shard-files.js';
 import { newShardId } from '../core/ids.js';
+import { shardFilePath } from './shard-layout.js';
 
 const fresh = async () => {
   const root = mkdtempSync(join(tmpdir(), 'shardstore-node-'));
@@ -16,12 +17,13 @@ const fresh = async () => {
   return { root, files };
 };
 
-test('a shard is stored at its GUID split at the dashes, and counted', async () => {
+test('a shard is stored in the fan-out directory of its last two hex digits, and counted', async () => {
   const { root, files } = await fresh();
   const id = newShardId();
   const data = randomBytes(100_000);
   assert.equal(await files.write(id, Readable.from([data.subarray(0, 3), data.subarray(3)])), data.length);
-  const path = join(root, 'shards', ...id.split('-'));
+  const path = shardFilePath(join(root, 'shards'), id);
+  assert.equal(path, join(root, 'shards', id.slice(-2), id));
   assert.ok((await readFile(path)).equals(data));
   assert.equal(files.used, data.length);
   assert.equal(files.count, 1);
@@ -51,7 +53,7 @@ test('a shard larger than the write-behind step is flushed as it streams and rea
   const chunks: Buffer[] = [];
   for (let at = 0; at < data.length; at += 61_000) chunks.push(data.subarray(at, Math.min(at + 61_000, data.length)));
   assert.equal(await files.write(id, Readable.from(chunks)), data.length);
-  assert.ok((await readFile(join(root, 'shards', ...id.split('-')))).equals(data));
+  assert.ok((await readFile(shardFilePath(join(root, 'shards'), id))).equals(data));
   assert.deepEqual(readdirSync(join(root, 'tmp')), [], 'no temp file left');
   await files.close();
   rmSync(root, { recursive: true });
@@ -78,7 +80,7 @@ test('a body that fails midway leaves neither shard nor temp file, small or larg
 /** Bigger than a volume record: these tests are about shard files. */
 const LARGE = SMALL_SHARD_BYTES;
 
-test('delete removes the file and the directories it emptied; list and init agree', async () => {
+test('delete removes the file and nothing else; list and init agree', async () => {
   const { root, files } = await fresh();
   const a = newShardId();
   const b = newShardId();
@@ -92,7 +94,10 @@ test('delete removes the file and the directories it emptied; list and init agre
   assert.equal(await files.delete(a), false);
   assert.equal(files.used, LARGE + 20);
   await files.delete(b);
-  assert.deepEqual(readdirSync(join(root, 'shards')), [], 'no empty directory tree left behind');
+  // The fan-out directories stay for the next shards; no file is left in them.
+  const dirs = readdirSync(join(root, 'shards'));
+  assert.deepEqual(dirs.sort(), [...new Set([a.slice(-2), b.slice(-2)])].sort());
+  for (const dir of dirs) assert.deepEqual(readdirSync(join(root, 'shards', dir)), []);
 
   // A restart counts what is on disk and drops temp files a crash left.
   await files.write(a, Readable.from([Buffer.alloc(LARGE + 5)]));

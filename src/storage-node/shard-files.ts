@@ -1,9 +1,10 @@
-import { mkdir, open, readdir, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { join, dirname, relative, sep } from 'node:path';
+import { mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ShardListing } from '../node-protocol/protocol.js';
 import { VolumeStore, type VolumeEntry } from './volume-store.js';
 import { ShardExistsError, ShardWriter, type ShardWriterPlace } from './shard-writer.js';
 import { OpenShards } from './open-shards.js';
+import { FanOutDirs, listShardFiles, migrateSplitLayout, shardFilePath } from './shard-layout.js';
 
 export { ShardExistsError, ShardWriter };
 export class ShardMissingError extends Error {}
@@ -26,10 +27,9 @@ export interface ShardFilesOptions {
 }
 
 /**
- * The node's shards. Large ones are files: a shard id (a GUID) split at its dashes is the shard's path
- * under `shards/`, the file store's layout (a GUID split at its dashes), written temp file → fsync → rename → fsync of
- * the directory (and of any directory created for it), so a crash leaves either the whole shard or only a
- * temp file that start-up removes. Small ones (every shard of a small object) are records in append-only
+ * The node's shards. Large ones are files, `shards/<last two hex digits of the id>/<id>`
+ * (src/storage-node/shard-layout.ts), written temp file → fsync → rename → fsync of the directory, so a crash
+ * leaves either the whole shard or only a temp file that start-up removes. Small ones (every shard of a small object) are records in append-only
  * volume files under `volumes/`, group-committed (docs/decisions/0007-small-shard-volumes.md). Either way a
  * shard is durable before it is acknowledged.
  */
@@ -43,6 +43,7 @@ export class ShardFiles {
   private fileCount = 0;
   private readonly writerPlace: ShardWriterPlace;
   private readonly openShards = new OpenShards((shardId) => this.openFile(shardId));
+  private readonly fanOut: FanOutDirs;
 
   constructor(
     readonly root: string,
@@ -50,15 +51,16 @@ export class ShardFiles {
   ) {
     this.shardsDir = join(root, 'shards');
     this.tmpDir = join(root, 'tmp');
+    this.fanOut = new FanOutDirs(this.shardsDir);
     this.smallShardBytes = options.smallShardBytes ?? SMALL_SHARD_BYTES;
     this.onBytes = options.onBytes ?? (() => undefined);
     this.volumes = new VolumeStore(join(root, 'volumes'), { maxVolumeBytes: options.maxVolumeBytes, onError: options.onError });
     this.writerPlace = {
       volumes: this.volumes,
       smallShardBytes: this.smallShardBytes,
-      shardsDir: this.shardsDir,
       tmpDir: this.tmpDir,
       pathOf: (shardId) => this.pathOf(shardId),
+      ensureDir: (dir) => this.fanOut.ensure(dir),
       committed: (bytes) => {
         this.fileBytes += bytes;
         this.fileCount += 1;
@@ -73,11 +75,16 @@ export class ShardFiles {
     return this.fileCount + this.volumes.count;
   }
 
-  /** Removes temp files left by a crash, rebuilds the volume index and counts the shards on disk. */
-  async init(): Promise<void> {
+  /**
+   * Removes temp files left by a crash, moves shard files of the earlier split layout into the fan-out
+   * directories, rebuilds the volume index and counts the shards on disk. Resolves with the number moved.
+   */
+  async init(): Promise<number> {
     await rm(this.tmpDir, { recursive: true, force: true });
     await mkdir(this.tmpDir, { recursive: true });
     await mkdir(this.shardsDir, { recursive: true });
+    await this.fanOut.load();
+    const migrated = await migrateSplitLayout(this.shardsDir, this.fanOut);
     await this.volumes.open();
     this.fileBytes = 0;
     this.fileCount = 0;
@@ -85,6 +92,7 @@ export class ShardFiles {
       this.fileBytes += shard.size;
       this.fileCount += 1;
     }
+    return migrated;
   }
 
   async close(): Promise<void> {
@@ -93,7 +101,7 @@ export class ShardFiles {
   }
 
   pathOf(shardId: string): string {
-    return join(this.shardsDir, ...shardId.split('-'));
+    return shardFilePath(this.shardsDir, shardId);
   }
 
   /** Stores a shard already in memory as a volume record (the framed channel's writes). */
@@ -209,14 +217,6 @@ export class ShardFiles {
     }
     this.fileBytes -= size;
     this.fileCount -= 1;
-    // Shard directories are per-id; remove the ones this delete emptied so no empty tree is left behind.
-    for (let d = dirname(path); d !== this.shardsDir; d = dirname(d)) {
-      try {
-        await rmdir(d);
-      } catch {
-        break;
-      }
-    }
     return true;
   }
 
@@ -246,29 +246,13 @@ export class ShardFiles {
     }
   }
 
-  /** The shards kept as files, walking the fan-out tree. */
+  /** The shards kept as files. */
   private async *listFiles(): AsyncGenerator<ShardListing> {
     const now = Date.now();
-    const walk = async function* (this: ShardFiles, dir: string): AsyncGenerator<ShardListing> {
-      let entries;
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch (error) {
-        if (isNotFound(error)) return;
-        throw error;
-      }
-      for (const entry of entries) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) yield* walk.call(this, path);
-        else if (entry.isFile()) {
-          const s = await stat(path).catch(() => undefined);
-          if (!s) continue;
-          const id = relative(this.shardsDir, path).split(sep).join('-');
-          yield { id, size: s.size, age: Math.max(0, Math.floor((now - s.mtimeMs) / 1000)) };
-        }
-      }
-    };
-    yield* walk.call(this, this.shardsDir);
+    for await (const { id, path } of listShardFiles(this.shardsDir)) {
+      const s = await stat(path).catch(() => undefined);
+      if (s) yield { id, size: s.size, age: Math.max(0, Math.floor((now - s.mtimeMs) / 1000)) };
+    }
   }
 }
 

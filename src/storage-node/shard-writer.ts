@@ -1,4 +1,4 @@
-import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fsyncDir, writeAllAt, type VolumeStore } from './volume-store.js';
@@ -9,9 +9,10 @@ export class ShardExistsError extends Error {}
 export interface ShardWriterPlace {
   readonly volumes: VolumeStore;
   readonly smallShardBytes: number;
-  readonly shardsDir: string;
   readonly tmpDir: string;
   pathOf(shardId: string): string;
+  /** Resolves once `dir`, a shard file's directory, exists durably. */
+  ensureDir(dir: string): Promise<void>;
   /** A shard file of `bytes` became durable under its id. */
   committed(bytes: number): void;
 }
@@ -20,7 +21,7 @@ export interface ShardWriterPlace {
  * One shard being written: its bytes appended in order, then committed (durable under its id, acknowledged
  * only then) or aborted (nothing left behind). The first bytes are gathered in memory: a shard that ends
  * within the small-shard limit becomes a volume record, anything longer a file of its own, written temp
- * file → fsync → rename → fsync of the directory (and of any directory created for it).
+ * file → fsync → rename → fsync of the directory.
  *
  * `append` has written (or copied) its chunks by the time it resolves, so a caller may refill the same
  * buffers for the next append: a rebuild writes every stripe from one set of buffers. A caller that hands its
@@ -75,16 +76,9 @@ export class ShardWriter {
       }
       const finalPath = this.place.pathOf(this.shardId);
       const dir = dirname(finalPath);
-      const firstCreated = await mkdir(dir, { recursive: true });
+      await this.place.ensureDir(dir);
       await rename(tmpPath, finalPath);
       await fsyncDir(dir);
-      if (firstCreated !== undefined) {
-        // New directories are durable only once their parents' entries are: walk up to the first one.
-        for (let d = dirname(dir); ; d = dirname(d)) {
-          await fsyncDir(d);
-          if (d === dirname(firstCreated) || d === this.place.shardsDir) break;
-        }
-      }
     } catch (error) {
       await unlink(tmpPath).catch(() => undefined);
       throw error;

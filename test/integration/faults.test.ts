@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import Database from 'better-sqlite3';
 import { LocalCluster, waitUntil } from '../helpers/local-cluster.js';
+import { shardFilePath } from '../../src/storage-node/shard-layout.js';
 
 describe('faults on a real cluster: corrupt shards, client aborts, dead nodes', () => {
   let cluster: LocalCluster;
@@ -27,7 +28,7 @@ describe('faults on a real cluster: corrupt shards, client aborts, dead nodes', 
     return rows.map((r) => ({ dir: cluster.state.nodes.find((n) => n.id === r.node_id)!.dir, shardId: r.shard_id }));
   };
   /** Where the shard files of a large object live (path of shard i on its node). */
-  const shardPaths = (key: string): string[] => shardHomes(key).map((h) => join(h.dir, 'shards', ...h.shardId.split('-')));
+  const shardPaths = (key: string): string[] => shardHomes(key).map((h) => shardFilePath(join(h.dir, 'shards'), h.shardId));
 
   test('a corrupted byte in a data shard is caught and rebuilt from parity', async () => {
     const data = randomBytes(5_000_000);

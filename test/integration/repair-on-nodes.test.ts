@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { openSync, readSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalCluster } from '../helpers/local-cluster.js';
+import { shardFilePath } from '../../src/storage-node/shard-layout.js';
 
 interface ShardMap { parts: { shards: { index: number; node: string; shardId: string }[] }[] }
 interface RepairSummary { lostNodes: string[]; shardsRebuilt: number; bytesRebuilt: number; shardsRebuiltOnNodes: number; unrecoverable: number; deferred: number }
@@ -59,7 +60,7 @@ test('a lost node is rebuilt by the nodes: the gateway moves almost none of the 
     const nodeDir = (id: string) => cluster.state.nodes.find((n) => n.id === id)!.dir;
     // Data shard 0 is the first source every rebuild of this part tries; its first block gets one flipped byte.
     const source = byIndex.get(0)!;
-    const file = openSync(join(nodeDir(source.node), 'shards', ...source.shardId.split('-')), 'r+');
+    const file = openSync(shardFilePath(join(nodeDir(source.node), 'shards'), source.shardId), 'r+');
     const byte = Buffer.alloc(1);
     readSync(file, byte, 0, 1, 1000);
     byte[0] = byte[0]! ^ 0xff;

@@ -5,6 +5,7 @@ import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalCluster, waitUntil } from '../helpers/local-cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { shardFilePath } from '../../src/storage-node/shard-layout.js';
 
 interface ShardMap { parts: { shards: { index: number; node: string; shardId: string }[] }[] }
 interface RepairSummary { lostNodes: string[]; shardsRebuilt: number; unrecoverable: number; deferred: number }
@@ -19,7 +20,7 @@ describe('repair: damaged shards and lost nodes are rebuilt elsewhere', () => {
 
   const shardMap = async (key: string) => ((await (await cluster.admin(`/_objects/${key}`)).json()) as ShardMap).parts[0]!.shards;
   const shardFile = (s: { node: string; shardId: string }) =>
-    join(cluster.state.nodes.find((n) => n.id === s.node)!.dir, 'shards', ...s.shardId.split('-'));
+    shardFilePath(join(cluster.state.nodes.find((n) => n.id === s.node)!.dir, 'shards'), s.shardId);
   const nodeIndex = (id: string) => cluster.state.nodes.findIndex((n) => n.id === id);
   const read = async (key: string) => Buffer.from(await (await fetch(`${cluster.url}/${key}`)).arrayBuffer());
   const repair = async () => (await (await cluster.admin('/_repair', { method: 'POST' })).json()) as RepairSummary;
