@@ -41,9 +41,8 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export const isUuid = (s: string): boolean => UUID_RE.test(s);
 
 /**
- * Shard ids are time-ordered too: shards written close together share their first path components on the
- * node (a shard's path is its id split at the dashes) and directories are reused instead of four new ones
- * per shard.
+ * Shard ids are time-ordered too, for the metadata's index on shard ids. On the node a shard file's directory
+ * is picked by the id's last, random, hex digits (src/storage-node/shard-layout.ts), not by its time.
  */
 export const newShardId = (now = Date.now()): string => newTimeOrderedId(now);
 

@@ -1,5 +1,5 @@
 import { mkdir, readdir, rename, rmdir } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { SHARD_ID_RE } from '../node-protocol/protocol.js';
 import { fsyncDir } from './volume-store.js';
 
@@ -82,9 +82,9 @@ export async function migrateSplitLayout(shardsDir: string, fanOut: FanOutDirs):
       const id = relative(shardsDir, path).split(sep).join('-');
       if (!entry.isFile() || !SHARD_ID_RE.test(id)) continue;
       const target = shardFilePath(shardsDir, id);
-      await fanOut.ensure(join(target, '..'));
+      await fanOut.ensure(dirname(target));
       await rename(path, target);
-      touched.add(join(target, '..'));
+      touched.add(dirname(target));
       moved += 1;
     }
   };
