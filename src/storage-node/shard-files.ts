@@ -29,9 +29,9 @@ export interface ShardFilesOptions {
 /**
  * The node's shards. Large ones are files, `shards/<last two hex digits of the id>/<id>`
  * (src/storage-node/shard-layout.ts), written temp file → fsync → rename → fsync of the directory, so a crash
- * leaves either the whole shard or only a temp file that start-up removes. Small ones (every shard of a small object) are records in append-only
- * volume files under `volumes/`, group-committed (docs/decisions/0007-small-shard-volumes.md). Either way a
- * shard is durable before it is acknowledged.
+ * leaves either the whole shard or only a temp file that start-up removes. Small ones (every shard of a small
+ * object) are records in append-only volume files under `volumes/`, group-committed
+ * (docs/decisions/0007-small-shard-volumes.md). Either way a shard is durable before it is acknowledged.
  */
 export class ShardFiles {
   readonly shardsDir: string;
