@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ShardListing } from '../node-protocol/protocol.js';
-import { VolumeStore, type VolumeEntry } from './volume-store.js';
+import { VolumeStore, isNotFound, type VolumeEntry } from './volume-store.js';
 import { ShardExistsError, ShardWriter, type ShardWriterPlace } from './shard-writer.js';
 import { OpenShards } from './open-shards.js';
 import { FanOutDirs, listShardFiles, migrateSplitLayout, shardFilePath } from './shard-layout.js';
@@ -275,6 +275,3 @@ async function readFully(handle: FileHandle, start: number, length: number, shar
   }
   return buffer;
 }
-
-
-const isNotFound = (error: unknown): boolean => (error as NodeJS.ErrnoException)?.code === 'ENOENT';

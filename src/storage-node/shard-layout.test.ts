@@ -11,6 +11,16 @@ import { newShardId } from '../core/ids.js';
 
 const LARGE = 100_000;
 
+/** Runs `body` with a fresh directory, removed afterwards whatever happens. */
+async function inTempRoot(body: (root: string) => Promise<void>): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'shardstore-layout-'));
+  try {
+    await body(root);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
 function splitPath(root: string, id: string): string {
   return join(root, 'shards', ...id.split('-'));
 }
@@ -20,9 +30,8 @@ function writeAt(path: string, data: Buffer): void {
   writeFileSync(path, data);
 }
 
-test('a node of the earlier split layout: start-up moves its shard files, which read back whole, and leaves strays alone', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'shardstore-layout-'));
-  try {
+test('a node of the earlier split layout: start-up moves its shard files, which read back whole, and leaves strays alone', () =>
+  inTempRoot(async (root) => {
     const legacy = Array.from({ length: 5 }, () => ({ id: newShardId(), data: randomBytes(LARGE + Math.floor(Math.random() * 1000)) }));
     for (const s of legacy) writeAt(splitPath(root, s.id), s.data);
     // One already moved by a start that crashed midway, a file that is no shard, an empty directory.
@@ -54,14 +63,10 @@ test('a node of the earlier split layout: start-up moves its shard files, which 
     assert.equal(await again.init(), 0);
     assert.equal(again.count, legacy.length + 1);
     await again.close();
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('shards committed at once into a new fan-out directory all land; one creation is shared', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'shardstore-layout-'));
-  try {
+test('shards committed at once into a new fan-out directory all land; one creation is shared', () =>
+  inTempRoot(async (root) => {
     const files = new ShardFiles(root);
     await files.init();
     // Twelve ids that share their last two hex digits, so every commit needs the same new directory.
@@ -77,14 +82,10 @@ test('shards committed at once into a new fan-out directory all land; one creati
     assert.equal(fanOut.ensure(dir), fanOut.ensure(dir), 'concurrent callers wait for one creation');
     await fanOut.ensure(dir);
     assert.equal(existsSync(dir), true);
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a fan-out directory that could not be created is tried again by the next commit', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'shardstore-layout-'));
-  try {
+test('a fan-out directory that could not be created is tried again by the next commit', () =>
+  inTempRoot(async (root) => {
     const shards = join(root, 'shards');
     mkdirSync(shards);
     // A file where the directory should be: mkdir fails, as on a full or broken disk.
@@ -94,14 +95,10 @@ test('a fan-out directory that could not be created is tried again by the next c
     rmSync(join(shards, '5a'));
     await fanOut.ensure(join(shards, '5a'));
     assert.equal(existsSync(join(shards, '5a')), true);
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('listing names shard files by their ids and skips what is no shard', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'shardstore-layout-'));
-  try {
+test('listing names shard files by their ids and skips what is no shard', () =>
+  inTempRoot(async (root) => {
     const shards = join(root, 'shards');
     const id = newShardId();
     writeAt(shardFilePath(shards, id), Buffer.from('x'));
@@ -111,7 +108,4 @@ test('listing names shard files by their ids and skips what is no shard', async 
     for await (const s of listShardFiles(shards)) listed.push(s);
     assert.deepEqual(listed, [{ id, path: shardFilePath(shards, id) }]);
     assert.equal(await migrateSplitLayout(join(root, 'absent'), new FanOutDirs(join(root, 'absent'))), 0);
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-});
+  }));

@@ -1,7 +1,7 @@
 import { mkdir, readdir, rename, rmdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { SHARD_ID_RE } from '../node-protocol/protocol.js';
-import { fsyncDir } from './volume-store.js';
+import { fsyncDir, isNotFound } from './volume-store.js';
 
 /**
  * Where a shard file lives: `shards/<last two hex digits of its id>/<id>`. The last digits are random in
@@ -30,9 +30,13 @@ export class FanOutDirs {
 
   constructor(private readonly shardsDir: string) {}
 
-  /** The fan-out directories already on disk (start-up: they are made durable by its fsync of `shards/`). */
+  /**
+   * The fan-out directories already on disk, made durable here with one fsync of `shards/`: a process that
+   * crashed between creating one and that fsync left an entry the disk may not hold yet.
+   */
   async load(): Promise<void> {
     for (const name of await readdir(this.shardsDir)) if (FAN_OUT_NAME.test(name)) this.ready.set(join(this.shardsDir, name), Promise.resolve());
+    await fsyncDir(this.shardsDir);
   }
 
   /** Resolves once `dir`, the directory of a shard file, exists and its entry in `shards/` is durable. */
@@ -94,8 +98,9 @@ export async function migrateSplitLayout(shardsDir: string, fanOut: FanOutDirs):
     await walk(top);
     await rmdir(top).catch(() => undefined);
   }
+  // The fan-out directories' own entries were made durable when they were created (`ensure`); a removed
+  // directory that comes back after a crash is walked and removed again at the next start.
   for (const dir of touched) await fsyncDir(dir);
-  if (moved > 0) await fsyncDir(shardsDir);
   return moved;
 }
 
@@ -103,7 +108,7 @@ async function readdirIfAny(dir: string) {
   try {
     return await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException)?.code === 'ENOENT') return [];
+    if (isNotFound(error)) return [];
     throw error;
   }
 }

@@ -1,7 +1,7 @@
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fsyncDir, writeAllAt, type VolumeStore } from './volume-store.js';
+import { fsyncDir, isNotFound, writeAllAt, type VolumeStore } from './volume-store.js';
 
 export class ShardExistsError extends Error {}
 
@@ -158,7 +158,7 @@ async function exists(path: string): Promise<boolean> {
     await stat(path);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException)?.code === 'ENOENT') return false;
+    if (isNotFound(error)) return false;
     throw error;
   }
 }

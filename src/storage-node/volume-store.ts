@@ -423,6 +423,9 @@ export async function writeAllAt(handle: FileHandle, buffers: readonly Buffer[],
   }
 }
 
+/** A file system call failed because the path does not exist. */
+export const isNotFound = (error: unknown): boolean => (error as NodeJS.ErrnoException)?.code === 'ENOENT';
+
 export async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
