@@ -1,28 +1,30 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OpenShards, type OpenedShard } from './open-shards.js';
+import { OpenShards } from './open-shards.js';
+import { ReadOnlyFile } from './read-only-file.js';
 import { pause } from '../../test/helpers/wait.js';
 
-/** Files named 0…n-1 in a temp directory, an opener that counts its opens, and the handles it made. */
+/** Files named 0…n-1 in a temp directory, an opener that counts its opens, and the files it opened. */
 function shardDir(n: number) {
   const dir = mkdtempSync(join(tmpdir(), 'shardstore-open-'));
   for (let i = 0; i < n; i++) writeFileSync(join(dir, String(i)), `shard ${i}`);
-  const opened: OpenedShard[] = [];
-  const opener = async (id: string): Promise<OpenedShard> => {
-    const handle = await open(join(dir, id), 'r');
-    const shard = { handle, size: (await handle.stat()).size };
-    opened.push(shard);
-    return shard;
+  const opened: ReadOnlyFile[] = [];
+  const opener = async (id: string): Promise<ReadOnlyFile> => {
+    const file = await ReadOnlyFile.open(join(dir, id));
+    opened.push(file);
+    return file;
   };
   return { dir, opened, opener, remove: () => rmSync(dir, { recursive: true }) };
 }
 
-const isClosed = (shard: OpenedShard) => shard.handle.fd === -1;
-const contents = async (shard: OpenedShard) => (await shard.handle.read(Buffer.alloc(shard.size), 0, shard.size, 0)).buffer.toString();
+const isClosed = (file: ReadOnlyFile) => file.closed;
+const contents = async ({ file }: { file: ReadOnlyFile }) => {
+  const buffer = Buffer.alloc(file.size);
+  return buffer.subarray(0, await file.read(buffer, 0, file.size, 0)).toString();
+};
 
 test('open shards: reads of one shard, at once or one after another, share one open file', async () => {
   const files = shardDir(1);

@@ -1,22 +1,17 @@
-import type { FileHandle } from 'node:fs/promises';
+import type { ReadOnlyFile } from './read-only-file.js';
 
-/** An open shard file and its size (shard files never change once written). */
-export interface OpenedShard {
-  readonly handle: FileHandle;
-  readonly size: number;
-}
-
-/** A use of a cached shard file: `release` once done with the handle. */
-export interface HeldShard extends OpenedShard {
+/** A use of a cached shard file (shard files never change once written): `release` once done with it. */
+export interface HeldShard {
+  readonly file: ReadOnlyFile;
   release(): Promise<void>;
 }
 
 interface Slot {
-  readonly opening: Promise<OpenedShard>;
-  opened?: OpenedShard;
+  readonly opening: Promise<ReadOnlyFile>;
+  opened?: ReadOnlyFile;
   users: number;
   idleSince: number;
-  /** Taken out of the cache: the handle is closed once its last user is done. */
+  /** Taken out of the cache: the file is closed once its last user is done. */
   dropped: boolean;
   closed: boolean;
 }
@@ -40,7 +35,7 @@ export class OpenShards {
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly openFile: (shardId: string) => Promise<OpenedShard>,
+    private readonly openFile: (shardId: string) => Promise<ReadOnlyFile>,
     private readonly maxOpen = MAX_OPEN,
     private readonly idleMs = IDLE_MS,
   ) {}
@@ -61,7 +56,7 @@ export class OpenShards {
       this.sweeper ??= setInterval(() => this.sweep(), Math.max(1, Math.floor(this.idleMs / 2))).unref();
     }
     slot.users += 1;
-    let opened: OpenedShard;
+    let opened: ReadOnlyFile;
     try {
       opened = await slot.opening;
     } catch (error) {
@@ -76,7 +71,7 @@ export class OpenShards {
     }
     let released = false;
     return {
-      ...opened,
+      file: opened,
       release: () => {
         if (released) return Promise.resolve();
         released = true;
@@ -112,7 +107,7 @@ export class OpenShards {
     if (slot.users > 0 || slot.closed) return;
     slot.closed = true;
     const opened = slot.opened ?? (await slot.opening.catch(() => undefined));
-    await opened?.handle.close().catch(() => undefined);
+    opened?.close();
   }
 
   /** Closes the longest idle files beyond MAX_OPEN (the ones in use stay). */

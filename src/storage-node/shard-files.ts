@@ -1,9 +1,10 @@
-import { mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ShardListing } from '../node-protocol/protocol.js';
 import { VolumeStore, isNotFound, type VolumeEntry } from './volume-store.js';
 import { ShardExistsError, ShardWriter, type ShardWriterPlace } from './shard-writer.js';
 import { OpenShards } from './open-shards.js';
+import { ReadOnlyFile } from './read-only-file.js';
 import { FanOutDirs, listShardFiles, migrateSplitLayout, shardFilePath } from './shard-layout.js';
 
 export { ShardExistsError, ShardWriter };
@@ -155,12 +156,12 @@ export class ShardFiles {
   async openForRead(shardId: string): Promise<ShardReader> {
     const entry = this.volumes.get(shardId);
     if (entry) return this.volumeReader(shardId, entry);
-    const { handle, size, release } = await this.openShards.acquire(shardId);
+    const { file, release } = await this.openShards.acquire(shardId);
     return {
-      size,
+      size: file.size,
       read: async (start, length, into) => {
         try {
-          return await readFully(handle, start, length, shardId, size, into);
+          return await readFully(file, start, length, shardId, into);
         } catch (error) {
           // Opened again next time: a failing read says nothing good about the descriptor.
           void this.openShards.drop(shardId);
@@ -187,18 +188,11 @@ export class ShardFiles {
     };
   }
 
-  private async openFile(shardId: string): Promise<{ handle: FileHandle; size: number }> {
-    let handle: FileHandle;
+  private async openFile(shardId: string): Promise<ReadOnlyFile> {
     try {
-      handle = await open(this.pathOf(shardId), 'r');
+      return await ReadOnlyFile.open(this.pathOf(shardId));
     } catch (error) {
       if (isNotFound(error)) throw new ShardMissingError(`no shard ${shardId}`);
-      throw error;
-    }
-    try {
-      return { handle, size: (await handle.stat()).size };
-    } catch (error) {
-      await handle.close();
       throw error;
     }
   }
@@ -265,12 +259,12 @@ const WRITE_BATCH = 256 * 1024;
  */
 export const SMALL_SHARD_BYTES = 64 * 1024;
 
-async function readFully(handle: FileHandle, start: number, length: number, shardId: string, size: number, into?: Buffer): Promise<Buffer> {
+async function readFully(file: ReadOnlyFile, start: number, length: number, shardId: string, into?: Buffer): Promise<Buffer> {
   const buffer = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
   let read = 0;
   while (read < length) {
-    const { bytesRead } = await handle.read(buffer, read, length - read, start + read);
-    if (bytesRead === 0) throw new Error(`shard ${shardId} ended at ${start + read} of ${size} bytes`);
+    const bytesRead = await file.read(buffer, read, length - read, start + read);
+    if (bytesRead === 0) throw new Error(`shard ${shardId} ended at ${start + read} of ${file.size} bytes`);
     read += bytesRead;
   }
   return buffer;

@@ -1,4 +1,4 @@
-import { readSync } from 'node:fs';
+import { closeSync, fsync, openSync, readSync } from 'node:fs';
 import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -426,11 +426,17 @@ export async function writeAllAt(handle: FileHandle, buffers: readonly Buffer[],
 /** A file system call failed because the path does not exist. */
 export const isNotFound = (error: unknown): boolean => (error as NodeJS.ErrnoException)?.code === 'ENOENT';
 
+/**
+ * Makes a directory's entries durable. Every caller has just created, renamed or removed an entry in it (or
+ * is starting up), so the directory is in the kernel's caches and opening and closing it cannot wait for the
+ * disk: both run on the event loop, and only the fsync goes to the thread pool (src/storage-node/read-only-file.ts
+ * says what a trip there costs; a shard file's commit made three for this).
+ */
 export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+  const fd = openSync(dir, 'r');
   try {
-    await handle.sync();
+    await new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
