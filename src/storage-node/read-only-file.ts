@@ -7,7 +7,7 @@ import { closeSync, fstatSync, open, read } from 'node:fs';
  * descriptor copies the inode the open brought into memory, and closing a file only read releases it; neither
  * waits for the disk. A thread-pool trip costs the loop ~45 µs and two context switches (more on a
  * paravirtualised guest); a rebuild of a one-frame shard opened, stat-ed, read and closed six source files
- * this way, and those trips were a fifth of the nodes' CPU (`bench:repair`, docs/BENCHMARKS.md).
+ * this way, and those trips were a quarter of the nodes' CPU samples (`bench:repair`, docs/BENCHMARKS.md).
  * Unlike a FileHandle, nothing closes it on garbage collection: its owner closes it.
  */
 export class ReadOnlyFile {
