@@ -1,4 +1,7 @@
 import { closeSync, fstatSync, open, read } from 'node:fs';
+import { promisify } from 'node:util';
+
+const openFd = promisify(open);
 
 /**
  * A file opened for reading by its descriptor, for the shard files a node serves. Only the calls that may
@@ -21,7 +24,7 @@ export class ReadOnlyFile {
   }
 
   static async open(path: string): Promise<ReadOnlyFile> {
-    const fd = await new Promise<number>((resolve, reject) => open(path, 'r', (error, opened) => (error ? reject(error) : resolve(opened))));
+    const fd = await openFd(path, 'r');
     try {
       return new ReadOnlyFile(fd, fstatSync(fd).size);
     } catch (error) {

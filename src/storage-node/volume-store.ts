@@ -1,4 +1,5 @@
 import { closeSync, fsync, openSync, readSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -432,10 +433,12 @@ export const isNotFound = (error: unknown): boolean => (error as NodeJS.ErrnoExc
  * disk: both run on the event loop, and only the fsync goes to the thread pool (src/storage-node/read-only-file.ts
  * says what a trip there costs; a shard file's commit made three for this).
  */
+const fsyncFd = promisify(fsync);
+
 export async function fsyncDir(dir: string): Promise<void> {
   const fd = openSync(dir, 'r');
   try {
-    await new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
+    await fsyncFd(fd);
   } finally {
     closeSync(fd);
   }
